@@ -1,0 +1,2 @@
+export * from './ai-stack';
+export * from './cost-tags';

@@ -1,0 +1,198 @@
+import { budgetShape, validateBudget, type BudgetDesign } from './budget';
+import { CLOUDS, type Cloud } from './cloud';
+import { gpuEndpointShape, validateGpuEndpoint, type GpuEndpointDesign } from './gpu-endpoint';
+import { guardrailShape, validateGuardrails, type GuardrailDesign } from './guardrails';
+import { join, Problems, DesignError } from './problems';
+import { routerShape, validateRouter, type RouterDesign } from './router';
+import { arrayOf, checkShape, num, obj, oneOf, recordOf, str } from './shape';
+import { costTagsShape, validateTags, type CostTagsDesign } from './tags';
+import { validateVectorStore, vectorStoreShape, type VectorStoreDesign } from './vector-store';
+
+/** The region of each cloud the design deploys to. */
+export interface RegionDesign {
+  /** AWS region, e.g. `us-east-1`. */
+  readonly aws?: string;
+  /** Google Cloud region, e.g. `us-central1`. */
+  readonly gcp?: string;
+  /** Azure region (location), e.g. `eastus`. */
+  readonly azure?: string;
+}
+
+/** The account of each cloud: AWS account id, GCP project id, Azure subscription id. */
+export interface AccountsDesign {
+  /**
+   * AWS account id.
+   * @default - environment-agnostic: the account of the credentials `cdk deploy` runs with
+   */
+  readonly aws?: string;
+  /**
+   * GCP project id.
+   * @default - a Terraform variable `gcp_project` set at `terraform apply`
+   */
+  readonly gcp?: string;
+  /**
+   * Azure subscription id.
+   * @default - a Terraform variable `azure_subscription_id` set at `terraform apply`
+   */
+  readonly azure?: string;
+}
+
+/** Your own prices, replacing catalog prices (e.g. negotiated discounts). */
+export interface PriceOverridesDesign {
+  /**
+   * Hourly prices per instance type / machine type / VM size.
+   * @default - catalog prices
+   */
+  readonly instances?: Readonly<Record<string, InstancePriceOverride>>;
+  /**
+   * Per-1K-token prices per catalog model id.
+   * @default - catalog prices
+   */
+  readonly models?: Readonly<Record<string, ModelPriceOverride>>;
+}
+
+export interface InstancePriceOverride {
+  readonly onDemandHourlyUsd?: number;
+  readonly spotHourlyUsd?: number;
+  readonly committed1yHourlyUsd?: number;
+}
+
+export interface ModelPriceOverride {
+  readonly inputPer1kUsd?: number;
+  readonly outputPer1kUsd?: number;
+}
+
+/** The whole AI stack, cloud-neutral: one design synthesizes for AWS, Google Cloud or Azure. */
+export interface AiStackDesign {
+  /** Stack name and resource-name prefix: 3-20 lowercase letters, digits and hyphens, starting with a letter. */
+  readonly name: string;
+  /**
+   * Clouds this design targets; each needs its region.
+   * @default - every cloud whose region is set
+   */
+  readonly clouds?: readonly Cloud[];
+  readonly region: RegionDesign;
+  /** @default - account, project and subscription chosen at deploy time */
+  readonly accounts?: AccountsDesign;
+  readonly tags: CostTagsDesign;
+  /** @default - no GPU endpoints */
+  readonly endpoints?: readonly GpuEndpointDesign[];
+  /** @default - no router */
+  readonly router?: RouterDesign;
+  /** @default - no vector store */
+  readonly vectorStore?: VectorStoreDesign;
+  /** @default - no guardrails (the router applies none) */
+  readonly guardrails?: GuardrailDesign;
+  /** @default - no budget */
+  readonly budget?: BudgetDesign;
+  /** @default - catalog prices */
+  readonly prices?: PriceOverridesDesign;
+}
+
+const priceShape = obj({
+  instances: recordOf(obj({ onDemandHourlyUsd: num, spotHourlyUsd: num, committed1yHourlyUsd: num })),
+  models: recordOf(obj({ inputPer1kUsd: num, outputPer1kUsd: num })),
+});
+
+/** The structural schema of a design, used for unknown-key and type checks. */
+export const designShape = obj(
+  {
+    name: str,
+    clouds: arrayOf(oneOf(...CLOUDS)),
+    region: obj({ aws: str, gcp: str, azure: str }),
+    accounts: obj({ aws: str, gcp: str, azure: str }),
+    tags: costTagsShape,
+    endpoints: arrayOf(gpuEndpointShape),
+    router: routerShape,
+    vectorStore: vectorStoreShape,
+    guardrails: guardrailShape,
+    budget: budgetShape,
+    prices: priceShape,
+  },
+  ['name', 'region', 'tags'],
+);
+
+const REGION_FORMAT: Record<Cloud, { pattern: RegExp; example: string }> = {
+  aws: { pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, example: 'us-east-1' },
+  gcp: { pattern: /^[a-z]+-[a-z]+\d+$/, example: 'us-central1' },
+  azure: { pattern: /^[a-z]+[a-z0-9]*$/, example: 'eastus' },
+};
+
+export interface ValidateOptions {
+  /**
+   * Clouds the design is about to be synthesized for; each must have its region and everything
+   * must be available there.
+   * @default - the design's `clouds`, else every cloud whose region is set
+   */
+  readonly clouds?: readonly Cloud[];
+}
+
+/** The clouds a design targets. */
+export function targetClouds(design: AiStackDesign, options: ValidateOptions = {}): Cloud[] {
+  if (options.clouds) return [...options.clouds];
+  if (design.clouds) return [...design.clouds];
+  return CLOUDS.filter((c) => design.region?.[c] !== undefined);
+}
+
+/**
+ * Checks a design and throws one `DesignError` listing every problem with its path. Returns the
+ * design unchanged when it is valid.
+ */
+export function validateDesign(design: AiStackDesign, options: ValidateOptions = {}): AiStackDesign {
+  const problems = collectProblems(design, options);
+  if (problems.count > 0) throw new DesignError(problems.all);
+  return design;
+}
+
+/** Every problem of a design, without throwing. */
+export function collectProblems(design: AiStackDesign, options: ValidateOptions = {}): Problems {
+  const problems = new Problems();
+  checkShape(design, designShape, '', problems);
+  if (typeof design !== 'object' || design === null) return problems;
+  const structural = problems.count;
+  try {
+    semanticRules(design, options, problems);
+  } catch (err) {
+    // A rule tripped over a value of the wrong type; the shape check has already reported it.
+    if (structural === 0) throw err;
+  }
+  return problems;
+}
+
+function semanticRules(design: AiStackDesign, options: ValidateOptions, problems: Problems): void {
+  const clouds = targetClouds(design, options);
+  if (typeof design.name === 'string' && !/^[a-z][a-z0-9-]{2,19}$/.test(design.name)) {
+    problems.add('name', `must be 3-20 lowercase letters, digits or hyphens starting with a letter (got '${design.name}')`);
+  }
+  if (clouds.length === 0) problems.add('region', 'set the region of at least one cloud (aws, gcp or azure)');
+  for (const cloud of clouds) {
+    const region = design.region?.[cloud];
+    const fmt = REGION_FORMAT[cloud];
+    if (region === undefined) problems.add(join('region', cloud), `is required to synthesize for ${cloud} (e.g. '${fmt.example}')`);
+    else if (!fmt.pattern.test(region)) problems.add(join('region', cloud), `is not a ${cloud} region name (got '${region}', e.g. '${fmt.example}')`);
+  }
+  if (design.tags) validateTags(design.tags, clouds, problems);
+  const accounts = design.accounts ?? {};
+  if (accounts.aws !== undefined && !/^\d{12}$/.test(accounts.aws)) problems.add('accounts.aws', `must be a 12-digit AWS account id (got '${accounts.aws}')`);
+  if (accounts.gcp !== undefined && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(accounts.gcp)) problems.add('accounts.gcp', `must be a GCP project id: 6-30 lowercase letters, digits or hyphens (got '${accounts.gcp}')`);
+  if (accounts.azure !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(accounts.azure)) problems.add('accounts.azure', `must be an Azure subscription id (a GUID) (got '${accounts.azure}')`);
+
+  const endpoints = design.endpoints ?? [];
+  const seen = new Set<string>();
+  endpoints.forEach((e, i) => {
+    const path = join('endpoints', i);
+    if (seen.has(e.name)) problems.add(join(path, 'name'), `duplicate endpoint name '${e.name}'`);
+    seen.add(e.name);
+    validateGpuEndpoint(e, path, clouds, problems);
+  });
+  if (design.router) validateRouter(design.router, endpoints.map((e) => e.name), problems);
+  if (design.vectorStore) validateVectorStore(design.vectorStore, clouds, problems);
+  if (design.guardrails) validateGuardrails(design.guardrails, problems);
+  if (design.budget) validateBudget(design.budget, problems);
+  for (const [type, price] of Object.entries(design.prices?.instances ?? {})) {
+    for (const [k, v] of Object.entries(price)) if (typeof v === 'number' && v < 0) problems.add(join(join('prices.instances', type), k), `must be >= 0 (got ${v})`);
+  }
+  for (const [id, price] of Object.entries(design.prices?.models ?? {})) {
+    for (const [k, v] of Object.entries(price)) if (typeof v === 'number' && v < 0) problems.add(join(join('prices.models', id), k), `must be >= 0 (got ${v})`);
+  }
+}
