@@ -32,9 +32,11 @@ export class AiStack extends TerraformStack {
     this.provider = new GoogleProvider(this, 'google', {
       project: this.project,
       region: this.region,
-      defaultLabels: this.costLabels.labels,
       addTerraformAttributionLabel: false,
     });
+    // Set by override: cdktf snake-cases the keys of provider blocks, which would turn the
+    // `cost-center` label into `cost_center`.
+    this.provider.addOverride('default_labels', this.costLabels.labels);
     if (Object.keys(this.costLabels.changed).length > 0) {
       // Label rules forced a change (case, characters): keep the original values visible.
       new TerraformOutput(this, 'cost_label_original_values', {

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import type { AiStackDesign } from '../design';
 import { AiStack } from '../aws/ai-stack';
@@ -23,7 +25,14 @@ export function synthAws(design: AiStackDesign, outdir: string, options: { nag?:
   const app = new App({ outdir, analyticsReporting: false, context: STRICT_CONTEXT });
   const stack = new AiStack(app, design.name, { design });
   const nagged = options.nag !== false && addNagChecks(app);
-  const assembly = app.synth();
+  let assembly: ReturnType<App['synth']>;
+  try {
+    assembly = app.synth();
+  } catch (err) {
+    const findings = validationFindings(outdir);
+    if (findings.length === 0) throw err;
+    return { cloud: 'aws', files: [], resources: [], errors: findings, warnings: [], notes: [] };
+  }
   const errors: string[] = [];
   const warnings: string[] = [];
   for (const artifact of assembly.stacks) {
@@ -43,4 +52,18 @@ export function synthAws(design: AiStackDesign, outdir: string, options: { nag?:
     warnings,
     notes: nagged ? ['cdk-nag AwsSolutions checks ran'] : ['cdk-nag not installed: AwsSolutions checks skipped'],
   };
+}
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; violations: { ruleName: string; description: string; severity?: string; violatingConstructs: { constructPath: string }[] }[] }[];
+}
+
+/** The findings of CDK's policy validation report (cdk-nag, template validation), one line each. */
+function validationFindings(outdir: string): string[] {
+  const file = join(outdir, 'validation-report.json');
+  if (!existsSync(file)) return [];
+  const report = JSON.parse(readFileSync(file, 'utf8')) as ValidationReport;
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((v) => v.violatingConstructs.map((c) => `[${plugin.pluginName}] ${v.ruleName} at ${c.constructPath}: ${v.description}`)),
+  );
 }

@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../lib/cli/main';
+
+const ROOT = join(__dirname, '../..');
+const EXAMPLE = join(ROOT, 'examples/ai-stack.yaml');
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+const INVALID = readFileSync(EXAMPLE, 'utf8')
+  .replace('capacity: { min: 2, max: 10, expectedAverage: 4 }', 'capacity: { min: 4, max: 2 }')
+  .replace('accelerator: nvidia-l40s', 'accelerator: nvidia-b300');
+
+describe('ai-stack CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ai-stack-cli-'));
+
+  test('synth writes a cloud assembly and Terraform JSON for each cloud and prints summaries and estimates', async () => {
+    const out = join(dir, 'synth.out');
+    const { code, stdout, stderr } = await run(['synth', EXAMPLE, '--cloud', 'all', '--out', out]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['aws', 'azure', 'gcp']);
+    expect(existsSync(join(out, 'aws/support-ai.template.json'))).toBe(true);
+    expect(existsSync(join(out, 'gcp/stacks/support-ai/cdk.tf.json'))).toBe(true);
+    expect(existsSync(join(out, 'azure/stacks/support-ai/cdk.tf.json'))).toBe(true);
+    for (const cloud of ['aws', 'gcp', 'azure']) expect(stdout).toMatch(new RegExp(`== ${cloud}: \\d+ resources`));
+    expect(stdout).toMatch(/purchase mix saves \$[\d,.]+\/month/);
+    expect(readdirSync(dir).filter((f) => f.includes('staging'))).toEqual([]);
+  });
+
+  test('an invalid design exits 1, names every problem, and leaves no output directory', () => {
+    const design = join(dir, 'invalid.yaml');
+    writeFileSync(design, INVALID);
+    const out = join(dir, 'never');
+    const result = spawnSync(process.execPath, ['--require', 'tsx/cjs', join(ROOT, 'lib/cli/main.ts'), 'synth', design, '--out', out], { encoding: 'utf8', cwd: ROOT });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('endpoints[0].capacity.max: must be >= capacity.min (2 < 4)');
+    expect(result.stderr).toContain("endpoints[1].accelerator: unknown accelerator 'nvidia-b300'");
+    expect(result.stderr).toMatch(/invalid.yaml:\d+: endpoints\[0\]\.capacity\.max/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('staging'))).toEqual([]);
+  });
+
+  test('a failed synth leaves an existing output directory unchanged', async () => {
+    const out = join(dir, 'kept');
+    expect((await run(['synth', EXAMPLE, '--cloud', 'gcp', '--out', out])).code).toBe(0);
+    const before = readFileSync(join(out, 'gcp/stacks/support-ai/cdk.tf.json'), 'utf8');
+    const design = join(dir, 'invalid2.yaml');
+    writeFileSync(design, INVALID);
+    expect((await run(['synth', design, '--cloud', 'gcp', '--out', out])).code).toBe(1);
+    expect(readFileSync(join(out, 'gcp/stacks/support-ai/cdk.tf.json'), 'utf8')).toBe(before);
+  });
+
+  test('synth is deterministic: the same design gives byte-identical output', async () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    expect((await run(['synth', EXAMPLE, '--cloud', 'gcp,azure', '--out', a])).code).toBe(0);
+    expect((await run(['synth', EXAMPLE, '--cloud', 'gcp,azure', '--out', b])).code).toBe(0);
+    for (const f of ['gcp/stacks/support-ai/cdk.tf.json', 'azure/stacks/support-ai/cdk.tf.json']) {
+      expect(readFileSync(join(a, f), 'utf8')).toBe(readFileSync(join(b, f), 'utf8'));
+    }
+  });
+
+  test('check exits 0 on a valid design and 1 on an invalid one', async () => {
+    expect((await run(['check', EXAMPLE])).code).toBe(0);
+    const design = join(dir, 'invalid3.yaml');
+    writeFileSync(design, INVALID);
+    const result = await run(['check', design]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('endpoints[0].capacity.max');
+  });
+
+  test('estimate prints a table, or JSON with --json', async () => {
+    const table = await run(['estimate', EXAMPLE, '--cloud', 'aws']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/== aws: estimated monthly cost of support-ai/);
+    expect(table.stdout).toMatch(/gpu-fleet\s+endpoint llama-8b \(g6\.xlarge\) spot/);
+    const json = await run(['estimate', EXAMPLE, '--json']);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.clouds.map((c: { cloud: string }) => c.cloud)).toEqual(['aws', 'gcp', 'azure']);
+  });
+
+  test('usage errors exit 2', async () => {
+    expect((await run(['synth', '--cloud', 'mars'])).code).toBe(2);
+    expect((await run(['synth', '--bogus'])).code).toBe(2);
+    expect((await run(['frobnicate'])).code).toBe(2);
+  });
+});

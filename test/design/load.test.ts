@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DesignError, loadDesign, pathSegments } from '../../lib/design';
+
+const dir = mkdtempSync(join(tmpdir(), 'ai-stack-load-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function loadError(path: string): DesignError {
+  try {
+    loadDesign(path);
+  } catch (e) {
+    if (e instanceof DesignError) return e;
+    throw e;
+  }
+  throw new Error('expected a DesignError');
+}
+
+const VALID = `name: demo-ai
+region:
+  aws: us-east-1
+tags:
+  team: ml
+  costCenter: cc-1
+  environment: test
+  application: demo
+endpoints:
+  - name: llm
+    accelerator: nvidia-l4
+    server:
+      image: vllm/vllm-openai:v0.6.3
+      model: meta-llama/Llama-3.1-8B-Instruct
+    capacity:
+      min: 1
+      max: 3
+`;
+
+describe('loadDesign', () => {
+  test('loads YAML', () => {
+    const design = loadDesign(file('ok.yaml', VALID));
+    expect(design.name).toBe('demo-ai');
+    expect(design.endpoints?.[0].capacity).toEqual({ min: 1, max: 3 });
+  });
+
+  test('loads JSON', () => {
+    const design = loadDesign(file('ok.json', JSON.stringify({ name: 'demo-ai', region: { gcp: 'us-central1' }, tags: { team: 'a', costCenter: 'b', environment: 'c', application: 'd' } }, null, 2)));
+    expect(design.region).toEqual({ gcp: 'us-central1' });
+  });
+
+  test('a misspelled key is reported with file, line and key', () => {
+    const path = file('typo.yaml', VALID.replace('    capacity:\n      min: 1', '    capacity:\n      minn: 1'));
+    const error = loadError(path);
+    expect(error.problems).toContainEqual(expect.objectContaining({ path: 'endpoints[0].capacity.minn', line: 16 }));
+    expect(error.message).toContain(`${path}:16: endpoints[0].capacity.minn: unknown key (did you mean 'min'?)`);
+  });
+
+  test('a YAML syntax error names the line', () => {
+    const path = file('broken.yaml', 'name: demo-ai\nregion:\n  aws: [us-east-1\ntags: {}\n');
+    const error = loadError(path);
+    expect(error.problems[0].path).toBe('(syntax)');
+    expect(error.problems[0].line).toBeGreaterThanOrEqual(3);
+    expect(error.message).toMatch(new RegExp(`${path.replace(/[.]/g, '\\.')}:\\d+: \\(syntax\\)`));
+  });
+
+  test('a JSON syntax error names the line', () => {
+    const path = file('broken.json', '{\n  "name": "demo-ai",\n  "region": { "aws": "us-east-1" \n  "tags": {}\n}\n');
+    const error = loadError(path);
+    expect(error.problems[0].path).toBe('(syntax)');
+    expect(error.problems[0].line).toBe(4);
+  });
+
+  test('duplicate keys are an error, not a silent override', () => {
+    const error = loadError(file('dup.yaml', VALID + 'name: other\n'));
+    expect(error.problems[0].message).toMatch(/unique/i);
+  });
+
+  test('semantic problems carry the line of their field', () => {
+    const error = loadError(file('bounds.yaml', VALID.replace('max: 3', 'max: 0')));
+    const problem = error.problems.find((p) => p.path === 'endpoints[0].capacity.max');
+    expect(problem?.line).toBe(17);
+  });
+
+  test('a missing file is a clear error', () => {
+    const error = loadError(join(dir, 'absent.yaml'));
+    expect(error.message).toMatch(/cannot read .*absent\.yaml: ENOENT/);
+  });
+
+  test('the example design validates', () => {
+    expect(loadDesign(join(__dirname, '../../examples/ai-stack.yaml')).name).toBe('support-ai');
+  });
+
+  test('paths split into keys and indexes', () => {
+    expect(pathSegments('endpoints[1].capacity.max')).toEqual(['endpoints', 1, 'capacity', 'max']);
+    expect(pathSegments('router.routes[0].tiers[2].targets[1].model')).toEqual(['router', 'routes', 0, 'tiers', 2, 'targets', 1, 'model']);
+  });
+});
