@@ -1,9 +1,11 @@
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
-import { TerraformStack, TerraformVariable } from 'cdktf';
+import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
 import { applyCostTags } from './cost-tags';
+import { GpuEndpoint } from './gpu-endpoint';
+import { PrivateNetwork } from './network';
 
 export interface AiStackProps {
   /** The cloud-neutral design this stack builds. It is validated for Azure before anything is created. */
@@ -20,6 +22,10 @@ export class AiStack extends TerraformStack {
   public readonly resourceGroup: ResourceGroup;
   public readonly location: string;
   public readonly costTags: Readonly<Record<string, string>>;
+  /** The private network of the GPU endpoints; absent when the design has none. */
+  public readonly network?: PrivateNetwork;
+  /** The design's GPU endpoints, by endpoint name. */
+  public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['azure'] });
@@ -37,11 +43,21 @@ export class AiStack extends TerraformStack {
       resourceProviderRegistrations: 'core',
     });
     this.resourceGroup = new ResourceGroup(this, 'resource-group', { name: `rg-${design.name}`, location: this.location });
-    buildCapabilities(this, design);
+    const endpointDesigns = design.endpoints ?? [];
+    if (endpointDesigns.length > 0) {
+      // One VNet with one NAT egress for every endpoint of the stack.
+      this.network = new PrivateNetwork(this, 'network', { name: design.name, resourceGroupName: this.resourceGroup.name, location: this.location });
+    }
+    const endpoints: Record<string, GpuEndpoint> = {};
+    for (const e of endpointDesigns) {
+      endpoints[e.name] = new GpuEndpoint(this, `endpoint-${e.name}`, {
+        ...e,
+        resourceGroupName: this.resourceGroup.name,
+        location: this.location,
+        subnetId: this.network?.subnet.id,
+      });
+      new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
+    }
+    this.endpoints = endpoints;
   }
-}
-
-/** Builds each capability of the design inside the stack. */
-function buildCapabilities(_stack: AiStack, _design: AiStackDesign): void {
-  // Capabilities are added here as their constructs land.
 }
