@@ -1,7 +1,11 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
 import { applyCostTags } from './cost-tags';
+import { GpuEndpoint } from './gpu-endpoint';
+import { createAccessLogsBucket, createDefaultVpc } from './gpu-endpoint/dependencies';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 
 export interface AiStackProps extends StackProps {
   /** The cloud-neutral design this stack builds. It is validated for AWS before anything is created. */
@@ -16,6 +20,12 @@ export class AiStack extends Stack {
   public readonly design: AiStackDesign;
   /** The cost tags applied to every taggable resource. */
   public readonly costTags: Readonly<Record<string, string>>;
+  /** The VPC of the GPU endpoints; absent when the design has none. */
+  public readonly vpc?: ec2.IVpc;
+  /** The access-log bucket of the endpoints' load balancers; absent when the design has none. */
+  public readonly accessLogsBucket?: s3.IBucket;
+  /** The design's GPU endpoints, by endpoint name. */
+  public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['aws'] });
@@ -27,11 +37,18 @@ export class AiStack extends Stack {
     });
     this.design = design;
     this.costTags = applyCostTags(this, design.tags);
-    buildCapabilities(this, design);
+    const endpointDesigns = design.endpoints ?? [];
+    if (endpointDesigns.length > 0) {
+      // One VPC (private subnets, one NAT gateway, flow logs) for every endpoint of the stack,
+      // and one access-log bucket for their load balancers.
+      this.vpc = createDefaultVpc(this);
+      this.accessLogsBucket = createAccessLogsBucket(this);
+    }
+    const endpoints: Record<string, GpuEndpoint> = {};
+    for (const e of endpointDesigns) {
+      endpoints[e.name] = new GpuEndpoint(this, `Endpoint-${e.name}`, { ...e, vpc: this.vpc, accessLogsBucket: this.accessLogsBucket });
+      new CfnOutput(this, `Endpoint-${e.name}-Url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
+    }
+    this.endpoints = endpoints;
   }
-}
-
-/** Builds each capability of the design inside the stack. */
-function buildCapabilities(_stack: AiStack, _design: AiStackDesign): void {
-  // Capabilities are added here as their constructs land.
 }

@@ -1,2 +1,3 @@
 export * from './ai-stack';
 export * from './cost-tags';
+export * from './gpu-endpoint';

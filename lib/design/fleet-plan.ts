@@ -33,8 +33,24 @@ export interface FleetPlan {
   readonly atMin: ReplicaMix;
   /** The mix at `max` replicas. */
   readonly atMax: ReplicaMix;
-  /** The mix at the expected monthly average, priced by the estimate. */
+  /**
+   * Fewest replicas of each purchase type that run. On GCP every purchase type the fleet uses keeps
+   * at least one replica: its managed instance group scales on a per-instance metric (GPU
+   * utilization), which cannot scale a group out from zero. Elsewhere this is `atMin`.
+   */
+  readonly floor: ReplicaMix;
+  /** The mix at the expected monthly average (never below `floor`), priced by the estimate. */
   readonly expected: ReplicaMix;
+}
+
+/** Each purchase type raised to at least one replica where the fleet uses it at its maximum. */
+function perTypeFloor(atMin: ReplicaMix, atMax: ReplicaMix): ReplicaMix {
+  const one = (min: number, max: number) => (max > 0 ? Math.max(min, 1) : min);
+  return { reserved: one(atMin.reserved, atMax.reserved), onDemand: one(atMin.onDemand, atMax.onDemand), spot: one(atMin.spot, atMax.spot) };
+}
+
+function atLeast(mix: ReplicaMix, floor: ReplicaMix): ReplicaMix {
+  return { reserved: Math.max(mix.reserved, floor.reserved), onDemand: Math.max(mix.onDemand, floor.onDemand), spot: Math.max(mix.spot, floor.spot) };
 }
 
 /**
@@ -60,6 +76,8 @@ export function planFleet(endpoint: ResolvedGpuEndpoint): FleetPlan {
   const { reserved, onDemandBase, spotPercentAboveBase } = endpoint.purchase;
   const split = (n: number) => splitReplicas(n, reserved, onDemandBase, spotPercentAboveBase);
   const atMin = split(endpoint.capacity.min);
+  const atMax = split(endpoint.capacity.max);
+  const floor = endpoint.cloud === 'gcp' ? perTypeFloor(atMin, atMax) : atMin;
   return {
     cloud: endpoint.cloud,
     accelerator: endpoint.accelerator,
@@ -72,8 +90,9 @@ export function planFleet(endpoint: ResolvedGpuEndpoint): FleetPlan {
     baseCapacity: reserved + onDemandBase,
     spotPercentAboveBase,
     atMin,
-    atMax: split(endpoint.capacity.max),
+    atMax,
+    floor,
     // The reservation is paid in full whether or not replicas run on it.
-    expected: { ...split(endpoint.capacity.expectedAverage), reserved },
+    expected: { ...atLeast(split(endpoint.capacity.expectedAverage), floor), reserved },
   };
 }

@@ -3,6 +3,8 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
 import { applyCostLabels, type CostLabels } from './cost-tags';
+import { GpuEndpoint } from './gpu-endpoint';
+import { PrivateNetwork } from './network';
 
 export interface AiStackProps {
   /** The cloud-neutral design this stack builds. It is validated for GCP before anything is created. */
@@ -20,6 +22,10 @@ export class AiStack extends TerraformStack {
   public readonly project: string;
   public readonly region: string;
   public readonly costLabels: CostLabels;
+  /** The private network of the GPU endpoints; absent when the design has none. */
+  public readonly network?: PrivateNetwork;
+  /** The design's GPU endpoints, by endpoint name. */
+  public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['gcp'] });
@@ -44,11 +50,21 @@ export class AiStack extends TerraformStack {
         description: 'Design tag values that GCP label rules changed, by label key',
       });
     }
-    buildCapabilities(this, design);
+    const endpointDesigns = design.endpoints ?? [];
+    if (endpointDesigns.length > 0) {
+      // One VPC network with one Cloud NAT for every endpoint of the stack.
+      this.network = new PrivateNetwork(this, 'network', { name: design.name, region: this.region });
+    }
+    const endpoints: Record<string, GpuEndpoint> = {};
+    for (const e of endpointDesigns) {
+      endpoints[e.name] = new GpuEndpoint(this, `endpoint-${e.name}`, {
+        ...e,
+        region: this.region,
+        project: this.project,
+        network: this.network ? { networkSelfLink: this.network.networkSelfLink, subnetworkSelfLink: this.network.subnetworkSelfLink } : undefined,
+      });
+      new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
+    }
+    this.endpoints = endpoints;
   }
-}
-
-/** Builds each capability of the design inside the stack. */
-function buildCapabilities(_stack: AiStack, _design: AiStackDesign): void {
-  // Capabilities are added here as their constructs land.
 }

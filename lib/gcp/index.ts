@@ -1,2 +1,4 @@
 export * from './ai-stack';
 export * from './cost-tags';
+export * from './gpu-endpoint';
+export * from './network';

@@ -1,0 +1,511 @@
+import { Annotations, Fn, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
+import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
+import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall';
+import { ComputeForwardingRule } from '@cdktf/provider-google/lib/compute-forwarding-rule';
+import { ComputeInstanceTemplate, type ComputeInstanceTemplateConfig } from '@cdktf/provider-google/lib/compute-instance-template';
+import { ComputeRegionAutoscaler } from '@cdktf/provider-google/lib/compute-region-autoscaler';
+import { ComputeRegionBackendService } from '@cdktf/provider-google/lib/compute-region-backend-service';
+import { ComputeRegionHealthCheck } from '@cdktf/provider-google/lib/compute-region-health-check';
+import { ComputeRegionInstanceGroupManager } from '@cdktf/provider-google/lib/compute-region-instance-group-manager';
+import { ComputeReservation } from '@cdktf/provider-google/lib/compute-reservation';
+import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
+import { DataGoogleComputeSubnetwork } from '@cdktf/provider-google/lib/data-google-compute-subnetwork';
+import { DataGoogleComputeZones } from '@cdktf/provider-google/lib/data-google-compute-zones';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { findAccelerator, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type ResolvedGpuEndpoint } from '../design';
+import { groupBounds, type CapacityClass, type GroupBounds } from './gpu-endpoint/groups';
+import { bootDiskTypeFor, DEFAULT_SOURCE_IMAGE, nicTypeFor } from './gpu-endpoint/machine';
+import { peakSchedules, type PeakSchedule } from './gpu-endpoint/schedule';
+import { artifactRegistryRepo, renderShutdownScript, renderStartupScript } from './gpu-endpoint/startup-script';
+import { validateGcpGpuEndpointProps } from './gpu-endpoint/validate';
+import { PrivateNetwork } from './network';
+
+export { DEFAULT_SOURCE_IMAGE } from './gpu-endpoint/machine';
+export type { CapacityClass, GroupBounds } from './gpu-endpoint/groups';
+
+/** Google's health-check probe ranges for internal passthrough Network Load Balancers and MIG autohealing. */
+export const HEALTH_CHECK_RANGES = ['35.191.0.0/16', '130.211.0.0/22'] as const;
+
+/** The Ops Agent metric (NVML, percent busy per GPU) the autoscalers hold at the target. */
+export const GPU_UTILIZATION_METRIC = 'agent.googleapis.com/gpu/utilization';
+
+/** Reservation affinity key naming a specific reservation. */
+export const RESERVATION_NAME_KEY = 'compute.googleapis.com/reservation-name';
+
+/** Zones a region may have at most; the rolling-update surge when zones are left to Compute Engine. */
+const MAX_ZONES_PER_REGION = 4;
+
+/** An existing VPC network and subnetwork to place the endpoint in. */
+export interface GpuEndpointNetwork {
+  /** Self link (or `projects/P/global/networks/N` id) of the VPC network. */
+  readonly networkSelfLink: string;
+  /** Self link (or id) of a subnetwork of that network in `region`; the load balancer's address is taken from it. */
+  readonly subnetworkSelfLink: string;
+}
+
+/** Props of the Google Cloud {@link GpuEndpoint}: the neutral design plus GCP overrides. */
+export interface GpuEndpointProps extends GpuEndpointDesign {
+  /**
+   * Compute Engine region of the fleet, e.g. `us-central1`. Required rather than read from the
+   * provider: zones, the reservation and the load balancer are checked against it at synth.
+   */
+  readonly region: string;
+  /**
+   * Zones of `region` the on-demand and spot groups spread over; the first zone holds the compute
+   * reservation and the reserved group when `purchase.reserved > 0`. Not every zone offers every GPU
+   * and that cannot be checked offline: list zones that offer the accelerator
+   * (https://cloud.google.com/compute/docs/gpus/gpu-regions-zones).
+   * @default - Compute Engine chooses the zones of the region; a reservation goes in the region's first zone that is UP (read at plan time), with a synth warning
+   */
+  readonly zones?: readonly string[];
+  /**
+   * Existing network and subnetwork to use; the construct then creates no network, subnetwork,
+   * router or NAT (it still creates its two firewall rules, scoped to its own VMs by network tag).
+   * The subnetwork needs Private Google Access, and Cloud NAT if the image or model is pulled from
+   * outside Google.
+   * @default - a new custom-mode VPC network with one subnetwork (`subnetCidr`, Private Google Access), a Cloud Router and Cloud NAT
+   */
+  readonly network?: GpuEndpointNetwork;
+  /**
+   * Primary range of the subnetwork the construct creates. Not allowed with `network`.
+   * @default '10.10.0.0/20'
+   */
+  readonly subnetCidr?: string;
+  /**
+   * Source ranges allowed to reach the server port through the internal load balancer (the load
+   * balancer is a passthrough: clients' own addresses reach the VMs, so the firewall admits them).
+   * @default - the subnetwork's primary range (read from the subnetwork when `network` is given)
+   */
+  readonly clientCidrs?: readonly string[];
+  /**
+   * Boot image (image or image family path). It must provide the NVIDIA driver (or let the startup
+   * script's Ubuntu/Debian fallback install Docker and the NVIDIA Container Toolkit on it) and run
+   * the Ops Agent's NVML GPU metrics.
+   * @default DEFAULT_SOURCE_IMAGE - the Deep Learning VM family `common-cu128-ubuntu-2204-nvidia-570` (Ubuntu 22.04, NVIDIA 570 driver, CUDA 12.8, Docker, NVIDIA Container Toolkit)
+   */
+  readonly sourceImage?: string;
+  /**
+   * Turn on Shielded VM Secure Boot. Only for an image whose NVIDIA kernel modules are signed by a
+   * key the firmware trusts (e.g. Ubuntu with Canonical-signed `linux-modules-nvidia-*` packages):
+   * with the default image's unsigned DKMS driver, Secure Boot stops the driver from loading.
+   * @default false - Secure Boot off; vTPM and integrity monitoring on
+   */
+  readonly secureBoot?: boolean;
+  /**
+   * Boot disk type.
+   * @default - `hyperdisk-balanced` on machine families that take only Hyperdisk (A3 Ultra, A4), `pd-balanced` otherwise
+   */
+  readonly bootDiskType?: string;
+  /**
+   * Service account the VMs run as. When given, the construct creates no service account and grants
+   * no roles: the account needs roles/logging.logWriter, roles/monitoring.metricWriter and read
+   * access to the image's registry.
+   * @default - a new service account with roles/logging.logWriter and roles/monitoring.metricWriter on the project, and roles/artifactregistry.reader on the image's Artifact Registry repository when the image is in one
+   */
+  readonly serviceAccountEmail?: string;
+  /**
+   * Seconds a new replica gets to pull the image and load the model before autohealing may replace it
+   * and before the autoscaler reads its GPU utilization (60-3600).
+   * @default 900
+   */
+  readonly startupGraceSeconds?: number;
+  /**
+   * Project of the IAM grants on the new service account.
+   * @default - the provider's project
+   */
+  readonly project?: string;
+}
+
+/** One managed instance group of the fleet and what drives it. */
+export interface GpuEndpointGroup {
+  /** How the group's replicas are bought. */
+  readonly capacity: CapacityClass;
+  readonly template: ComputeInstanceTemplate;
+  readonly group: ComputeRegionInstanceGroupManager;
+  readonly autoscaler: ComputeRegionAutoscaler;
+  /** Replica bounds from the fleet plan. */
+  readonly bounds: GroupBounds;
+}
+
+const GROUP_SUFFIX: Record<CapacityClass, string> = { reserved: 'reserved', 'on-demand': 'ondemand', spot: 'spot' };
+const CONSTRUCT_PREFIX: Record<CapacityClass, string> = { reserved: 'Reserved', 'on-demand': 'OnDemand', spot: 'Spot' };
+
+/**
+ * A self-hosted model server on a Compute Engine GPU fleet that mixes reserved, on-demand and spot
+ * capacity, scales on GPU utilization and answers on one internal load-balanced URL.
+ *
+ * Compute Engine has no single group mixing provisioning models, so the fleet plan's split is laid
+ * over up to three regional managed instance groups: reserved (a specific compute reservation),
+ * on-demand and spot. Each group's autoscaler bounds are the plan's share of that class at the
+ * fleet's minimum and maximum (see `groups`), and an internal passthrough Network Load Balancer
+ * spreads connections over all of them.
+ */
+export class GpuEndpoint extends Construct {
+  /** How the fleet is bought: the same numbers the cost estimate uses. */
+  public readonly plan: FleetPlan;
+  /** The design with every default filled in, for GCP. */
+  public readonly resolved: ResolvedGpuEndpoint;
+  /** Every group the fleet uses, in the order reserved, on-demand, spot. */
+  public readonly groups: readonly GpuEndpointGroup[];
+
+  /** Template of the reserved group (STANDARD, consumes only the reservation); undefined without a reservation. */
+  public readonly reservedTemplate?: ComputeInstanceTemplate;
+  /** Template of the on-demand group (STANDARD provisioning); undefined when the plan uses no on-demand replica. */
+  public readonly standardTemplate?: ComputeInstanceTemplate;
+  /** Template of the spot group (SPOT provisioning, deleted on preemption); undefined when the plan uses no spot replica. */
+  public readonly spotTemplate?: ComputeInstanceTemplate;
+  /** Group of the reserved replicas (in the reservation's zone); undefined without a reservation. */
+  public readonly reservedGroup?: ComputeRegionInstanceGroupManager;
+  /** Group of the on-demand replicas (the on-demand base and the on-demand share above it). */
+  public readonly baselineGroup?: ComputeRegionInstanceGroupManager;
+  /** Group of the spot replicas (the spot share above the base). */
+  public readonly spotGroup?: ComputeRegionInstanceGroupManager;
+  public readonly reservedAutoscaler?: ComputeRegionAutoscaler;
+  public readonly baselineAutoscaler?: ComputeRegionAutoscaler;
+  public readonly spotAutoscaler?: ComputeRegionAutoscaler;
+  /** The compute reservation of `purchase.reserved` VMs in the reservation zone; undefined when nothing is reserved. */
+  public readonly reservation?: ComputeReservation;
+
+  /** HTTP health check on the server port and health path, for autohealing and the load balancer. */
+  public readonly healthCheck: ComputeRegionHealthCheck;
+  /** Internal passthrough load balancer backend service over every group. */
+  public readonly backendService: ComputeRegionBackendService;
+  /** Internal forwarding rule: the endpoint's address and port. */
+  public readonly forwardingRule: ComputeForwardingRule;
+  /** Reserved internal address of the forwarding rule, stable across load balancer changes. */
+  public readonly address: ComputeAddress;
+  /** Firewall rule admitting Google's health-check probes to the server port. */
+  public readonly healthCheckFirewall: ComputeFirewall;
+  /** Firewall rule admitting `clientCidrs` to the server port. */
+  public readonly clientFirewall: ComputeFirewall;
+  /** The service account the construct created; undefined when `serviceAccountEmail` was given. */
+  public readonly serviceAccount?: ServiceAccount;
+  /** Email of the service account the VMs run as. */
+  public readonly serviceAccountEmail: string;
+  /** The network the construct created; undefined when `network` was given. */
+  public readonly privateNetwork?: PrivateNetwork;
+  public readonly networkSelfLink: string;
+  public readonly subnetworkSelfLink: string;
+  /** Network tag on every VM of the endpoint (the firewall rules target it). */
+  public readonly networkTag: string;
+  /** `http://<internal address>:<port>`: the one URL of the endpoint, reachable inside the VPC. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: GpuEndpointProps) {
+    super(scope, id);
+    const problems = new Problems();
+    validateGcpGpuEndpointProps(props, 'props', problems);
+    problems.throwIfAny();
+
+    const r = resolveGpuEndpoint(props, 'gcp');
+    this.resolved = r;
+    this.plan = planFleet(r);
+    const name = r.name;
+    const region = props.region;
+    const port = r.server.port;
+    const grace = props.startupGraceSeconds ?? 900;
+    const machineType = this.plan.instanceTypes[0].type;
+    const acceleratorType = findAccelerator(r.accelerator)?.offerings.gcp.acceleratorType ?? r.accelerator;
+    const offPeak = r.scaling.offPeak;
+    const bounds = groupBounds(this.plan, offPeak?.min);
+    const peak: readonly PeakSchedule[] = offPeak ? scheduleList(offPeak.start, offPeak.end) : [];
+    this.networkTag = `ai-stack-${name}`;
+    this.warnAboutFloors(bounds, offPeak?.min);
+
+    // Network: bring your own, or a private one.
+    let clientCidrs: readonly string[];
+    if (props.network) {
+      this.networkSelfLink = props.network.networkSelfLink;
+      this.subnetworkSelfLink = props.network.subnetworkSelfLink;
+      clientCidrs = props.clientCidrs ?? [new DataGoogleComputeSubnetwork(this, 'Subnetwork', { selfLink: this.subnetworkSelfLink }).ipCidrRange];
+    } else {
+      this.privateNetwork = new PrivateNetwork(this, 'Network', { name, region, subnetCidr: props.subnetCidr });
+      this.networkSelfLink = this.privateNetwork.networkSelfLink;
+      this.subnetworkSelfLink = this.privateNetwork.subnetworkSelfLink;
+      clientCidrs = props.clientCidrs ?? [this.privateNetwork.subnetCidr];
+    }
+    this.healthCheckFirewall = new ComputeFirewall(this, 'HealthCheckFirewall', {
+      name: `${name}-allow-health-checks`,
+      description: `Google health-check probes to the ${name} model server port`,
+      network: this.networkSelfLink,
+      direction: 'INGRESS',
+      sourceRanges: [...HEALTH_CHECK_RANGES],
+      targetTags: [this.networkTag],
+      allow: [{ protocol: 'tcp', ports: [String(port)] }],
+    });
+    this.clientFirewall = new ComputeFirewall(this, 'ClientFirewall', {
+      name: `${name}-allow-clients`,
+      description: `Clients of the ${name} internal load balancer to the model server port`,
+      network: this.networkSelfLink,
+      direction: 'INGRESS',
+      sourceRanges: [...clientCidrs],
+      targetTags: [this.networkTag],
+      allow: [{ protocol: 'tcp', ports: [String(port)] }],
+    });
+
+    // Identity: least privilege, or the caller's account.
+    if (props.serviceAccountEmail) {
+      this.serviceAccountEmail = props.serviceAccountEmail;
+    } else {
+      const sa = new ServiceAccount(this, 'ServiceAccount', {
+        accountId: `${name}-gpu-sa`,
+        displayName: `GPU endpoint ${name}`,
+        description: 'Runs the model server VMs of an ai-stack GpuEndpoint: writes logs and metrics, pulls the server image.',
+      });
+      this.serviceAccount = sa;
+      this.serviceAccountEmail = sa.email;
+      const project = props.project ?? new DataGoogleClientConfig(this, 'ClientConfig').project;
+      for (const [cid, role] of [
+        ['LogWriter', 'roles/logging.logWriter'],
+        ['MetricWriter', 'roles/monitoring.metricWriter'],
+      ] as const) {
+        new ProjectIamMember(this, cid, { project, role, member: sa.member });
+      }
+      const repo = artifactRegistryRepo(r.server.image);
+      if (repo) {
+        new ArtifactRegistryRepositoryIamMember(this, 'ImageReader', {
+          project: repo.project,
+          location: repo.location,
+          repository: repo.repository,
+          role: 'roles/artifactregistry.reader',
+          member: sa.member,
+        });
+      }
+    }
+
+    // Reservation for the reserved replicas, in the first zone.
+    let reservationZone: string | undefined;
+    if (this.plan.reserved > 0) {
+      reservationZone = props.zones?.[0] ?? this.firstZoneOf(region);
+      this.reservation = new ComputeReservation(this, 'Reservation', {
+        name: `${name}-reservation`,
+        description: `Reserved capacity of GPU endpoint ${name}: only VMs naming this reservation consume it`,
+        zone: reservationZone,
+        specificReservationRequired: true,
+        specificReservation: {
+          count: this.plan.reserved,
+          instanceProperties: {
+            machineType,
+            guestAccelerators: [{ acceleratorType, acceleratorCount: r.acceleratorsPerReplica }],
+          },
+        },
+      });
+    }
+
+    this.healthCheck = new ComputeRegionHealthCheck(this, 'HealthCheck', {
+      name: `${name}-health`,
+      description: `GET ${r.server.healthPath} on the ${name} model server`,
+      region,
+      checkIntervalSec: 10,
+      timeoutSec: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      httpHealthCheck: { port, requestPath: r.server.healthPath },
+    });
+
+    const startupScript = renderStartupScript({
+      endpointName: name,
+      image: r.server.image,
+      model: r.server.model,
+      port,
+      args: r.server.args,
+      env: r.server.env,
+    });
+    const templateBase: ComputeInstanceTemplateConfig = {
+      machineType,
+      region,
+      canIpForward: false,
+      tags: [this.networkTag],
+      disk: [
+        {
+          boot: true,
+          autoDelete: true,
+          sourceImage: props.sourceImage ?? DEFAULT_SOURCE_IMAGE,
+          diskSizeGb: r.rootVolumeGiB,
+          diskType: props.bootDiskType ?? bootDiskTypeFor(machineType),
+        },
+      ],
+      guestAccelerator: [{ type: acceleratorType, count: r.acceleratorsPerReplica }],
+      networkInterface: [{ network: this.networkSelfLink, subnetwork: this.subnetworkSelfLink, nicType: nicTypeFor(machineType), stackType: 'IPV4_ONLY' }],
+      shieldedInstanceConfig: { enableSecureBoot: props.secureBoot ?? false, enableVtpm: true, enableIntegrityMonitoring: true },
+      serviceAccount: { email: this.serviceAccountEmail, scopes: ['cloud-platform'] },
+      metadata: {
+        'startup-script': startupScript,
+        'shutdown-script': renderShutdownScript(),
+        'block-project-ssh-keys': 'true',
+        'enable-oslogin': 'TRUE',
+        'install-nvidia-driver': 'True',
+      },
+      lifecycle: { createBeforeDestroy: true },
+    };
+
+    const groups: GpuEndpointGroup[] = [];
+    for (const b of bounds) {
+      const prefix = CONSTRUCT_PREFIX[b.capacity];
+      const suffix = GROUP_SUFFIX[b.capacity];
+      const template = new ComputeInstanceTemplate(this, `${prefix}Template`, {
+        ...templateBase,
+        namePrefix: `${name}-${suffix}-`,
+        description: `${b.capacity} replicas of GPU endpoint ${name}`,
+        labels: { 'ai-stack-endpoint': name, 'ai-stack-capacity': b.capacity },
+        scheduling: schedulingFor(b.capacity),
+        reservationAffinity:
+          b.capacity === 'reserved'
+            ? { type: 'SPECIFIC_RESERVATION', specificReservation: { key: RESERVATION_NAME_KEY, values: [this.reservation!.name] } }
+            : { type: b.capacity === 'spot' ? 'NO_RESERVATION' : 'ANY_RESERVATION' },
+      });
+      const zones = b.capacity === 'reserved' ? [reservationZone!] : props.zones;
+      const rolloutUnit = zones?.length ?? MAX_ZONES_PER_REGION;
+      const group = new ComputeRegionInstanceGroupManager(this, `${prefix}Group`, {
+        name: `${name}-${suffix}`,
+        description: `${b.capacity} replicas of GPU endpoint ${name}`,
+        region,
+        baseInstanceName: `${name}-${suffix}`,
+        version: [{ name: b.capacity, instanceTemplate: template.id }],
+        distributionPolicyZones: zones ? [...zones] : undefined,
+        // BALANCED spreads over zones but goes where GPUs are obtainable; the reserved group lives in one zone.
+        distributionPolicyTargetShape: b.capacity === 'reserved' ? 'EVEN' : 'BALANCED',
+        namedPort: [{ name: 'http', port }],
+        autoHealingPolicies: { healthCheck: this.healthCheck.id, initialDelaySec: grace },
+        updatePolicy:
+          b.capacity === 'reserved'
+            ? // The reservation holds exactly the reserved VMs: replace in place, never surge.
+              { type: 'PROACTIVE', minimalAction: 'REPLACE', instanceRedistributionType: 'NONE', maxSurgeFixed: 0, maxUnavailableFixed: 1 }
+            : { type: 'PROACTIVE', minimalAction: 'REPLACE', instanceRedistributionType: 'NONE', maxSurgeFixed: rolloutUnit, maxUnavailableFixed: 0 },
+        waitForInstances: false,
+      });
+      const schedules = b.offPeakMinReplicas !== undefined && b.offPeakMinReplicas < b.minReplicas ? peak : [];
+      const autoscaler = new ComputeRegionAutoscaler(this, `${prefix}Autoscaler`, {
+        name: `${name}-${suffix}`,
+        description: `Holds ${r.scaling.targetGpuUtilization}% GPU utilization on the ${b.capacity} replicas of ${name}`,
+        region,
+        target: group.id,
+        autoscalingPolicy: {
+          mode: 'ON',
+          minReplicas: schedules.length > 0 ? b.offPeakMinReplicas! : b.minReplicas,
+          maxReplicas: b.maxReplicas,
+          cooldownPeriod: grace,
+          // The per-instance metric has one series per GPU; the autoscaler sums a VM's series, so the
+          // target is the per-GPU target times the GPUs per replica.
+          metric: [
+            {
+              name: GPU_UTILIZATION_METRIC,
+              filter: 'resource.type = "gce_instance"',
+              target: r.scaling.targetGpuUtilization * r.acceleratorsPerReplica,
+              type: 'GAUGE',
+            },
+          ],
+          // A GPU replica takes minutes to come back: shed at most one per 10 minutes.
+          scaleInControl: { maxScaledInReplicas: { fixed: 1 }, timeWindowSec: 600 },
+          scalingSchedules: schedules.length === 0 ? undefined : schedules.map((s) => ({
+            name: s.name,
+            description: `Peak hours of ${name}: outside the off-peak window the ${b.capacity} group keeps ${b.minReplicas}`,
+            schedule: s.schedule,
+            timeZone: offPeak!.timeZone,
+            durationSec: s.durationSec,
+            minRequiredReplicas: b.minReplicas,
+          })),
+        },
+      });
+      groups.push({ capacity: b.capacity, template, group, autoscaler, bounds: b });
+    }
+    this.groups = groups;
+    const byClass = (c: CapacityClass) => groups.find((g) => g.capacity === c);
+    this.reservedTemplate = byClass('reserved')?.template;
+    this.reservedGroup = byClass('reserved')?.group;
+    this.reservedAutoscaler = byClass('reserved')?.autoscaler;
+    this.standardTemplate = byClass('on-demand')?.template;
+    this.baselineGroup = byClass('on-demand')?.group;
+    this.baselineAutoscaler = byClass('on-demand')?.autoscaler;
+    this.spotTemplate = byClass('spot')?.template;
+    this.spotGroup = byClass('spot')?.group;
+    this.spotAutoscaler = byClass('spot')?.autoscaler;
+
+    // One internal URL over every group.
+    this.address = new ComputeAddress(this, 'Address', {
+      name: `${name}-ilb`,
+      description: `Internal address of GPU endpoint ${name}`,
+      region,
+      addressType: 'INTERNAL',
+      purpose: 'GCE_ENDPOINT',
+      subnetwork: this.subnetworkSelfLink,
+    });
+    this.backendService = new ComputeRegionBackendService(this, 'BackendService', {
+      name: `${name}-ilb`,
+      description: `Internal passthrough load balancer of GPU endpoint ${name}`,
+      region,
+      loadBalancingScheme: 'INTERNAL',
+      protocol: 'TCP',
+      network: this.networkSelfLink,
+      healthChecks: [this.healthCheck.id],
+      sessionAffinity: 'NONE',
+      // Let streamed completions finish when a replica leaves.
+      connectionDrainingTimeoutSec: 300,
+      backend: groups.map((g) => ({ group: g.group.instanceGroup, balancingMode: 'CONNECTION', description: `${g.capacity} replicas` })),
+    });
+    this.forwardingRule = new ComputeForwardingRule(this, 'ForwardingRule', {
+      name: `${name}-ilb`,
+      description: `Internal address and port of GPU endpoint ${name}`,
+      region,
+      loadBalancingScheme: 'INTERNAL',
+      ipProtocol: 'TCP',
+      ports: [String(port)],
+      ipAddress: this.address.address,
+      network: this.networkSelfLink,
+      subnetwork: this.subnetworkSelfLink,
+      backendService: this.backendService.id,
+      allowGlobalAccess: false,
+    });
+    this.url = `http://${this.address.address}:${port}`;
+  }
+
+  /** The region's first zone that is UP, read at plan time; used when a reservation needs a zone and none was given. */
+  private firstZoneOf(region: string): string {
+    const zones = new DataGoogleComputeZones(this, 'Zones', { region, status: 'UP' });
+    Annotations.of(this).addWarning(
+      `[ai-stack:gcp-reservation-zone] the reservation of ${this.plan.reserved} ${this.plan.instanceTypes[0].type} goes in the first zone of ${region} that is UP, ` +
+        'which may not offer the accelerator: set zones to zones that do (https://cloud.google.com/compute/docs/gpus/gpu-regions-zones).',
+    );
+    return Token.asString(Fn.element(zones.names, 0));
+  }
+
+  /** Warns where Compute Engine holds more replicas than the plan (a group cannot scale below one VM). */
+  private warnAboutFloors(bounds: readonly GroupBounds[], offPeakMin: number | undefined): void {
+    const raised = bounds.filter((b) => b.planMin < b.minReplicas);
+    if (raised.length > 0) {
+      const fleetMin = bounds.reduce((n, b) => n + b.minReplicas, 0);
+      Annotations.of(this).addWarning(
+        `[ai-stack:gcp-group-floor] ${raised.map((b) => `the ${b.capacity} group`).join(' and ')} ` +
+          `${raised.length === 1 ? 'keeps' : 'keep'} one replica where the plan has none at capacity.min: a managed instance group scaled on GPU utilization ` +
+          `(a per-instance metric) cannot go below one VM, so the fleet runs at least ${fleetMin} replicas (plan: ${this.plan.min}). ` +
+          'To match the plan, choose a purchase mix that puts at least one replica of each class used at capacity.max into capacity.min ' +
+          '(e.g. raise capacity.min or onDemandBase, or set spotPercentAboveBase to 0).',
+      );
+    }
+    if (offPeakMin !== undefined) {
+      const offPeakFloor = bounds.reduce((n, b) => n + (b.offPeakMinReplicas ?? b.minReplicas), 0);
+      if (offPeakFloor > offPeakMin) {
+        Annotations.of(this).addWarning(
+          `[ai-stack:gcp-offpeak-floor] off-peak the fleet keeps ${offPeakFloor} replicas (scaling.offPeak.min: ${offPeakMin}): ` +
+            `each of its ${bounds.length} managed instance groups keeps at least one VM.`,
+        );
+      }
+    }
+  }
+}
+
+function schedulingFor(capacity: CapacityClass): NonNullable<ComputeInstanceTemplateConfig['scheduling']> {
+  if (capacity === 'spot') {
+    return { provisioningModel: 'SPOT', preemptible: true, automaticRestart: false, onHostMaintenance: 'TERMINATE', instanceTerminationAction: 'DELETE' };
+  }
+  return { provisioningModel: 'STANDARD', preemptible: false, automaticRestart: true, onHostMaintenance: 'TERMINATE' };
+}
+
+function scheduleList(start: string, end: string): readonly PeakSchedule[] {
+  const result = peakSchedules(start, end);
+  // Validation reported any problem already; this is unreachable for validated props.
+  return 'schedules' in result ? result.schedules : [];
+}

@@ -1,0 +1,36 @@
+import { postJson, readJson, sseData } from './http';
+import { openAiChatBody, openAiCompletion, openAiStream } from './openai-wire';
+import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
+import type { CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent, TargetConfig } from './types';
+
+/**
+ * A self-hosted GPU endpoint of the design: an OpenAI-compatible server (vLLM, TGI, SGLang) behind the
+ * endpoint's internal load balancer. `target.baseUrl` is the server root (`http://host:port`) or its
+ * `/v1` root; `target.providerModelId` is the served model name. `target.apiKey`, when set, is sent as
+ * a bearer token (vLLM `--api-key`); the endpoint is otherwise reached over the private network only.
+ */
+export class EndpointAdapter implements ProviderAdapter {
+  private readonly url: string;
+  private readonly where: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(public readonly target: TargetConfig) {
+    requireProvider(target, 'endpoint');
+    const base = baseUrlOf(target, requireField(target, 'baseUrl', "set it to the GPU endpoint's internal URL, e.g. http://10.0.1.20:8000"));
+    this.url = `${base.endsWith('/v1') ? base : `${base}/v1`}/chat/completions`;
+    this.where = whereOf(target);
+    this.headers = target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {};
+  }
+
+  async complete(request: ProviderRequest, signal: AbortSignal): Promise<CompletionResult> {
+    const body = openAiChatBody(request, { model: this.target.providerModelId, maxTokensField: 'max_tokens', stream: false });
+    const response = await postJson(this.where, this.url, this.headers, body, signal);
+    return openAiCompletion(this.where, await readJson(this.where, response, signal), request);
+  }
+
+  async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+    const body = openAiChatBody(request, { model: this.target.providerModelId, maxTokensField: 'max_tokens', stream: true });
+    const response = await postJson(this.where, this.url, this.headers, body, signal);
+    yield* openAiStream(this.where, sseData(this.where, response, signal), request);
+  }
+}
