@@ -117,7 +117,7 @@ describe('example design on GCP', () => {
     });
     if (p.reserved > 0) expect(json.resource.google_compute_reservation[endpoint.reservation!.friendlyUniqueId].specific_reservation.count).toBe(estimated('gcp', name).replicas.reserved);
     const spot = endpoint.spotTemplate && json.resource.google_compute_instance_template[endpoint.spotTemplate.friendlyUniqueId];
-    if (p.atMax.spot > 0) expect(spot.scheduling.provisioning_model).toBe('SPOT');
+    if (p.atMax.spot > 0) expect(spot?.scheduling.provisioning_model).toBe('SPOT');
     expect(json.resource.google_compute_instance_template[endpoint.groups[0].template.friendlyUniqueId].machine_type).toBe(estimated('gcp', name).instanceType);
   });
 
