@@ -259,6 +259,11 @@ export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: 
     }
     if (literal(offPeak.min) && literal(min) && (offPeak.min < 0 || offPeak.min > min)) {
       problems.add(join(path, 'scaling.offPeak.min'), `must be between 0 and capacity.min (${min}), got ${offPeak.min}`);
+    } else if (literal(offPeak.min) && literal(reserved) && offPeak.min < reserved) {
+      problems.add(
+        join(path, 'scaling.offPeak.min'),
+        `must be >= purchase.reserved (${offPeak.min} < ${reserved}): reserved capacity is paid whether replicas run on it or not, so scaling below it saves nothing`,
+      );
     }
   }
   const root = e.rootVolumeGiB;

@@ -15,7 +15,7 @@ const props: GpuEndpointProps = {
   server: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vllm:v0.6.3', model: 'meta-llama/Llama-3.1-8B-Instruct' },
   capacity: { min: 2, max: 8 },
   purchase: { reserved: 2, onDemandBase: 1 },
-  scaling: { offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 1 } },
+  scaling: { offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 2 } },
 };
 
 function checked(build: (stack: Stack) => void) {

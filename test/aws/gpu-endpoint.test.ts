@@ -25,7 +25,7 @@ function baseProps(overrides: Partial<GpuEndpointProps> = {}): GpuEndpointProps 
     },
     capacity: { min: 2, max: 8 },
     purchase: { reserved: 2, onDemandBase: 1, spotPercentAboveBase: 70 },
-    scaling: { targetGpuUtilization: 60, offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 1, timeZone: 'Europe/Berlin' } },
+    scaling: { targetGpuUtilization: 60 },
     ...overrides,
   };
 }
@@ -267,7 +267,9 @@ describe('GpuEndpoint: boot script', () => {
     expect(ud).toContain('--restart unless-stopped');
     expect(ud).toContain('-p 8000:8000');
     expect(ud).toContain("-e 'VLLM_LOGGING_LEVEL=INFO'");
-    expect(ud).toContain("'vllm/vllm-openai:v0.6.3' \\\n  --model \\\n  'meta-llama/Llama-3.1-8B-Instruct' \\\n  '--max-model-len' \\\n  '8192'");
+    expect(ud).toContain("'vllm/vllm-openai:v0.6.3' \\\n  '--model' \\\n  'meta-llama/Llama-3.1-8B-Instruct' \\\n  '--port' \\\n  '8000' \\\n  '--max-model-len' \\\n  '8192'");
+    expect(ud).toContain("--shm-size 4g");
+    expect(ud).toContain('-v /opt/ai-stack/cache:/root/.cache/huggingface');
     expect(ud).toMatch(/docker pull 'vllm\/vllm-openai:v0\.6\.3'/);
     expect(ud).toMatch(/--log-driver awslogs[\s\S]*awslogs-group='<\{"Ref":"LlmServerLogs/);
   });
@@ -275,6 +277,7 @@ describe('GpuEndpoint: boot script', () => {
   test('a custom port is mapped and health-checked', () => {
     const { template } = synth(baseProps({ server: { ...baseProps().server, port: 9000, healthPath: '/ready' } }));
     expect(userDataOf(template)).toContain('-p 9000:9000');
+    expect(userDataOf(template)).toContain("'--port' \\\n  '9000'");
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9000, HealthCheckPath: '/ready', HealthCheckPort: 'traffic-port' });
   });
 
@@ -422,7 +425,12 @@ describe('GpuEndpoint: scaling, draining, notifications', () => {
   });
 
   test('off-peak schedule: lower floor at start, the normal minimum back at end, in the given time zone', () => {
-    const { template } = synth();
+    const { template } = synth(
+      baseProps({
+        purchase: { reserved: 1, onDemandBase: 1, spotPercentAboveBase: 70 },
+        scaling: { targetGpuUtilization: 60, offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 1, timeZone: 'Europe/Berlin' } },
+      }),
+    );
     template.resourceCountIs('AWS::AutoScaling::ScheduledAction', 2);
     template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', { Recurrence: '0 20 * * 1-5', TimeZone: 'Europe/Berlin', MinSize: 1 });
     template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', { Recurrence: '0 7 * * 1-5', TimeZone: 'Europe/Berlin', MinSize: 2 });
@@ -430,7 +438,7 @@ describe('GpuEndpoint: scaling, draining, notifications', () => {
 
   test('no schedule without scaling.offPeak; time zone defaults to UTC', () => {
     synth(baseProps({ scaling: undefined })).template.resourceCountIs('AWS::AutoScaling::ScheduledAction', 0);
-    const { template } = synth(baseProps({ scaling: { offPeak: { start: '0 22 * * *', end: '0 6 * * *', min: 0 } } }));
+    const { template } = synth(baseProps({ purchase: { spotPercentAboveBase: 70 }, scaling: { offPeak: { start: '0 22 * * *', end: '0 6 * * *', min: 0 } } }));
     template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', { Recurrence: '0 22 * * *', TimeZone: 'UTC', MinSize: 0 });
   });
 
@@ -473,7 +481,7 @@ describe('GpuEndpoint: warnings', () => {
   });
 
   test('a fleet that can reach zero replicas', () => {
-    const { stack } = synth(baseProps({ scaling: { offPeak: { start: '0 22 * * *', end: '0 6 * * *', min: 0 } } }));
+    const { stack } = synth(baseProps({ purchase: { spotPercentAboveBase: 70 }, scaling: { offPeak: { start: '0 22 * * *', end: '0 6 * * *', min: 0 } } }));
     Annotations.fromStack(stack).hasWarning('/S/Llm', Match.stringLikeRegexp('shrink to zero replicas'));
   });
 

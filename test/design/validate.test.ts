@@ -133,6 +133,13 @@ describe('validateDesign', () => {
     ]);
   });
 
+  test('off-peak minimum must not drop below the reserved replicas', () => {
+    const d = smallDesign();
+    d.endpoints[0].purchase.reserved = 2;
+    d.endpoints[0].scaling = { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1 } };
+    expectProblem(d, 'endpoints[0].scaling.offPeak.min', /must be >= purchase.reserved \(1 < 2\): reserved capacity is paid/);
+  });
+
   test('unknown model id at a provider', () => {
     const d = smallDesign();
     d.router.models[0].model = 'claude-9';

@@ -8,8 +8,9 @@ export const GPU_UTILIZATION_METRIC = 'nvidia_smi_utilization_gpu';
 /** Metric name of GPU memory in use (MiB) as the CloudWatch agent publishes it. */
 export const GPU_MEMORY_USED_METRIC = 'nvidia_smi_memory_used';
 
-/** Name of the container (and of its CloudWatch log stream prefix) on every replica. */
-export const SERVER_CONTAINER_NAME = 'model-server';
+import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, modelServerArgs, shellQuote } from '../../common/model-server';
+
+export { shellQuote };
 
 /** What the boot script needs to know; string values may be unresolved tokens. */
 export interface BootScriptOptions {
@@ -29,11 +30,6 @@ export interface BootScriptOptions {
   readonly ecrRegistry?: string;
   /** Region of that registry. */
   readonly ecrRegion?: string;
-}
-
-/** Quotes a value for a POSIX shell: `'…'`, with embedded single quotes escaped. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The CloudWatch agent configuration: NVIDIA GPU metrics aggregated per Auto Scaling group. */
@@ -61,17 +57,9 @@ export function dockerRunCommand(o: BootScriptOptions): string {
     .sort()
     .map((k) => `-e ${q(`${k}=${o.env[k]}`)}`);
   const secretFlags = Object.keys(o.secretArns).length > 0 ? ['--env-file /run/ai-stack/server.env'] : [];
-  // Shared memory for tensor-parallel workers (NCCL): 4 GiB per GPU rather than --ipc=host,
-  // which would share the host's IPC namespace with the container.
-  const shm = `${4 * o.acceleratorsPerReplica}g`;
   const parts = [
     'docker run -d',
-    `--name ${SERVER_CONTAINER_NAME}`,
-    '--restart unless-stopped',
-    '--gpus all',
-    `--shm-size ${shm}`,
-    `-p ${o.port}:${o.port}`,
-    '-v /opt/ai-stack/cache:/root/.cache/huggingface',
+    ...commonDockerRunFlags(o.port, o.acceleratorsPerReplica),
     '--log-driver awslogs',
     `--log-opt awslogs-region=${q(o.region)}`,
     `--log-opt awslogs-group=${q(o.logGroupName)}`,
@@ -79,9 +67,7 @@ export function dockerRunCommand(o: BootScriptOptions): string {
     ...envFlags,
     ...secretFlags,
     q(o.image),
-    '--model',
-    q(o.model),
-    ...o.args.map(q),
+    ...modelServerArgs(o).map(q),
   ];
   return parts.join(' \\\n  ');
 }
@@ -107,7 +93,7 @@ export function bootScript(o: BootScriptOptions): string[] {
     '',
     '# Model server container.',
     'systemctl enable --now docker',
-    'mkdir -p /opt/ai-stack/cache',
+    `mkdir -p ${MODEL_CACHE_HOST_DIR}`,
   ];
   if (o.ecrRegistry) {
     lines.push(
