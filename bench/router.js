@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// Router benchmark: what the router adds on top of its upstream.
+//
+//   node bench/router.js [--seconds 5] [--connections 1,50,200] [--json]
+//
+// 1. Bundles the three cloud handlers with esbuild (the same build as scripts/build-router.js) and
+//    the benchmark's Node HTTP server (bench/router/router-server.ts) into a temporary directory.
+// 2. Starts an OpenAI-compatible upstream with a fixed small answer (bench/router/upstream.js) and
+//    the router in front of it, each in its own process.
+// 3. With autocannon, loads the upstream directly and then through the router at each connection
+//    count, twice: closed loop (throughput; latency then includes queueing behind the slower side)
+//    and at a fixed rate both sustain (half the router's throughput), which isolates the latency the
+//    router adds. Reports requests/s, p50/p99, added latency (router − direct) in ms and as a ratio,
+//    and the router's own time per request from its logs (overheadMs).
+// 4. Reports each bundle's size and its cold start in a fresh process (require + first request).
+// Targets: added p50 ≤ 1 ms and p99 ≤ 5 ms at 50 connections; Lambda bundle ≤ 1 MiB without the
+// AWS SDK. All processes share this machine's cores, so absolute numbers depend on it.
+'use strict';
+
+const { build } = require('esbuild');
+const { execFileSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const { closeSync, mkdtempSync, openSync, readFileSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join, resolve } = require('node:path');
+const { TARGETS, bundle } = require('../scripts/build-router');
+const { load, overheadFromLog } = require('./router/measure');
+const { paced } = require('./router/paced');
+const { startChild, stopChild } = require('./router/processes');
+
+const ROOT = resolve(__dirname, '..');
+const KEY = 'bench-tenant-key-0123456789abcdef';
+const REQUEST = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hi' }], max_tokens: 16 });
+const TARGET_P50_MS = 1;
+const TARGET_P99_MS = 5;
+const AWS_LIMIT_BYTES = 1024 * 1024;
+
+function options(argv) {
+  const get = (flag, fallback) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+  };
+  const seconds = Number(get('--seconds', '5'));
+  const connections = get('--connections', '1,50,200').split(',').map(Number);
+  if (!(seconds > 0) || connections.some((c) => !(c > 0))) throw new Error('usage: node bench/router.js [--seconds N] [--connections 1,50,200] [--json]');
+  return { seconds, connections, json: argv.includes('--json') };
+}
+
+/** The router config (the JSON form of lib/router/config.ts) for one endpoint target at `url`. */
+function routerConfig(url) {
+  return {
+    version: 1,
+    name: 'bench',
+    targets: [{ id: 'upstream', provider: 'endpoint', providerModelId: 'bench-model', baseUrl: url, inputPer1kUsd: 0.0001, outputPer1kUsd: 0.0002, contextWindowTokens: 32768, maxOutputTokens: 4096 }],
+    routes: [{ name: 'bench', strategy: 'ordered', targets: [{ target: 'upstream', weight: 1 }], tiers: [], fallbacks: [], timeoutMs: 30000, deadlineMs: 60000, retries: 0, onContentFilter: 'fail' }],
+    // Limits far above what the run can reach: the benchmark measures routing, not refusals.
+    tenants: [{ id: 'bench', monthlyBudgetUsd: 9_000_000, requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000, keySha256: [createHash('sha256').update(KEY).digest('hex')] }],
+    breaker: { failureThreshold: 5, windowMs: 30000, cooldownMs: 30000 },
+  };
+}
+
+async function buildAll(dir) {
+  const bundles = [];
+  for (const t of TARGETS) bundles.push(await bundle(t, dir));
+  const server = join(dir, 'server', 'index.js');
+  await build({ entryPoints: [join(__dirname, 'router', 'router-server.ts')], outfile: server, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'warning' });
+  return { bundles, server };
+}
+
+function coldStart(cloud, file, env) {
+  const out = execFileSync(process.execPath, [join(__dirname, 'router', 'cold-start.js'), cloud, resolve(file)], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+const ms = (n) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((cell, c) => String(cell).padStart(c === 0 ? 0 : widths[c]).padEnd(c === 0 ? widths[c] : 0)).join('  ')).join('\n');
+}
+
+async function main() {
+  const opts = options(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'ai-stack-router-bench-'));
+  const children = [];
+  try {
+    const { bundles, server } = await buildAll(dir);
+    const upstream = await startChild(join(__dirname, 'router', 'upstream.js'));
+    children.push(upstream.child);
+    const env = { AI_STACK_ROUTER_CONFIG: JSON.stringify(routerConfig(upstream.url)), BENCH_KEY: KEY };
+    const logPath = join(dir, 'router.log');
+    const logFd = openSync(logPath, 'w');
+    const router = await startChild(server, { env, stdout: logFd });
+    children.push(router.child);
+
+    const direct = `${upstream.url}/v1/chat/completions`;
+    const routed = `${router.url}/v1/chat/completions`;
+    const headers = { authorization: `Bearer ${KEY}` };
+    // Warm up both (JIT, connection pools, the router's lazy engine) before measuring.
+    await load(direct, { connections: 50, seconds: 2, body: REQUEST, headers });
+    await load(routed, { connections: 50, seconds: 2, body: REQUEST, headers });
+    const warmupLines = readFileSync(logPath, 'utf8').length;
+
+    const pair = async (connections, rate) => {
+      const run = (url) => (rate ? paced(url, { connections, seconds: opts.seconds, rate, body: REQUEST, headers }) : load(url, { connections, seconds: opts.seconds, body: REQUEST, headers }));
+      const d = await run(direct);
+      const r = await run(routed);
+      if (r.non2xx > 0 || r.errors > 0 || d.non2xx > 0 || d.errors > 0) throw new Error(`failed requests at ${connections} connections: direct ${d.non2xx} non-2xx/${d.errors} errors, router ${r.non2xx}/${r.errors}`);
+      return { connections, rate, direct: d, router: r, addedP50: r.p50 - d.p50, addedP99: r.p99 - d.p99, ratioP50: r.p50 / d.p50, ratioP99: r.p99 / d.p99 };
+    };
+    const saturated = [];
+    const steady = [];
+    for (const connections of opts.connections) {
+      const s = await pair(connections);
+      saturated.push(s);
+      // Half the router's closed-loop throughput: a load both sides sustain without queueing, so
+      // the difference in latency is what the router adds to each request.
+      steady.push(await pair(connections, Math.max(1, Math.floor(s.router.rps / 2))));
+    }
+    closeSync(logFd);
+    const overhead = overheadFromLog(readFileSync(logPath, 'utf8').slice(warmupLines));
+
+    await stopChild(router.child);
+    const cold = bundles.map((b) => ({ ...b, ...coldStart(b.cloud, b.file, env) }));
+
+    const at50 = steady.find((r) => r.connections === 50);
+    const aws = cold.find((c) => c.cloud === 'aws');
+    const checks = [
+      at50 && [`added p50 at 50 connections (fixed rate) ≤ ${TARGET_P50_MS} ms`, `${ms(at50.addedP50)} ms`, at50.addedP50 <= TARGET_P50_MS],
+      at50 && [`added p99 at 50 connections (fixed rate) ≤ ${TARGET_P99_MS} ms`, `${ms(at50.addedP99)} ms`, at50.addedP99 <= TARGET_P99_MS],
+      ['Lambda bundle ≤ 1 MiB without the AWS SDK', kib(aws.bytes), aws.bytes <= AWS_LIMIT_BYTES],
+    ].filter(Boolean);
+
+    console.log(`router benchmark (node ${process.version}, ${opts.seconds} s per run; load generator in this process, upstream and router each in their own)\n`);
+    const rows = (runs) => [
+      ['connections', 'direct req/s', 'router req/s', 'direct p50', 'router p50', 'added p50', 'ratio p50', 'direct p99', 'router p99', 'added p99', 'ratio p99'],
+      ...runs.map((r) => [r.connections, r.direct.rps.toFixed(0), r.router.rps.toFixed(0), ms(r.direct.p50), ms(r.router.p50), ms(r.addedP50), r.ratioP50.toFixed(2), ms(r.direct.p99), ms(r.router.p99), ms(r.addedP99), r.ratioP99.toFixed(2)]),
+    ];
+    console.log('closed loop (each connection sends as fast as it is answered: throughput; latency includes queueing)');
+    console.log(table(rows(saturated)));
+    console.log('\nfixed rate, evenly paced (half the router\'s closed-loop req/s, the same rate direct and through the router: the latency the router adds)');
+    console.log(table(rows(steady)));
+    console.log('(latencies in ms, measured by the client)\n');
+    console.log(`router's own time per request (x-ai-stack-overhead-ms, ${overhead.count} requests): p50 ${ms(overhead.p50)} ms, p99 ${ms(overhead.p99)} ms\n`);
+    console.log(
+      table([
+        ['bundle', 'size', 'gzip', 'node start', 'require', 'first request', 'cold start total'],
+        ...cold.map((c) => [`${c.cloud}/index.js`, kib(c.bytes), kib(c.gzip), `${ms(c.bootMs)} ms`, `${ms(c.requireMs)} ms`, `${ms(c.firstRequestMs)} ms`, `${ms(c.totalMs)} ms`]),
+      ]),
+    );
+    console.log('(cold start total = node start + require + first chat request through the handler, in a fresh process)\n');
+    for (const [what, value, ok] of checks) console.log(`${ok ? 'meets' : 'MISSES'}  ${what}: ${value}`);
+    if (opts.json) console.log(JSON.stringify({ saturated, steady, overhead, cold, checks: checks.map(([what, value, ok]) => ({ what, value, ok })) }));
+  } finally {
+    for (const c of children) await stopChild(c);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench/router: ${err.message}`);
+  process.exit(1);
+});

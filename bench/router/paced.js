@@ -1,0 +1,54 @@
+// An open-loop load generator: sends requests at an even pace over a pool of at most `connections`
+// keep-alive connections and records each latency from the moment the request was issued (a wait
+// for a free connection counts). autocannon's own rate limit releases each second's requests in one
+// burst, which measures the burst's queue rather than the router.
+'use strict';
+
+const http = require('node:http');
+const { percentile } = require('./stats');
+
+/** Sends `rate` requests per second for `seconds` over at most `connections` sockets. */
+function paced(url, { connections, seconds, rate, body, headers }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  const options = { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } };
+  const total = Math.round(rate * seconds);
+  const intervalMs = 1000 / rate;
+  const samples = [];
+  let failed = 0;
+  let sent = 0;
+  let done = 0;
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const finish = () => {
+      if (++done < total) return;
+      agent.destroy();
+      const sorted = Float64Array.from(samples).sort();
+      resolve({ connections, requests: samples.length, rps: samples.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), non2xx: failed, errors: 0 });
+    };
+    const send = () => {
+      const issuedAt = performance.now();
+      const req = http.request(options, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode >= 200 && res.statusCode < 300) samples.push(performance.now() - issuedAt);
+          else failed++;
+          finish();
+        });
+      });
+      req.on('error', () => {
+        failed++;
+        finish();
+      });
+      req.end(body);
+    };
+    const tick = () => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
+      for (; sent < due; sent++) send();
+      if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
+    };
+    tick();
+  });
+}
+
+module.exports = { paced };

@@ -1,0 +1,340 @@
+import { RouterConfigError, type RouterConfig, type RouterRoute, type RouterTarget } from '../config';
+import { jsonLineLogger, type RequestLog, type RequestLogger } from '../log';
+import { createAdapter } from '../providers';
+import type { AdapterFactory, CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent } from '../providers/types';
+import type { Ledger, Reservation } from '../stores/ledger';
+import { MemoryLedger } from '../stores/memory-ledger';
+import { MemoryRateLimiter } from '../stores/memory-rate-limiter';
+import type { RateLimiter } from '../stores/rate-limiter';
+import { admitRate, reserveBudget, type ReservationBasis } from './admission';
+import { BreakerRegistry } from './breaker';
+import { budgetMonth, systemClock, type Clock, type Random } from './clock';
+import { checkRouterConfig } from './config-check';
+import { costNano, nanoPerToken, nanoToUsd, type TokenPrices } from './cost';
+import { RouterError } from './errors';
+import { execute, type AttemptStats, type Execution } from './executor';
+import type { ParsedChat } from './request';
+import { planTargets } from './select';
+import { streamEvents, type EngineStreamEvent } from './stream';
+import { estimatePromptTokens, promptTokenBound } from './tokens';
+import { TenantDirectory, type Tenant } from './tenants';
+
+/** Output tokens reserved and requested when the client sets no `max_tokens` (capped by the model). */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+export interface EngineOptions {
+  /**
+   * Builds the adapter of each target, once, when the engine is created.
+   * @default - the provider adapters of `lib/router/providers` (each loads its SDK on first use)
+   */
+  readonly adapterFactory?: AdapterFactory;
+  /** @default - a `MemoryLedger` */
+  readonly ledger?: Ledger;
+  /** @default - a `MemoryRateLimiter` */
+  readonly limiter?: RateLimiter;
+  /** @default - the system clock */
+  readonly clock?: Clock;
+  /** Randomness for A/B picks and backoff jitter. @default Math.random */
+  readonly random?: Random;
+  /** @default - one JSON line per request on stdout */
+  readonly logger?: RequestLogger;
+}
+
+/** One chat request as the engine receives it from the API layer. */
+export interface ChatInput {
+  readonly tenant: Tenant;
+  readonly parsed: ParsedChat;
+  /** Value of the `x-ai-stack-tier` header. */
+  readonly forcedTier?: string;
+  readonly requestId: string;
+  /** `clock.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** Aborts when the client disconnects. */
+  readonly clientSignal?: AbortSignal;
+}
+
+/** What every answer reports (as headers, or in the last stream chunk). */
+export interface ResultMeta {
+  readonly requestId: string;
+  readonly route: string;
+  readonly target: string;
+  readonly attempts: number;
+  readonly costNanoUsd: number;
+  readonly overheadMs: number;
+}
+
+export type ChatResult =
+  | { readonly kind: 'completion'; readonly completion: CompletionResult; readonly meta: ResultMeta }
+  | {
+      readonly kind: 'stream';
+      /** Known before the first byte, so they go in headers. */
+      readonly target: string;
+      readonly attempts: number;
+      readonly events: AsyncIterable<EngineStreamEvent>;
+    };
+
+interface PricedTarget extends RouterTarget, TokenPrices {}
+
+/**
+ * The routing engine: route resolution, target choice, retries, fallbacks, circuit breakers,
+ * per-tenant rate limits and budgets. It speaks OpenAI semantics in and out and knows no provider
+ * SDK or transport; handlers feed it parsed requests and write its results.
+ */
+export class RouterEngine {
+  readonly tenants: TenantDirectory;
+  readonly clock: Clock;
+  private readonly routes: ReadonlyMap<string, RouterRoute>;
+  private readonly targets: ReadonlyMap<string, PricedTarget>;
+  private readonly adapters = new Map<string, ProviderAdapter>();
+  private readonly breakers: BreakerRegistry;
+  private readonly ledger: Ledger;
+  private readonly limiter: RateLimiter;
+  private readonly random: Random;
+  private readonly logger: RequestLogger;
+
+  constructor(
+    readonly config: RouterConfig,
+    options: EngineOptions = {},
+  ) {
+    const invalid = checkRouterConfig(config);
+    if (invalid.length > 0) throw new RouterConfigError(invalid);
+    this.routes = new Map(config.routes.map((r) => [r.name, r]));
+    this.targets = new Map(config.targets.map((t) => [t.id, { ...t, inputNanoPerToken: nanoPerToken(t.inputPer1kUsd), outputNanoPerToken: nanoPerToken(t.outputPer1kUsd) }]));
+    this.tenants = new TenantDirectory(config.tenants);
+    this.breakers = new BreakerRegistry(config.breaker);
+    this.ledger = options.ledger ?? new MemoryLedger();
+    this.limiter = options.limiter ?? new MemoryRateLimiter();
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger ?? jsonLineLogger();
+    // Build every adapter now so a target missing its region, project or URL fails at start, not
+    // on the first request that happens to reach it.
+    const problems: string[] = [];
+    for (const t of config.targets) {
+      try {
+        this.adapters.set(t.id, (options.adapterFactory ?? createAdapter)(t));
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
+    if (problems.length > 0) throw new RouterConfigError(problems);
+  }
+
+  /** Route names the tenant may call, in config order. */
+  routesFor(tenant: Tenant): string[] {
+    return this.config.routes.map((r) => r.name).filter((name) => !tenant.routes || tenant.routes.includes(name));
+  }
+
+  /** Writes a request's log record (the API layer logs requests refused before the engine). */
+  log(record: Omit<RequestLog, 'time'>): void {
+    this.logger({ time: new Date(this.clock.epochMs()).toISOString(), ...record });
+  }
+
+  private adapterFor = (target: RouterTarget): ProviderAdapter => this.adapters.get(target.id) as ProviderAdapter;
+
+  private resolveRoute(tenant: Tenant, name: string): RouterRoute {
+    const route = this.routes.get(name);
+    if (!route) {
+      throw new RouterError(404, 'not_found_error', 'model_not_found', `the model '${name}' does not exist: it must be a route of this router (${this.routesFor(tenant).join(', ')}); see GET /v1/models`, 'model');
+    }
+    if (tenant.routes && !tenant.routes.includes(name)) {
+      throw new RouterError(403, 'permission_error', 'model_not_allowed', `tenant '${tenant.id}' may not call route '${name}' (allowed: ${tenant.routes.join(', ')}); ask the operator to add it to the tenant's routes`, 'model');
+    }
+    return route;
+  }
+
+  /** Serves one chat request; throws `RouterError` for anything refused or failed before streaming. */
+  async chat(input: ChatInput): Promise<ChatResult> {
+    const { tenant, parsed, startedAt } = input;
+    const request = parsed.request;
+    const stream = request.stream === true;
+    const stats: AttemptStats = { calls: 0, upstreamMs: 0, backoffMs: 0 };
+    let route: RouterRoute | undefined;
+    let tier: string | undefined;
+    try {
+      route = this.resolveRoute(tenant, request.model);
+      const promptEstimate = estimatePromptTokens(request.messages);
+      const plan = planTargets(route, promptEstimate, input.forcedTier, this.random);
+      tier = plan.tier;
+      const maxTokensFor = (t: RouterTarget) => Math.min(request.max_tokens ?? DEFAULT_MAX_TOKENS, t.maxOutputTokens);
+      const planned = plan.targets.map((id) => this.target(id));
+
+      // Rate limits count the estimate and the most output any planned target may produce.
+      const maxOutput = Math.max(...planned.map(maxTokensFor));
+      await admitRate(this.limiter, tenant, promptEstimate + maxOutput, this.clock.epochMs());
+
+      // One reservation per request, for the most expensive planned target: the request can then
+      // retry and fall back without another ledger round trip.
+      const basis = mostExpensive(planned, promptTokenBound(request.messages), maxTokensFor, budgetMonth(this.clock.epochMs()));
+      const reservation = await reserveBudget(this.ledger, tenant, basis);
+
+      const execution: Execution = {
+        route,
+        order: plan.targets,
+        targets: this.targets,
+        adapter: this.adapterFor,
+        requestFor: (t) => providerRequest(parsed, maxTokensFor(t)),
+        breakers: this.breakers,
+        clock: this.clock,
+        random: this.random,
+        startedAt,
+        ...(input.clientSignal ? { clientSignal: input.clientSignal } : {}),
+      };
+      if (stream) return await this.startStream(input, route, tier, execution, stats, reservation, promptEstimate);
+      return await this.complete(input, route, tier, execution, stats, reservation);
+    } catch (err) {
+      const e = err instanceof RouterError ? err : new RouterError(500, 'server_error', 'internal_error', `router error: ${(err as Error).message}`);
+      this.logFailure(input, route?.name, tier, stats, e, stream);
+      throw e;
+    }
+  }
+
+  private target(id: string): PricedTarget {
+    const t = this.targets.get(id);
+    if (!t) throw new RouterError(500, 'server_error', 'config_error', `a route names unknown target '${id}'; fix the router config`);
+    return t;
+  }
+
+  private async complete(input: ChatInput, route: RouterRoute, tier: string | undefined, x: Execution, stats: AttemptStats, reservation: Reservation): Promise<ChatResult> {
+    let served;
+    try {
+      served = await execute(x, stats, (adapter, req, signal) => adapter.complete(req, signal));
+    } catch (err) {
+      await this.ledger.release(reservation);
+      throw err;
+    }
+    const target = this.target(served.target.id);
+    const completion = served.value;
+    const cost = costNano(completion.usage, target);
+    await settleOrRelease(this.ledger, reservation, cost);
+    const latencyMs = this.clock.now() - input.startedAt;
+    const overheadMs = Math.max(0, latencyMs - stats.upstreamMs - stats.backoffMs);
+    const meta: ResultMeta = { requestId: input.requestId, route: route.name, target: target.id, attempts: served.attempts, costNanoUsd: cost, overheadMs };
+    this.log({
+      requestId: input.requestId,
+      tenant: input.tenant.id,
+      route: route.name,
+      target: target.id,
+      ...(tier ? { tier } : {}),
+      attempts: served.attempts,
+      promptTokens: completion.usage.promptTokens,
+      completionTokens: completion.usage.completionTokens,
+      costUsd: nanoToUsd(cost),
+      latencyMs,
+      overheadMs,
+      outcome: 'ok',
+      status: 200,
+      stream: false,
+    });
+    return { kind: 'completion', completion, meta };
+  }
+
+  private async startStream(
+    input: ChatInput,
+    route: RouterRoute,
+    tier: string | undefined,
+    x: Execution,
+    stats: AttemptStats,
+    reservation: Reservation,
+    promptEstimate: number,
+  ): Promise<ChatResult> {
+    let served;
+    try {
+      served = await execute(x, stats, async (adapter, req, signal) => {
+        const iterator = adapter.stream(req, signal)[Symbol.asyncIterator]();
+        try {
+          const first = await iterator.next();
+          if (first.done) throw new Error('the stream ended before its first event');
+          return { iterator, first: first.value as StreamEvent };
+        } catch (err) {
+          // Do not await: a misbehaving adapter could hang here after the attempt has moved on.
+          void iterator.return?.()?.catch(() => undefined);
+          throw err;
+        }
+      });
+    } catch (err) {
+      await this.ledger.release(reservation);
+      throw err;
+    }
+    const target = this.target(served.target.id);
+    const events = streamEvents({
+      first: served.value.first,
+      iterator: served.value.iterator,
+      abort: served.abort,
+      route,
+      target,
+      attempts: served.attempts,
+      stats,
+      promptEstimate,
+      clock: this.clock,
+      startedAt: input.startedAt,
+      breaker: this.breakers.for(target.id),
+      settle: async (usage) => {
+        const cost = costNano(usage, target);
+        await settleOrRelease(this.ledger, reservation, cost);
+        return cost;
+      },
+      log: (fields) => this.log({ requestId: input.requestId, tenant: input.tenant.id, route: route.name, target: target.id, ...(tier ? { tier } : {}), attempts: served.attempts, stream: true, ...fields }),
+      requestId: input.requestId,
+      ...(input.clientSignal ? { clientSignal: input.clientSignal } : {}),
+    });
+    return { kind: 'stream', target: target.id, attempts: served.attempts, events };
+  }
+
+  private logFailure(input: ChatInput, route: string | undefined, tier: string | undefined, stats: AttemptStats, e: RouterError, stream: boolean): void {
+    const latencyMs = this.clock.now() - input.startedAt;
+    this.log({
+      requestId: input.requestId,
+      tenant: input.tenant.id,
+      ...(route ? { route } : {}),
+      ...(stats.lastTarget ? { target: stats.lastTarget } : {}),
+      ...(tier ? { tier } : {}),
+      attempts: stats.calls,
+      promptTokens: 0,
+      completionTokens: 0,
+      costUsd: 0,
+      latencyMs,
+      overheadMs: Math.max(0, latencyMs - stats.upstreamMs - stats.backoffMs),
+      outcome: e.code ?? e.type,
+      status: e.status,
+      stream,
+      error: e.message,
+    });
+  }
+}
+
+/** The reservation a request needs: its largest possible cost over the targets it may reach. */
+function mostExpensive(planned: readonly PricedTarget[], promptBound: number, maxTokensFor: (t: RouterTarget) => number, month: string): ReservationBasis {
+  let worst: ReservationBasis | undefined;
+  for (const t of planned) {
+    const amountNanoUsd = promptBound * t.inputNanoPerToken + maxTokensFor(t) * t.outputNanoPerToken;
+    if (!worst || amountNanoUsd > worst.amountNanoUsd) worst = { month, amountNanoUsd, promptTokens: promptBound, maxOutputTokens: maxTokensFor(t), target: t.id };
+  }
+  if (!worst) throw new RouterError(500, 'server_error', 'config_error', 'the route has no targets; fix the router config');
+  return worst;
+}
+
+/**
+ * Settles; if the ledger fails, frees the reservation (best effort) so in-flight money does not stay
+ * locked, and reports the settle failure. Ledgers make settle and release idempotent by reservation id.
+ */
+async function settleOrRelease(ledger: Ledger, reservation: Reservation, cost: number): Promise<void> {
+  try {
+    await ledger.settle(reservation, cost);
+  } catch (err) {
+    await ledger.release(reservation).catch(() => undefined);
+    throw err;
+  }
+}
+
+function providerRequest(parsed: ParsedChat, maxTokens: number): ProviderRequest {
+  const r = parsed.request;
+  const stop = r.stop === undefined ? undefined : typeof r.stop === 'string' ? [r.stop] : r.stop;
+  return {
+    messages: r.messages,
+    maxTokens,
+    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
+    ...(r.top_p !== undefined ? { topP: r.top_p } : {}),
+    ...(stop !== undefined ? { stop } : {}),
+  };
+}

@@ -1,0 +1,136 @@
+import type { RouterRoute, RouterTarget } from '../config';
+import type { RequestLog } from '../log';
+import { ProviderError, type FinishReason, type StreamEvent, type Usage } from '../providers/types';
+import type { CircuitBreaker } from './breaker';
+import { closeable } from './closeable';
+import type { Clock } from './clock';
+import { nanoToUsd } from './cost';
+import type { ResultMeta } from './engine';
+import { RouterError } from './errors';
+import type { AttemptStats } from './executor';
+
+/** What the API layer streams: text deltas, then one `done` or one `error`, each with the metadata. */
+export type EngineStreamEvent =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage; readonly meta: ResultMeta }
+  | { readonly type: 'error'; readonly error: RouterError; readonly usage: Usage; readonly meta: ResultMeta };
+
+export interface StreamContext {
+  readonly first: StreamEvent;
+  readonly iterator: AsyncIterator<StreamEvent>;
+  /** Aborts the upstream call. */
+  readonly abort: AbortController;
+  readonly route: RouterRoute;
+  readonly target: RouterTarget;
+  readonly attempts: number;
+  readonly stats: AttemptStats;
+  readonly promptEstimate: number;
+  readonly clock: Clock;
+  readonly startedAt: number;
+  readonly breaker: CircuitBreaker;
+  readonly requestId: string;
+  /** Aborts when the client disconnects; the upstream call is aborted with it. */
+  readonly clientSignal?: AbortSignal;
+  /** Settles the budget reservation with the cost of `usage`; returns that cost in nano-dollars. */
+  readonly settle: (usage: Usage) => Promise<number>;
+  readonly log: (fields: Pick<RequestLog, 'promptTokens' | 'completionTokens' | 'costUsd' | 'latencyMs' | 'overheadMs' | 'outcome' | 'status'> & { error?: string }) => void;
+}
+
+/** The next upstream event, failing with a timeout when none arrives within `ms`. */
+function nextWithin(c: StreamContext, ms: number): Promise<IteratorResult<StreamEvent>> {
+  return new Promise((resolve, reject) => {
+    const disarm = c.clock.setTimer(ms, () => {
+      const err = new ProviderError('timeout', `no stream event for ${ms} ms`);
+      c.abort.abort(err);
+      reject(err);
+    });
+    c.iterator.next().then(
+      (r) => {
+        disarm();
+        resolve(r);
+      },
+      (e) => {
+        disarm();
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * Relays a provider stream after its first event has arrived (from then on the client has seen
+ * output, so there is no retry or fallback). A gap of more than the route's `timeoutMs` between
+ * events is a failure. The budget reservation is settled exactly once: with the reported usage on
+ * `done`; with an estimate (prompt estimate + streamed characters / 4) when the provider fails
+ * mid-stream (the `error` event carries that cost) or when the client goes away.
+ */
+export function streamEvents(c: StreamContext): AsyncIterableIterator<EngineStreamEvent> {
+  return closeable(relay(c), async () => {
+    // The client left before reading anything: stop the upstream and charge what it produced.
+    c.abort.abort(new Error('client closed the stream'));
+    void c.iterator.return?.()?.catch(() => undefined);
+    const usage = { promptTokens: c.promptEstimate, completionTokens: Math.ceil((c.first.type === 'delta' ? c.first.text.length : 0) / 4) };
+    const cost = await c.settle(usage);
+    c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: c.clock.now() - c.startedAt, overheadMs: 0, outcome: 'client_closed', status: 499 });
+  });
+}
+
+async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
+  const now = () => c.clock.now();
+  let ownMs = now() - c.startedAt - c.stats.upstreamMs - c.stats.backoffMs;
+  let chars = 0;
+  let finished = false;
+  const estimate = (): Usage => ({ promptTokens: c.promptEstimate, completionTokens: Math.ceil(chars / 4) });
+  const meta = (costNanoUsd: number): ResultMeta => ({ requestId: c.requestId, route: c.route.name, target: c.target.id, attempts: c.attempts, costNanoUsd, overheadMs: Math.max(0, ownMs) });
+  let event = c.first;
+  const onClientGone = () => c.abort.abort(new Error('the client closed the connection'));
+  c.clientSignal?.addEventListener('abort', onClientGone, { once: true });
+  try {
+    for (;;) {
+      if (event.type === 'done') {
+        finished = true;
+        const t0 = now();
+        const cost = await c.settle(event.usage);
+        ownMs += now() - t0;
+        c.log({ promptTokens: event.usage.promptTokens, completionTokens: event.usage.completionTokens, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: 'ok', status: 200 });
+        yield { type: 'done', finishReason: event.finishReason, usage: event.usage, meta: meta(cost) };
+        return;
+      }
+      chars += event.text.length;
+      yield event;
+      const t = now();
+      const next = await nextWithin(c, c.route.timeoutMs);
+      const received = now();
+      c.stats.upstreamMs += received - t;
+      if (next.done) throw new ProviderError('server', 'the stream ended without its final usage event');
+      event = next.value;
+      ownMs += now() - received;
+    }
+  } catch (err) {
+    finished = true;
+    c.abort.abort(err);
+    if (c.clientSignal?.aborted) {
+      const usage = estimate();
+      const cost = await c.settle(usage);
+      c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: 'client_closed', status: 499 });
+      return;
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    if (err instanceof ProviderError && ['throttled', 'server', 'timeout', 'auth'].includes(err.kind)) c.breaker.failure(now());
+    const usage = estimate();
+    const cost = await c.settle(usage);
+    const error = new RouterError(502, 'upstream_error', 'upstream_stream_failed', `target '${c.target.id}' failed after streaming ${chars} characters: ${reason}; the output is incomplete`);
+    c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: error.code ?? 'error', status: 502, error: error.message });
+    yield { type: 'error', error, usage, meta: meta(cost) };
+  } finally {
+    c.clientSignal?.removeEventListener('abort', onClientGone);
+    if (!finished) {
+      // The consumer stopped early: the client disconnected. Stop paying for tokens nobody reads.
+      c.abort.abort(new Error('client closed the stream'));
+      void c.iterator.return?.()?.catch(() => undefined);
+      const usage = estimate();
+      const cost = await c.settle(usage);
+      c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: 'client_closed', status: 499 });
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// The router runtime: `ai-stack-constructs/router`. It loads no construct library; the cloud
+// handlers are also bundled on their own (scripts/build-router.js).
+export * from './config';
+export { parseRouterConfig, checkRouterConfig } from './engine/config-check';
+export { RouterEngine, DEFAULT_MAX_TOKENS, type EngineOptions, type ChatInput, type ChatResult, type ResultMeta } from './engine/engine';
+export type { EngineStreamEvent } from './engine/stream';
+export { RouterError, type OpenAiErrorBody, type RouterErrorType } from './engine/errors';
+export { parseChatBody, type ParsedChat } from './engine/request';
+export { planTargets, pickWeighted, type TargetPlan } from './engine/select';
+export { CircuitBreaker, BreakerRegistry, type BreakerState } from './engine/breaker';
+export { backoffMs, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './engine/backoff';
+export { systemClock, seededRandom, budgetMonth, type Clock, type Random } from './engine/clock';
+export { NANO_PER_USD, nanoPerToken, usdToNano, formatUsd, costNano } from './engine/cost';
+export { estimatePromptTokens, promptTokenBound } from './engine/tokens';
+export { hashKey, parseTenantKeys, readTenantKeysFile, hashTenantKeys, type TenantKeys } from './engine/keys';
+export { TenantDirectory, type Tenant } from './engine/tenants';
+export type { Ledger, Reservation, ReserveRequest, ReserveResult, LedgerBalance } from './stores/ledger';
+export { MemoryLedger } from './stores/memory-ledger';
+export type { RateLimiter, AdmitRequest, AdmitResult } from './stores/rate-limiter';
+export { MemoryRateLimiter } from './stores/memory-rate-limiter';
+export * from './log';
+export { createPipeline, HEADER, type HandleRequest, type RequestHeaders, type RouterResponse } from './handlers/pipeline';
+export { listen, nodeListener, writeResponse, type ListenOptions, type RunningServer } from './handlers/node-http';
+export { createLambdaHandler, type FunctionUrlEvent, type FunctionUrlResult, type AwsLambdaGlobal } from './handlers/lambda';
+export { createGcpHandler, type GcpRequest, type GcpResponse } from './handlers/gcp';
+export { createAzureHandler, type AzureHttpRequest, type AzureHttpResponseInit } from './handlers/azure';
+export { routerConfigFromEnv, engineFromEnv, lazyPipeline, pipelineFromEnv } from './handlers/from-env';
+export { createAdapter } from './providers';
+export type { AdapterFactory, ProviderAdapter, TargetConfig, ChatRequest, ProviderRequest, CompletionResult, StreamEvent, Usage } from './providers/types';
+export { ProviderError, type ProviderErrorKind } from './providers/types';

@@ -1,0 +1,79 @@
+/**
+ * One structured record per request. The engine hands it to a `RequestLogger`; the default writes
+ * one JSON line to stdout, and the Lambda handler adds CloudWatch Embedded Metric Format so the
+ * same line becomes metrics (requests, cost, latency, overhead, tokens by route/target/tenant).
+ */
+export interface RequestLog {
+  readonly time: string;
+  readonly requestId: string;
+  readonly tenant?: string;
+  readonly route?: string;
+  /** Target that served the request (or the last one tried). */
+  readonly target?: string;
+  readonly tier?: string;
+  readonly attempts: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costUsd: number;
+  readonly latencyMs: number;
+  readonly overheadMs: number;
+  /** `ok`, or the error code returned (e.g. `insufficient_quota`, `upstream_failed`). */
+  readonly outcome: string;
+  readonly status: number;
+  readonly stream: boolean;
+  /** Error message when the request failed. */
+  readonly error?: string;
+}
+
+export type RequestLogger = (record: RequestLog) => void;
+
+/** Writes each record as one JSON line. */
+export function jsonLineLogger(write: (line: string) => void = (line) => process.stdout.write(line)): RequestLogger {
+  return (record) => write(`${JSON.stringify(record)}\n`);
+}
+
+/** Drops records (benchmarks, or when a platform logs requests itself). */
+export const silentLogger: RequestLogger = () => undefined;
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * The record as a CloudWatch Embedded Metric Format document: CloudWatch Logs extracts the metrics
+ * in namespace `AiStack/Router` with dimensions route, target and tenant; the other fields stay
+ * searchable in Logs Insights.
+ */
+export function embeddedMetricRecord(record: RequestLog, timestampMs: number): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'AiStack/Router',
+          Dimensions: [['route', 'target', 'tenant']],
+          Metrics: [
+            { Name: 'Requests', Unit: 'Count' },
+            { Name: 'CostUsd', Unit: 'None' },
+            { Name: 'LatencyMs', Unit: 'Milliseconds' },
+            { Name: 'OverheadMs', Unit: 'Milliseconds' },
+            { Name: 'Tokens', Unit: 'Count' },
+          ],
+        },
+      ],
+    },
+    ...record,
+    // Dimension values must be strings: refused requests have no route or target.
+    route: record.route ?? 'none',
+    target: record.target ?? 'none',
+    tenant: record.tenant ?? 'none',
+    Requests: 1,
+    CostUsd: record.costUsd,
+    LatencyMs: round3(record.latencyMs),
+    OverheadMs: round3(record.overheadMs),
+    Tokens: record.promptTokens + record.completionTokens,
+  };
+}
+
+/** A logger writing EMF lines (for Lambda, where stdout goes to CloudWatch Logs). */
+export function embeddedMetricLogger(write: (line: string) => void = (line) => process.stdout.write(line), now: () => number = Date.now): RequestLogger {
+  return (record) => write(`${JSON.stringify(embeddedMetricRecord(record, now()))}\n`);
+}
