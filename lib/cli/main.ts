@@ -11,7 +11,7 @@ commands:
   synth [design] [--cloud aws|gcp|azure|all] [--out DIR]   synthesize (default: ${DEFAULT_DESIGN}, all, synth.out)
   check [design] [--cloud ...]                            validate only; exit 0 when valid, 1 when not
   estimate [design] [--cloud ...] [--json]                monthly cost by component
-  serve [design] [--port N] [--keys FILE]                 run the router locally`;
+  serve [design] [--port N] [--keys FILE] ...              run the router locally (serve --help)`;
 
 function cloudsOf(option: string | true | undefined): Cloud[] | undefined {
   if (option === undefined || option === 'all') return undefined;
