@@ -21,7 +21,8 @@ export interface ModelServerDesign {
    */
   readonly healthPath?: string;
   /**
-   * Extra server arguments, appended after `--model`.
+   * Extra server arguments, appended after `--model <model> --port <port>` (`--port` is left out
+   * when these set it).
    * @default - none
    */
   readonly args?: readonly string[];
@@ -277,7 +278,7 @@ export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: 
     if (literal(server.port) && (!isInt(server.port) || server.port < 1024 || server.port > 65535)) {
       problems.add(join(path, 'server.port'), `must be a port between 1024 and 65535 (got ${server.port})`);
     }
-    if (typeof server.healthPath === 'string' && !server.healthPath.startsWith('/')) {
+    if (typeof server.healthPath === 'string' && !isToken(server.healthPath) && !server.healthPath.startsWith('/')) {
       problems.add(join(path, 'server.healthPath'), `must start with '/' (got '${server.healthPath}')`);
     }
   }
@@ -307,7 +308,7 @@ function validateAcceleratorOnClouds(e: GpuEndpointDesign, path: string, clouds:
       problems.add(where, `${id} is not offered on ${cloud}${offering.note ? ` (${offering.note})` : ''}; set ${join(path, `acceleratorOverrides.${cloud}`)}, e.g. to '${offering.nearest}'`);
       continue;
     }
-    if (!isInt(count)) continue;
+    if (!isInt(count) || isToken(count)) continue;
     const offers = offersFor(spec, cloud, count);
     if (offers.length === 0) {
       problems.add(join(path, 'acceleratorsPerReplica'), `${id} on ${cloud} comes ${offeredCounts(spec, cloud).join(', ')} per instance, not ${count}`);

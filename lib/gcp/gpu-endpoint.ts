@@ -14,11 +14,13 @@ import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-c
 import { DataGoogleComputeSubnetwork } from '@cdktf/provider-google/lib/data-google-compute-subnetwork';
 import { DataGoogleComputeZones } from '@cdktf/provider-google/lib/data-google-compute-zones';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { findAccelerator, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type ResolvedGpuEndpoint } from '../design';
 import { groupBounds, type CapacityClass, type GroupBounds } from './gpu-endpoint/groups';
 import { bootDiskTypeFor, DEFAULT_SOURCE_IMAGE, nicTypeFor } from './gpu-endpoint/machine';
 import { peakSchedules, type PeakSchedule } from './gpu-endpoint/schedule';
+import { parseSecretRef, SECRET_ACCESSOR_ROLE } from './gpu-endpoint/secrets';
 import { artifactRegistryRepo, renderShutdownScript, renderStartupScript } from './gpu-endpoint/startup-script';
 import { validateGcpGpuEndpointProps } from './gpu-endpoint/validate';
 import { PrivateNetwork } from './network';
@@ -31,6 +33,15 @@ export const HEALTH_CHECK_RANGES = ['35.191.0.0/16', '130.211.0.0/22'] as const;
 
 /** The Ops Agent metric (NVML, percent busy per GPU) the autoscalers hold at the target. */
 export const GPU_UTILIZATION_METRIC = 'agent.googleapis.com/gpu/utilization';
+
+/**
+ * The autoscalers' filter on {@link GPU_UTILIZATION_METRIC}: per instance (`gce_instance`), and of a
+ * VM's one series per GPU (metric label `gpu_number`), GPU 0's only. The Compute Engine API asks for a
+ * filter that picks one time series per instance and sums the values when it picks several
+ * (`AutoscalingPolicyCustomMetricUtilization.filter`); with one series the target is the per-GPU
+ * utilization whatever the GPU count. The GPUs of a tensor-parallel server are loaded evenly.
+ */
+export const GPU_UTILIZATION_FILTER = 'resource.type = "gce_instance" AND metric.labels.gpu_number = "0"';
 
 /** Reservation affinity key naming a specific reservation. */
 export const RESERVATION_NAME_KEY = 'compute.googleapis.com/reservation-name';
@@ -101,11 +112,24 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
   readonly bootDiskType?: string;
   /**
    * Service account the VMs run as. When given, the construct creates no service account and grants
-   * no roles: the account needs roles/logging.logWriter, roles/monitoring.metricWriter and read
-   * access to the image's registry.
+   * it no project or registry roles: the account needs roles/logging.logWriter,
+   * roles/monitoring.metricWriter and read access to the image's registry. It still grants it
+   * roles/secretmanager.secretAccessor on each secret of `serverSecrets`.
    * @default - a new service account with roles/logging.logWriter and roles/monitoring.metricWriter on the project, and roles/artifactregistry.reader on the image's Artifact Registry repository when the image is in one
    */
   readonly serviceAccountEmail?: string;
+  /**
+   * Environment variables of the model server whose values are Secret Manager secrets: variable name
+   * (capital letters, digits, `_`; not also in `server.env`) → secret, as `projects/<project>/secrets/<name>`
+   * or a bare `<name>` in the stack's project (`project`). A token (e.g. a `SecretManagerSecret`'s `id`)
+   * must resolve to the `projects/…` form. The replicas' service account gets
+   * roles/secretmanager.secretAccessor on each secret and nothing broader; each boot reads version
+   * `latest` into a root-only file on tmpfs passed to `docker run --env-file`, and a secret that cannot
+   * be read (or is empty, or spans several lines) stops the boot before the server starts. The
+   * values never appear in the Terraform configuration or the instance metadata.
+   * @default - no secrets
+   */
+  readonly serverSecrets?: Readonly<Record<string, string>>;
   /**
    * Seconds a new replica gets to pull the image and load the model before autohealing may replace it
    * and before the autoscaler reads its GPU utilization (60-3600).
@@ -113,7 +137,8 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
    */
   readonly startupGraceSeconds?: number;
   /**
-   * Project of the IAM grants on the new service account.
+   * Project of the IAM grants on the new service account, and of the secrets `serverSecrets` names
+   * without a project.
    * @default - the provider's project
    */
   readonly project?: string;
@@ -183,6 +208,8 @@ export class GpuEndpoint extends Construct {
   public readonly clientFirewall: ComputeFirewall;
   /** The service account the construct created; undefined when `serviceAccountEmail` was given. */
   public readonly serviceAccount?: ServiceAccount;
+  /** One roles/secretmanager.secretAccessor grant per `serverSecrets` entry, by environment variable name. */
+  public readonly secretGrants: Readonly<Record<string, SecretManagerSecretIamMember>>;
   /** Email of the service account the VMs run as. */
   public readonly serviceAccountEmail: string;
   /** The network the construct created; undefined when `network` was given. */
@@ -193,6 +220,8 @@ export class GpuEndpoint extends Construct {
   public readonly networkTag: string;
   /** `http://<internal address>:<port>`: the one URL of the endpoint, reachable inside the VPC. */
   public readonly url: string;
+
+  private clientConfig?: DataGoogleClientConfig;
 
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
     super(scope, id);
@@ -247,8 +276,10 @@ export class GpuEndpoint extends Construct {
     });
 
     // Identity: least privilege, or the caller's account.
+    let member: string;
     if (props.serviceAccountEmail) {
       this.serviceAccountEmail = props.serviceAccountEmail;
+      member = `serviceAccount:${props.serviceAccountEmail}`;
     } else {
       const sa = new ServiceAccount(this, 'ServiceAccount', {
         accountId: `${name}-gpu-sa`,
@@ -257,7 +288,8 @@ export class GpuEndpoint extends Construct {
       });
       this.serviceAccount = sa;
       this.serviceAccountEmail = sa.email;
-      const project = props.project ?? new DataGoogleClientConfig(this, 'ClientConfig').project;
+      member = sa.member;
+      const project = this.projectOf(props);
       for (const [cid, role] of [
         ['LogWriter', 'roles/logging.logWriter'],
         ['MetricWriter', 'roles/monitoring.metricWriter'],
@@ -275,6 +307,23 @@ export class GpuEndpoint extends Construct {
         });
       }
     }
+    // Secrets: read access to each named secret only.
+    const secretGrants: Record<string, SecretManagerSecretIamMember> = {};
+    const secretNames: Record<string, string> = {};
+    for (const envName of Object.keys(props.serverSecrets ?? {}).sort()) {
+      const secret = props.serverSecrets![envName];
+      // Validated: a token stands for `projects/<p>/secrets/<name>`, which the provider parses itself.
+      const ref = Token.isUnresolved(secret) ? undefined : parseSecretRef(secret)!;
+      const project = ref ? ref.project ?? this.projectOf(props) : undefined;
+      secretGrants[envName] = new SecretManagerSecretIamMember(this, `SecretAccessor${envName}`, {
+        project,
+        secretId: ref ? ref.secretId : secret,
+        role: SECRET_ACCESSOR_ROLE,
+        member,
+      });
+      secretNames[envName] = ref ? `projects/${project}/secrets/${ref.secretId}` : secret;
+    }
+    this.secretGrants = secretGrants;
 
     // Reservation for the reserved replicas, in the first zone.
     let reservationZone: string | undefined;
@@ -313,6 +362,8 @@ export class GpuEndpoint extends Construct {
       port,
       args: r.server.args,
       env: r.server.env,
+      acceleratorsPerReplica: r.acceleratorsPerReplica,
+      secrets: secretNames,
     });
     const templateBase: ComputeInstanceTemplateConfig = {
       machineType,
@@ -340,6 +391,8 @@ export class GpuEndpoint extends Construct {
         'install-nvidia-driver': 'True',
       },
       lifecycle: { createBeforeDestroy: true },
+      // VMs read the secrets at boot: create them after the grants.
+      dependsOn: Object.values(secretGrants).length > 0 ? Object.values(secretGrants) : undefined,
     };
 
     const groups: GpuEndpointGroup[] = [];
@@ -388,16 +441,8 @@ export class GpuEndpoint extends Construct {
           minReplicas: schedules.length > 0 ? b.offPeakMinReplicas! : b.minReplicas,
           maxReplicas: b.maxReplicas,
           cooldownPeriod: grace,
-          // The per-instance metric has one series per GPU; the autoscaler sums a VM's series, so the
-          // target is the per-GPU target times the GPUs per replica.
-          metric: [
-            {
-              name: GPU_UTILIZATION_METRIC,
-              filter: 'resource.type = "gce_instance"',
-              target: r.scaling.targetGpuUtilization * r.acceleratorsPerReplica,
-              type: 'GAUGE',
-            },
-          ],
+          // One series per VM (GPU 0, see GPU_UTILIZATION_FILTER), so the target is the per-GPU target.
+          metric: [{ name: GPU_UTILIZATION_METRIC, filter: GPU_UTILIZATION_FILTER, target: r.scaling.targetGpuUtilization, type: 'GAUGE' }],
           // A GPU replica takes minutes to come back: shed at most one per 10 minutes.
           scaleInControl: { maxScaledInReplicas: { fixed: 1 }, timeWindowSec: 600 },
           scalingSchedules: schedules.length === 0 ? undefined : schedules.map((s) => ({
@@ -460,6 +505,13 @@ export class GpuEndpoint extends Construct {
       allowGlobalAccess: false,
     });
     this.url = `http://${this.address.address}:${port}`;
+  }
+
+  /** `props.project`, or the provider's project (read once through `data.google_client_config`). */
+  private projectOf(props: GpuEndpointProps): string {
+    if (props.project !== undefined) return props.project;
+    this.clientConfig ??= new DataGoogleClientConfig(this, 'ClientConfig');
+    return this.clientConfig.project;
   }
 
   /** The region's first zone that is UP, read at plan time; used when a reservation needs a zone and none was given. */

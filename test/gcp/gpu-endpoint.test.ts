@@ -1,11 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TerraformOutput, Testing } from 'cdktf';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import { Lazy, TerraformOutput, Testing, Token } from 'cdktf';
+import { MODEL_CACHE_CONTAINER_DIR, MODEL_CACHE_HOST_DIR, shellQuote } from '../../lib/common/model-server';
 import { Accelerator, DesignError, planFleet, resolveGpuEndpoint, type ReplicaMix } from '../../lib/design';
-import { GPU_UTILIZATION_METRIC, GpuEndpoint, HEALTH_CHECK_RANGES, RESERVATION_NAME_KEY, type GpuEndpointProps } from '../../lib/gcp/gpu-endpoint';
+import { GPU_UTILIZATION_FILTER, GPU_UTILIZATION_METRIC, GpuEndpoint, HEALTH_CHECK_RANGES, RESERVATION_NAME_KEY, type GpuEndpointProps } from '../../lib/gcp/gpu-endpoint';
 import { groupBounds } from '../../lib/gcp/gpu-endpoint/groups';
 import { peakSchedules } from '../../lib/gcp/gpu-endpoint/schedule';
-import { artifactRegistryRepo, escapeTerraformTemplate, shellQuote } from '../../lib/gcp/gpu-endpoint/startup-script';
+import { parseSecretRef } from '../../lib/gcp/gpu-endpoint/secrets';
+import { artifactRegistryRepo, escapeTerraformTemplate, SERVER_ENV_FILE } from '../../lib/gcp/gpu-endpoint/startup-script';
 import {
   allReferences,
   dataSourcesOf,
@@ -127,16 +131,52 @@ describe('instance templates', () => {
     }
   });
 
-  test('startup script runs the container on every GPU with the model and arguments', () => {
+  test('startup script runs the shared server command: every GPU, the model, --port, shared memory, the model cache', () => {
     const script: string = onDemand.metadata['startup-script'];
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(script).toContain('  --name model-server \\\n');
     expect(script).toContain('--gpus all');
-    expect(script).toContain('--publish 8000:8000');
-    expect(script).toContain(`'us-docker.pkg.dev/models-proj/serving/vllm-openai:v0.6.3' '--model' 'meta-llama/Llama-3.1-8B-Instruct' '--max-model-len' '8192'`);
+    expect(script).toContain('-p 8000:8000');
+    // Shared memory sized per GPU instead of sharing the host's IPC namespace.
+    expect(script).toContain('--shm-size 4g');
+    expect(script).not.toContain('--ipc');
+    // Weights survive container and VM restarts.
+    expect(script).toContain(`mkdir -p ${MODEL_CACHE_HOST_DIR}\n`);
+    expect(script).toContain(`-v ${MODEL_CACHE_HOST_DIR}:${MODEL_CACHE_CONTAINER_DIR}`);
+    expect(script).toContain(
+      `'us-docker.pkg.dev/models-proj/serving/vllm-openai:v0.6.3' '--model' 'meta-llama/Llama-3.1-8B-Instruct' '--port' '8000' '--max-model-len' '8192'`,
+    );
     expect(script).toContain(`--env 'VLLM_LOGGING_LEVEL=INFO'`);
+    expect(script).not.toContain('--env-file');
+    expect(script).not.toContain('secretmanager');
     expect(script).toContain('gcloud auth configure-docker us-docker.pkg.dev --quiet');
     expect(script).toContain('add-google-cloud-ops-agent-repo.sh --also-install');
+    expect(onDemand).not.toHaveProperty('depends_on');
     expect(onDemand.metadata['shutdown-script']).toContain('docker stop --time 25 model-server');
+  });
+
+  test('a non-default port reaches the server as --port, and shared memory grows with the GPUs', () => {
+    const { json: j } = build(props({ acceleratorsPerReplica: 4, server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', port: 9000 } }));
+    const script: string = templateByPrefix(j, 'llm-spot-').config.metadata['startup-script'];
+    expect(script).toContain(`'vllm/vllm-openai:v0.6.3' '--model' 'm' '--port' '9000'\n`);
+    expect(script).toContain('-p 9000:9000');
+    expect(script).toContain('--shm-size 16g');
+    expect(onlyResource(j, 'google_compute_region_health_check').config.http_health_check.port).toBe(9000);
+    // A port the user passes in args is not passed twice.
+    const { json: own } = build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', port: 9000, args: ['--port=9000'] } }));
+    const ownScript: string = templateByPrefix(own, 'llm-spot-').config.metadata['startup-script'];
+    expect(ownScript).toContain(`'--model' 'm' '--port=9000'\n`);
+    expect(ownScript).not.toContain(`'--port' '9000'`);
+  });
+
+  test('the rendered startup script is valid bash', () => {
+    const { json: j } = build(props({ serverSecrets: { HF_TOKEN: 'projects/secrets-proj/secrets/hf-token' } }));
+    for (const { config } of [templateByPrefix(json, 'llm-spot-'), templateByPrefix(j, 'llm-spot-')]) {
+      const script = fromTerraform(config.metadata['startup-script']);
+      const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+      expect(check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    }
   });
 
   test('secure boot, boot disk type and image are overridable', () => {
@@ -158,6 +198,12 @@ describe('instance templates', () => {
     expect(t.network_interface[0].nic_type).toBe('GVNIC');
   });
 });
+
+/** A Terraform template string back to the text the VM receives (the literal forms of `${` and `%{`). */
+function fromTerraform(value: string): string {
+  expect(value).not.toMatch(/(^|[^$])\$\{/); // no live interpolation left in a literal-only script
+  return value.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
 
 // resourceNamed matches `name`; templates have name_prefix, so look them up by prefix.
 function templateByPrefix(json: TerraformJson, prefix: string): { address: string; config: Record<string, any> } {
@@ -322,10 +368,12 @@ describe('autoscaler bounds follow the fleet plan', () => {
 });
 
 describe('scaling signal', () => {
-  test('GPU utilization (Ops Agent, per instance): target × GPUs per replica, cool-down for model load', () => {
+  test('GPU utilization (Ops Agent, per instance, GPU 0): the per-GPU target, cool-down for model load', () => {
     const { json } = build(props({ scaling: { targetGpuUtilization: 60 }, startupGraceSeconds: 1200 }));
     for (const a of Object.values(resourcesOf(json, 'google_compute_region_autoscaler'))) {
-      expect(a.autoscaling_policy.metric).toEqual([{ name: GPU_UTILIZATION_METRIC, filter: 'resource.type = "gce_instance"', target: 60, type: 'GAUGE' }]);
+      expect(a.autoscaling_policy.metric).toEqual([
+        { name: GPU_UTILIZATION_METRIC, filter: 'resource.type = "gce_instance" AND metric.labels.gpu_number = "0"', target: 60, type: 'GAUGE' },
+      ]);
       expect(a.autoscaling_policy.cooldown_period).toBe(1200);
       expect(a.autoscaling_policy.mode).toBe('ON');
       expect(a.autoscaling_policy.scale_in_control).toEqual({ max_scaled_in_replicas: { fixed: 1 }, time_window_sec: 600 });
@@ -333,11 +381,21 @@ describe('scaling signal', () => {
     expect(GPU_UTILIZATION_METRIC).toBe('agent.googleapis.com/gpu/utilization');
   });
 
-  test('two GPUs per replica: the per-VM sum of two series is held at 2 × target', () => {
-    const { json } = build(props({ acceleratorsPerReplica: 2, scaling: { targetGpuUtilization: 70 } }));
-    for (const a of Object.values(resourcesOf(json, 'google_compute_region_autoscaler'))) expect(a.autoscaling_policy.metric[0].target).toBe(140);
-    expect(resourceNamed(json, 'google_compute_region_instance_group_manager', 'llm-spot')).toBeDefined();
-    expect(templateByPrefix(json, 'llm-spot-').config.machine_type).toBe('g2-standard-24');
+  test.each([2, 8])('%i GPUs per replica: one series per VM (GPU 0) held at the plain per-GPU target', (gpus) => {
+    const { json } = build(
+      gpus === 8
+        ? props({ accelerator: Accelerator.NVIDIA_H100, acceleratorsPerReplica: 8, capacity: { min: 1, max: 2 }, purchase: { onDemandBase: 1, spotPercentAboveBase: 0 } })
+        : props({ acceleratorsPerReplica: 2, scaling: { targetGpuUtilization: 70 } }),
+    );
+    const autoscalers = Object.values(resourcesOf(json, 'google_compute_region_autoscaler'));
+    expect(autoscalers.length).toBeGreaterThan(0);
+    for (const a of autoscalers) {
+      expect(a.autoscaling_policy.metric).toEqual([{ name: GPU_UTILIZATION_METRIC, filter: GPU_UTILIZATION_FILTER, target: 70, type: 'GAUGE' }]);
+    }
+    // The autoscaler filter grammar: selectors joined by AND, each a direct equality; no resource labels on a per-instance metric.
+    for (const selector of GPU_UTILIZATION_FILTER.split(' AND ')) {
+      expect(selector).toMatch(/^(resource\.type|metric\.labels\.[a-z_]+) = "[^"]*"$/);
+    }
   });
 });
 
@@ -527,6 +585,168 @@ describe('network and security', () => {
   });
 });
 
+describe('server secrets (Secret Manager)', () => {
+  const secrets = { HF_TOKEN: 'hf-token', API_KEY: 'projects/secrets-proj/secrets/vllm-api-key' };
+
+  test('the service account can read each named secret and nothing more', () => {
+    const { json, endpoint } = build(props({ serverSecrets: secrets }));
+    const sa = onlyResource(json, 'google_service_account');
+    const member = ref(`google_service_account.${sa.name}`, 'member');
+    const config = Object.entries(dataSourcesOf(json, 'google_client_config'));
+    expect(config).toHaveLength(1); // shared with the project grants
+    const grants = Object.values(resourcesOf(json, 'google_secret_manager_secret_iam_member'));
+    expect(grants.map((g) => [g.project, g.secret_id, g.role, g.member]).sort()).toEqual([
+      // A bare name is a secret of the stack's project.
+      [ref(`data.google_client_config.${config[0][0]}`, 'project'), 'hf-token', 'roles/secretmanager.secretAccessor', member],
+      ['secrets-proj', 'vllm-api-key', 'roles/secretmanager.secretAccessor', member],
+    ]);
+    expect(Object.keys(endpoint.secretGrants)).toEqual(['API_KEY', 'HF_TOKEN']);
+    // Templates (so VMs) come after the grants their boot needs.
+    const grantAddresses = Object.keys(resourcesOf(json, 'google_secret_manager_secret_iam_member')).map((n) => `google_secret_manager_secret_iam_member.${n}`);
+    for (const t of Object.values(resourcesOf(json, 'google_compute_instance_template'))) expect([...t.depends_on].sort()).toEqual(grantAddresses.sort());
+    expect(allRoles(json).sort()).toEqual([
+      'roles/artifactregistry.reader',
+      'roles/logging.logWriter',
+      'roles/monitoring.metricWriter',
+      'roles/secretmanager.secretAccessor',
+      'roles/secretmanager.secretAccessor',
+    ]);
+    expect(unresolvedReferences(json)).toEqual([]);
+  });
+
+  test('boot reads each secret (latest) into a root-only env file, passed with --env-file; no value in the metadata', () => {
+    const { json } = build(props({ project: 'app-proj', serverSecrets: secrets }));
+    const script: string = templateByPrefix(json, 'llm-ondemand-').config.metadata['startup-script'];
+    expect(script).toContain(`read_secret 'API_KEY' 'projects/secrets-proj/secrets/vllm-api-key/versions/latest'`);
+    expect(script).toContain(`read_secret 'HF_TOKEN' 'projects/app-proj/secrets/hf-token/versions/latest'`);
+    expect(script).toContain('( umask 077 && : > /run/ai-stack/server.env )');
+    expect(script).toContain(`--env-file ${SERVER_ENV_FILE} \\\n`);
+    // Secrets are read before the server starts.
+    expect(script.indexOf('read_secret \'HF_TOKEN\'')).toBeLessThan(script.indexOf('docker run'));
+    // props.project names the bare secret's project: no provider lookup.
+    expect(dataSourcesOf(json, 'google_client_config')).toEqual({});
+  });
+
+  test('a bare name without props.project: the script names the provider project through a Terraform reference', () => {
+    const { json } = build(props({ serverSecrets: { HF_TOKEN: 'hf-token' } }));
+    const config = Object.keys(dataSourcesOf(json, 'google_client_config'))[0];
+    const script: string = templateByPrefix(json, 'llm-spot-').config.metadata['startup-script'];
+    expect(script).toContain(`read_secret 'HF_TOKEN' 'projects/\${data.google_client_config.${config}.project}/secrets/hf-token/versions/latest'`);
+    expect(unresolvedReferences(json)).toEqual([]);
+  });
+
+  test('own service account: still granted access to the secrets (and nothing else)', () => {
+    const { json } = build(props({ serviceAccountEmail: 'llm@ops-proj.iam.gserviceaccount.com', project: 'app-proj', serverSecrets: { HF_TOKEN: 'hf-token' } }));
+    expect(resourcesOf(json, 'google_service_account')).toEqual({});
+    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').config).toEqual({
+      project: 'app-proj',
+      secret_id: 'hf-token',
+      role: 'roles/secretmanager.secretAccessor',
+      member: 'serviceAccount:llm@ops-proj.iam.gserviceaccount.com',
+    });
+    expect(allRoles(json)).toEqual(['roles/secretmanager.secretAccessor']);
+  });
+
+  test('a token secret id (a secret of the same stack) is passed through to the grant and the script', () => {
+    const { stack } = gcpTestStack();
+    const secretId = Token.asString(Lazy.stringValue({ produce: () => '${google_secret_manager_secret.hf.id}' }));
+    const endpoint = new GpuEndpoint(stack, 'Llm', props({ serverSecrets: { HF_TOKEN: secretId } }));
+    const json = synthJson(stack);
+    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').config.secret_id).toBe('${google_secret_manager_secret.hf.id}');
+    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').config).not.toHaveProperty('project');
+    const script: string = templateByPrefix(json, 'llm-spot-').config.metadata['startup-script'];
+    expect(script).toContain(`read_secret 'HF_TOKEN' '\${google_secret_manager_secret.hf.id}/versions/latest'`);
+    expect(endpoint.secretGrants.HF_TOKEN).toBeDefined();
+  });
+
+  describe('the boot script, run with stand-ins for gcloud, docker and the GPU tools', () => {
+    // An image outside Artifact Registry: the script's only gcloud calls are the secret reads.
+    const { json } = build(
+      props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm' }, serverSecrets: { HF_TOKEN: 'projects/p/secrets/hf-token', API_KEY: 'projects/p/secrets/api-key' } }),
+    );
+    const script = fromTerraform(templateByPrefix(json, 'llm-spot-').config.metadata['startup-script']);
+
+    /** Runs the script with its root paths moved into a temp dir and stub commands first on PATH. */
+    function boot(gcloud: string): { status: number | null; stderr: string; docker: string; envFile: string; envMode: string; envLeft: boolean } {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcp-boot-'));
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+      for (const name of ['nvidia-smi', 'systemctl', 'nvidia-ctk', 'sleep']) stub(name, 'exit 0');
+      stub('gcloud', gcloud);
+      stub(
+        'docker',
+        [
+          `echo "$*" >> ${dir}/docker.log`,
+          'if [ "$1" = run ]; then',
+          '  while [ $# -gt 0 ]; do if [ "$1" = --env-file ]; then cp "$2" ' + dir + '/env-copy; stat -c %a "$2" > ' + dir + '/env-mode; fi; shift; done',
+          'fi',
+        ].join('\n'),
+      );
+      const moved = script.split('/run/ai-stack').join(`${dir}/run`).split(MODEL_CACHE_HOST_DIR).join(`${dir}/cache`);
+      // stdin from /dev/null: bash reads ~/.bashrc when its stdin is a socket (as Node's pipes are).
+      const result = spawnSync('bash', ['-c', moved], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir } });
+      const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
+      const outcome = {
+        status: result.status,
+        stderr: result.stderr,
+        docker: read('docker.log'),
+        envFile: read('env-copy'),
+        envMode: read('env-mode').trim(),
+        envLeft: fs.existsSync(path.join(dir, 'run', 'server.env')),
+      };
+      fs.rmSync(dir, { recursive: true, force: true });
+      return outcome;
+    }
+
+    test('each secret becomes one NAME=value line of a 0600 file handed to docker run, then removed', () => {
+      const r = boot(['[ "$1 $2 $3" = "secrets versions access" ] || exit 2', 'case "$4" in', "  */hf-token/versions/latest) printf 'hf_abc' ;;", "  */api-key/versions/latest) printf 'k=v with spaces\n' ;;", '  *) exit 3 ;;', 'esac'].join('\n'));
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.envFile).toBe('API_KEY=k=v with spaces\nHF_TOKEN=hf_abc\n');
+      expect(r.envMode).toBe('600');
+      expect(r.envLeft).toBe(false);
+      expect(r.docker).toContain('run --detach --name model-server');
+      expect(r.docker).toContain('--env-file');
+    });
+
+    test('a secret that cannot be read stops the boot before docker run', () => {
+      const r = boot('echo "PERMISSION_DENIED" >&2; exit 1');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('cannot read projects/p/secrets/api-key/versions/latest for API_KEY (10/10)');
+      expect(r.stderr).toContain('roles/secretmanager.secretAccessor');
+      expect(r.docker).not.toContain('run ');
+    });
+
+    test('an empty or multi-line secret stops the boot before docker run', () => {
+      for (const value of ["printf ''", "printf 'a\\nb'"]) {
+        const r = boot(value);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain('is empty or has several lines');
+        expect(r.docker).not.toContain('run ');
+      }
+    });
+  });
+
+  test.each([
+    ['lowercase env name', { hf_token: 'hf-token' }, 'props.serverSecrets.hf_token', "must be an environment variable name of capital letters, digits and '_'"],
+    ['clash with server.env', { VLLM_LOGGING_LEVEL: 'level' }, 'props.serverSecrets.VLLM_LOGGING_LEVEL', 'which server.env sets too'],
+    ['version suffix', { HF_TOKEN: 'projects/p/secrets/hf-token/versions/3' }, 'props.serverSecrets.HF_TOKEN', "without a version (replicas read 'latest'); got 'projects/p/secrets/hf-token/versions/3'"],
+    ['not a secret id', { HF_TOKEN: 'hf token' }, 'props.serverSecrets.HF_TOKEN', "must name a Secret Manager secret as 'projects/<project>/secrets/<name>'"],
+  ])('rejects %s', (_label, serverSecrets, problemPath, message) => {
+    const error = designError(() => build(props({ serverSecrets })));
+    expect(error.problems.find((p) => p.path === problemPath)?.message).toContain(message);
+  });
+
+  test('parseSecretRef', () => {
+    expect(parseSecretRef('hf-token')).toEqual({ secretId: 'hf-token' });
+    expect(parseSecretRef('projects/my-proj/secrets/hf_token')).toEqual({ project: 'my-proj', secretId: 'hf_token' });
+    expect(parseSecretRef('projects/123456789/secrets/x')).toEqual({ project: '123456789', secretId: 'x' });
+    expect(parseSecretRef('projects/p/secrets/x/versions/latest')).toBeUndefined();
+    expect(parseSecretRef('')).toBeUndefined();
+  });
+});
+
 function allRoles(json: TerraformJson): string[] {
   return Object.entries(json.resource ?? {})
     .filter(([type]) => type.includes('iam'))
@@ -588,6 +808,11 @@ describe('invalid props throw a DesignError naming the path', () => {
     ['monthly off-peak', { scaling: { offPeak: { start: '0 20 1 * *', end: '0 7 2 * *', min: 1 } } }, 'props.scaling.offPeak.start', "day-of-month and month must be '*' on GCP"],
     ['misspelled prop', { zone: 'us-central1-a' } as Partial<GpuEndpointProps>, 'props.zone', "unknown key (did you mean 'zones'?)"],
     ['bad env name', { server: { image: 'a/b:1', model: 'm', env: { 'NOT-VALID': 'x' } } }, 'props.server.env.NOT-VALID', 'must be an environment variable name'],
+    ['unknown time zone', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 2, timeZone: 'Europe/Atlantis' } } }, 'props.scaling.offPeak.timeZone', "must be an IANA time zone name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (got 'Europe/Atlantis')"],
+    ['UTC offset as time zone', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 2, timeZone: '+01:00' } } }, 'props.scaling.offPeak.timeZone', "(got '+01:00')"],
+    ['time zone misspelled in case', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 2, timeZone: 'europe/berlin' } } }, 'props.scaling.offPeak.timeZone', "must be spelled as in the tz database: 'Europe/Berlin' (got 'europe/berlin')"],
+    // The neutral rule: off-peak never goes below the reservation (so the reserved group never scales off-peak).
+    ['off-peak below the reservation', { purchase: { reserved: 2, onDemandBase: 1 }, scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1 } } }, 'props.scaling.offPeak.min', 'must be >= purchase.reserved (1 < 2)'],
   ];
 
   test.each(cases)('%s', (_label, overrides, problemPath, message) => {
@@ -604,10 +829,62 @@ describe('invalid props throw a DesignError naming the path', () => {
   });
 });
 
+describe('unresolved tokens where GCP needs literals', () => {
+  const stringToken = () => Token.asString(Lazy.stringValue({ produce: () => 'x' }));
+  const numberToken = () => Token.asNumber(Lazy.numberValue({ produce: () => 2 }));
+
+  test.each([
+    ['server.image', (t: string) => ({ server: { image: t, model: 'm' } })],
+    ['server.model', (t: string) => ({ server: { image: 'vllm/vllm-openai:v0.6.3', model: t } })],
+    ['server.args[1]', (t: string) => ({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: ['--max-model-len', t] } })],
+    ['server.env.HF_TOKEN', (t: string) => ({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', env: { HF_TOKEN: t } } })],
+  ])('%s: the startup script is rendered at synth, so a token is rejected, pointing to serverSecrets', (field, make) => {
+    const token = stringToken();
+    const error = designError(() => build(props(make(token) as Partial<GpuEndpointProps>)));
+    const problem = error.problems.find((p) => p.path === `props.${field}`);
+    expect(problem?.message).toContain(`must be a literal, not an unresolved token (got '${token}')`);
+    expect(problem?.message).toContain('the startup script is rendered into the instance template at synth');
+    expect(problem?.message).toContain('use serverSecrets');
+    expect(error.problems).toHaveLength(1);
+  });
+
+  test('a list token as server.args is rejected as a whole', () => {
+    const error = designError(() => build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: Token.asList(stringToken()) } })));
+    expect(error.problems.map((p) => p.path)).toEqual(['props.server.args']);
+    expect(error.problems[0].message).toContain('must be a literal, not an unresolved token (got a list token)');
+  });
+
+  test.each([
+    ['capacity.min', (n: number) => ({ capacity: { min: n, max: 12 } })],
+    ['capacity.max', (n: number) => ({ capacity: { min: 4, max: n } })],
+    ['capacity.expectedAverage', (n: number) => ({ capacity: { min: 4, max: 12, expectedAverage: n } })],
+    ['purchase.reserved', (n: number) => ({ purchase: { reserved: n } })],
+    ['purchase.onDemandBase', (n: number) => ({ purchase: { onDemandBase: n } })],
+    ['purchase.spotPercentAboveBase', (n: number) => ({ purchase: { spotPercentAboveBase: n } })],
+    ['acceleratorsPerReplica', (n: number) => ({ acceleratorsPerReplica: n })],
+    ['scaling.offPeak.min', (n: number) => ({ scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: n } } })],
+    ['server.port', (n: number) => ({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', port: n } })],
+  ])('%s: a number token is rejected with its path instead of producing an empty fleet', (field, make) => {
+    const error = designError(() => build(props(make(numberToken()) as Partial<GpuEndpointProps>)));
+    // (The neutral accelerator-offering rule also reads a token acceleratorsPerReplica as a count; it is reported by the same path.)
+    expect([...new Set(error.problems.map((p) => p.path))]).toEqual([`props.${field}`]);
+    const problem = error.problems.find((p) => p.message.startsWith('must be a literal'));
+    expect(problem?.message).toMatch(/^must be a literal(, not an unresolved token| number, not an unresolved token)/);
+    if (field !== 'server.port') expect(problem?.message).toContain('autoscaler bounds are computed at synth');
+  });
+
+  test('a token where Terraform resolves it (the boot image) is still accepted', () => {
+    const { json } = build(props({ sourceImage: stringToken() }));
+    expect(templateByPrefix(json, 'llm-spot-').config.disk[0].source_image).toBe('x');
+  });
+});
+
 describe('startup-script helpers', () => {
   test('shellQuote, escapeTerraformTemplate, artifactRegistryRepo', () => {
     expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
     expect(escapeTerraformTemplate('x ${y} %{z} $${w}')).toBe('x $${y} %%{z} $$${w}');
+    // cdktf tokens the construct puts in the script are left for cdktf to resolve.
+    expect(escapeTerraformTemplate('a ${TfToken[TOKEN.12]} ${b} ${TfToken[TOKEN.3]}%{c}')).toBe('a ${TfToken[TOKEN.12]} $${b} ${TfToken[TOKEN.3]}%%{c}');
     expect(artifactRegistryRepo('europe-west4-docker.pkg.dev/p-1/repo/img@sha256:abc')).toEqual({
       host: 'europe-west4-docker.pkg.dev',
       location: 'europe-west4',
@@ -654,6 +931,10 @@ describe('documentation and example design', () => {
       min_required_replicas: 2,
     });
     expect((json.output as any)['llm-url'].value).toMatch(/^http:\/\/\$\{google_compute_address\.[\w]+\.address\}:8000$/);
+    // The gated model's token: read access to the one secret, read at boot.
+    expect(onlyResource(json, 'google_secret_manager_secret_iam_member').config).toMatchObject({ secret_id: 'hf-token', role: 'roles/secretmanager.secretAccessor' });
+    const script: string = Object.values(resourcesOf(json, 'google_compute_instance_template'))[0].metadata['startup-script'];
+    expect(script).toMatch(/read_secret 'HF_TOKEN' 'projects\/\$\{data\.google_client_config\.\w+\.project\}\/secrets\/hf-token\/versions\/latest'/);
   });
 
   test('the endpoints of examples/ai-stack.yaml synthesize on GCP', () => {

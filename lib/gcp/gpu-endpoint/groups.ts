@@ -20,7 +20,12 @@ export interface GroupBounds {
    * group scaled on a per-instance metric (GPU utilization) cannot go below one VM.
    */
   readonly minReplicas: number;
-  /** The same during off-peak (split of `offPeak.min`, raised to 1 likewise); undefined without off-peak. */
+  /**
+   * The same during off-peak (split of `offPeak.min`, raised to 1 likewise); undefined without off-peak.
+   * Always `minReplicas` for the reserved group: the design requires `scaling.offPeak.min >=
+   * purchase.reserved` (a reservation is paid whether VMs run on it or not) and the split fills the
+   * reservation first, so off-peak only ever lowers the on-demand and spot groups.
+   */
   readonly offPeakMinReplicas?: number;
 }
 

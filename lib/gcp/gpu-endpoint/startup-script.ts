@@ -1,8 +1,10 @@
 /**
  * The boot script of every replica: waits for the GPU driver, makes sure the Ops Agent (which reports
- * the GPU utilization the autoscalers scale on) and a GPU-enabled Docker are present, then runs the
- * model server container.
+ * the GPU utilization the autoscalers scale on) and a GPU-enabled Docker are present, reads the
+ * server's secrets from Secret Manager, then runs the model server container the way every cloud
+ * runs it (`lib/common/model-server.ts`).
  */
+import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, MODEL_SERVER_CONTAINER, modelServerArgs, shellQuote } from '../../common/model-server';
 
 /** An Artifact Registry Docker repository named by an image reference. */
 export interface ArtifactRegistryRepo {
@@ -23,19 +25,30 @@ export function artifactRegistryRepo(image: string): ArtifactRegistryRepo | unde
   return { host: m[1], location: m[2], project: m[3], repository: m[4] };
 }
 
-/** Quotes a value for bash: the result is one word with no expansion. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+/** A cdktf string token (`${TfToken[TOKEN.12]}`): resolved by cdktf at synth, so never escaped. */
+const CDKTF_STRING_TOKEN = /\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}/g;
 
 /**
  * Escapes Terraform template sequences so a literal string reaches the VM unchanged: `${` and `%{`
  * in a Terraform string are interpolation and directives; `$${` and `%%{` are their literal forms.
+ * cdktf tokens the construct itself puts in the script (a secret's project read from the provider)
+ * are left intact, so cdktf turns them into Terraform references.
  */
 export function escapeTerraformTemplate(value: string): string {
   // A function replacement: in a replacement string `$$` would collapse to `$`.
-  return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+  const escape = (s: string) => s.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+  const tokens = value.match(CDKTF_STRING_TOKEN) ?? [];
+  return value
+    .split(CDKTF_STRING_TOKEN)
+    .map((part, i) => escape(part) + (tokens[i] ?? ''))
+    .join('');
 }
+
+/** Root-only file (on tmpfs) the secrets are written to at boot and handed to `docker run --env-file`. */
+export const SERVER_ENV_FILE = '/run/ai-stack/server.env';
+
+/** Attempts (30 s apart) to read each secret: a new IAM grant can take minutes to reach Secret Manager. */
+export const SECRET_READ_ATTEMPTS = 10;
 
 export interface StartupScriptOptions {
   readonly endpointName: string;
@@ -44,18 +57,65 @@ export interface StartupScriptOptions {
   readonly port: number;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  readonly acceleratorsPerReplica: number;
+  /**
+   * Environment variable name → Secret Manager secret resource name (`projects/<p>/secrets/<name>`;
+   * the project may be a cdktf token). Read at boot (version `latest`), never rendered as a value.
+   */
+  readonly secrets: Readonly<Record<string, string>>;
 }
 
-/** Name of the model server container on each replica. */
-export const CONTAINER_NAME = 'model-server';
+/** The part of the script that reads the secrets into `SERVER_ENV_FILE`; empty without secrets. */
+function secretLines(secrets: Readonly<Record<string, string>>): string[] {
+  const names = Object.keys(secrets).sort();
+  if (names.length === 0) return [];
+  return [
+    '# 5. Secrets: read from Secret Manager (version latest) with the VM service account into a root-only file',
+    '#    on tmpfs; the instance metadata holds only the secret names. A failed read stops the boot here.',
+    'command -v gcloud > /dev/null 2>&1 || { echo "ai-stack: gcloud is needed to read the server secrets; use an image with the Google Cloud CLI" >&2; exit 1; }',
+    'install -d -m 700 /run/ai-stack',
+    `rm -f ${SERVER_ENV_FILE}`,
+    `( umask 077 && : > ${SERVER_ENV_FILE} )`,
+    'read_secret() {',
+    '  local name="$1" version="$2" value attempt',
+    `  for attempt in $(seq 1 ${SECRET_READ_ATTEMPTS}); do`,
+    '    if value=$(gcloud secrets versions access "$version" --quiet); then',
+    "      if [ -z \"$value\" ] || [[ \"$value\" == *$'\\n'* ]]; then",
+    '        echo "ai-stack: secret $version for $name is empty or has several lines; an env file takes one line per variable" >&2',
+    '        return 1',
+    '      fi',
+    `      printf '%s=%s\\n' "$name" "$value" >> ${SERVER_ENV_FILE}`,
+    '      return 0',
+    '    fi',
+    `    echo "ai-stack: cannot read $version for $name ($attempt/${SECRET_READ_ATTEMPTS}); the VM service account needs roles/secretmanager.secretAccessor on it" >&2`,
+    '    sleep 30',
+    '  done',
+    '  return 1',
+    '}',
+    ...names.map((name) => `read_secret ${shellQuote(name)} ${shellQuote(`${secrets[name]}/versions/latest`)}`),
+    '',
+  ];
+}
+
+/** The `docker run` command, one flag per line. */
+function dockerRun(o: StartupScriptOptions, withSecrets: boolean): string[] {
+  const flags = [
+    '--detach',
+    ...commonDockerRunFlags(o.port, o.acceleratorsPerReplica),
+    '--log-driver gcplogs',
+    ...Object.keys(o.env)
+      .sort()
+      .map((k) => `--env ${shellQuote(`${k}=${o.env[k]}`)}`),
+    ...(withSecrets ? [`--env-file ${SERVER_ENV_FILE}`] : []),
+  ];
+  const command = [shellQuote(o.image), ...modelServerArgs(o).map(shellQuote)].join(' ');
+  return ['docker run \\', ...flags.map((f) => `  ${f} \\`), `  ${command}`];
+}
 
 /** The `startup-script` metadata value (already escaped for Terraform). */
 export function renderStartupScript(o: StartupScriptOptions): string {
   const repo = artifactRegistryRepo(o.image);
-  const envFlags = Object.keys(o.env)
-    .sort()
-    .map((k) => `  --env ${shellQuote(`${k}=${o.env[k]}`)} \\`);
-  const serverArgs = ['--model', o.model, ...o.args].map(shellQuote).join(' ');
+  const withSecrets = Object.keys(o.secrets).length > 0;
   const lines = [
     '#!/bin/bash',
     `# ai-stack-constructs GpuEndpoint '${o.endpointName.replace(/[^a-z0-9-]/g, '')}': starts the model server. Runs on every boot.`,
@@ -90,14 +150,14 @@ export function renderStartupScript(o: StartupScriptOptions): string {
     ...(repo
       ? ['# 4. Artifact Registry credentials from the VM service account.', `gcloud auth configure-docker ${repo.host} --quiet`, '']
       : []),
-    '# 5. Model server: restarted by Docker if it exits; logs go to Cloud Logging.',
-    `docker rm -f ${CONTAINER_NAME} > /dev/null 2>&1 || true`,
+    ...secretLines(o.secrets),
+    '# 6. Model server: restarted by Docker if it exits; weights cached on the boot disk across restarts; logs go to Cloud Logging.',
+    `mkdir -p ${MODEL_CACHE_HOST_DIR}`,
+    `docker rm -f ${MODEL_SERVER_CONTAINER} > /dev/null 2>&1 || true`,
     `until docker pull ${shellQuote(o.image)}; do echo "ai-stack: retrying image pull"; sleep 15; done`,
-    `docker run --detach --name ${CONTAINER_NAME} --restart unless-stopped \\`,
-    '  --gpus all --ipc host --log-driver gcplogs \\',
-    `  --publish ${o.port}:${o.port} \\`,
-    ...envFlags,
-    `  ${shellQuote(o.image)} ${serverArgs}`,
+    ...dockerRun(o, withSecrets),
+    // Docker keeps the container's environment for its restarts; the file is not needed any more.
+    ...(withSecrets ? [`rm -f ${SERVER_ENV_FILE}`] : []),
     '',
   ];
   return escapeTerraformTemplate(lines.join('\n'));
@@ -105,5 +165,5 @@ export function renderStartupScript(o: StartupScriptOptions): string {
 
 /** The `shutdown-script` metadata value: stops the server within a spot VM's 30-second notice. */
 export function renderShutdownScript(): string {
-  return ['#!/bin/bash', `docker stop --time 25 ${CONTAINER_NAME} || true`, ''].join('\n');
+  return ['#!/bin/bash', `docker stop --time 25 ${MODEL_SERVER_CONTAINER} || true`, ''].join('\n');
 }

@@ -1,6 +1,8 @@
+import { Token } from 'cdktf';
 import { gpuEndpointShape, isCron, isToken, join, validateGpuEndpoint, type GpuEndpointDesign, type Problems } from '../../design';
-import { arrayOf, bool, checkShape, num, obj, str, type Shape } from '../../design/shape';
+import { arrayOf, bool, checkShape, num, obj, recordOf, str, type Shape } from '../../design/shape';
 import { peakSchedules } from './schedule';
+import { parseSecretRef, SECRET_ENV_NAME } from './secrets';
 
 /** The GCP-only props, as validated here (the full props type lives with the construct). */
 export interface GcpEndpointOverrides {
@@ -15,6 +17,7 @@ export interface GcpEndpointOverrides {
   readonly serviceAccountEmail?: string;
   readonly startupGraceSeconds?: number;
   readonly project?: string;
+  readonly serverSecrets?: Readonly<Record<string, string>>;
 }
 
 /** Boot disk types accepted for `bootDiskType`. */
@@ -37,6 +40,7 @@ export const gcpGpuEndpointPropsShape: Shape = obj(
     serviceAccountEmail: str,
     startupGraceSeconds: num,
     project: str,
+    serverSecrets: recordOf(str),
   },
   [...designShape.required, 'region'],
 );
@@ -53,6 +57,41 @@ function isCidr(value: string): boolean {
 
 const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
 
+/** An unresolved construct token of any kind (string, number, list), by the design's rule or cdktf's. */
+const unresolved = (v: unknown): boolean => v !== undefined && (isToken(v) || Token.isUnresolved(v));
+
+/** Numbers the fleet plan splits into managed instance groups and autoscaler bounds at synth. */
+const PLAN_NUMBERS: readonly (readonly [string, (d: GpuEndpointDesign) => unknown])[] = [
+  ['acceleratorsPerReplica', (d) => d.acceleratorsPerReplica],
+  ['capacity.min', (d) => d.capacity.min],
+  ['capacity.max', (d) => d.capacity.max],
+  ['capacity.expectedAverage', (d) => d.capacity.expectedAverage],
+  ['purchase.reserved', (d) => d.purchase?.reserved],
+  ['purchase.onDemandBase', (d) => d.purchase?.onDemandBase],
+  ['purchase.spotPercentAboveBase', (d) => d.purchase?.spotPercentAboveBase],
+  ['scaling.offPeak.min', (d) => d.scaling?.offPeak?.min],
+];
+
+/** Why a token cannot be used in a value the startup script renders, and what to do instead. */
+function scriptLiteral(value: unknown): string {
+  const got = typeof value === 'string' ? `'${value}'` : Array.isArray(value) ? 'a list token' : 'a number token';
+  return (
+    `must be a literal, not an unresolved token (got ${got}): the startup script is rendered into the instance template at synth and escaped for Terraform, ` +
+    'so a token would reach the VM as its placeholder text. Pass the value itself; for a secret value use serverSecrets, which the replicas read from Secret Manager at boot'
+  );
+}
+
+/** The tz database's spelling of `timeZone`, or undefined when it is not a time zone name the runtime knows. */
+function canonicalTimeZone(timeZone: string): string | undefined {
+  // A name only: Intl also takes UTC offsets such as '+01:00', which scaling schedules do not.
+  if (!/^[A-Za-z]/.test(timeZone)) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Checks the props of a GCP GpuEndpoint: shape, the neutral design rules for GCP, then the GCP
  * overrides. Every problem is collected; the caller throws them together.
@@ -67,14 +106,73 @@ export function validateGcpGpuEndpointProps(props: GpuEndpointDesign & GcpEndpoi
 }
 
 /** Rules the neutral design leaves to each cloud. */
-function validateDesignOnGcp(props: GpuEndpointDesign, path: string, problems: Problems): void {
-  for (const key of Object.keys(props.server.env ?? {})) {
-    if (!ENV_KEY.test(key)) problems.add(join(path, `server.env.${key}`), `must be an environment variable name (letters, digits, '_', not starting with a digit), got '${key}'`);
+function validateDesignOnGcp(props: GpuEndpointDesign & GcpEndpointOverrides, path: string, problems: Problems): void {
+  // Tokens: the design lets them pass; on GCP these values are used at synth.
+  for (const [field, read] of PLAN_NUMBERS) {
+    const value = read(props);
+    if (unresolved(value)) {
+      problems.add(
+        join(path, field),
+        'must be a literal number, not an unresolved token: on GCP the fleet is split over managed instance groups whose autoscaler bounds are computed at synth ' +
+          '(a token would leave the groups empty). Pass the number itself',
+      );
+    }
   }
+  const server = props.server;
+  for (const field of ['image', 'model', 'port'] as const) {
+    if (unresolved(server[field])) problems.add(join(path, `server.${field}`), scriptLiteral(server[field]));
+  }
+  if (server.args !== undefined && unresolved(server.args)) {
+    problems.add(join(path, 'server.args'), scriptLiteral(server.args));
+  } else {
+    server.args?.forEach((arg, i) => {
+      if (unresolved(arg)) problems.add(join(join(path, 'server.args'), i), scriptLiteral(arg));
+    });
+  }
+  for (const [key, value] of Object.entries(server.env ?? {})) {
+    if (!ENV_KEY.test(key)) problems.add(join(path, `server.env.${key}`), `must be an environment variable name (letters, digits, '_', not starting with a digit), got '${key}'`);
+    if (unresolved(value)) problems.add(join(path, `server.env.${key}`), scriptLiteral(value));
+  }
+
   const offPeak = props.scaling?.offPeak;
   if (offPeak && literal(offPeak.start) && literal(offPeak.end) && isCron(offPeak.start) && isCron(offPeak.end)) {
     const result = peakSchedules(offPeak.start, offPeak.end);
     if ('problem' in result) problems.add(join(path, `scaling.offPeak.${result.problem.field}`), result.problem.message);
+  }
+  if (offPeak && literal(offPeak.timeZone)) {
+    const canonical = canonicalTimeZone(offPeak.timeZone);
+    if (canonical === undefined) {
+      problems.add(
+        join(path, 'scaling.offPeak.timeZone'),
+        `must be an IANA time zone name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (got '${offPeak.timeZone}'); ` +
+          'see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones',
+      );
+    } else if (canonical !== offPeak.timeZone && canonical.toLowerCase() === offPeak.timeZone.toLowerCase()) {
+      problems.add(join(path, 'scaling.offPeak.timeZone'), `must be spelled as in the tz database: '${canonical}' (got '${offPeak.timeZone}')`);
+    }
+  }
+
+  validateServerSecrets(props, path, problems);
+}
+
+function validateServerSecrets(props: GpuEndpointDesign & GcpEndpointOverrides, path: string, problems: Problems): void {
+  const secrets = props.serverSecrets;
+  if (secrets === undefined) return;
+  const envKeys = new Set(Object.keys(props.server.env ?? {}));
+  for (const [name, secret] of Object.entries(secrets)) {
+    const where = join(path, `serverSecrets.${name}`);
+    if (!SECRET_ENV_NAME.test(name)) {
+      problems.add(where, `the key must be an environment variable name of capital letters, digits and '_', not starting with a digit (got '${name}'), e.g. 'HF_TOKEN'`);
+    }
+    if (envKeys.has(name)) {
+      problems.add(where, `sets ${name}, which server.env sets too; keep one (a secret value belongs in serverSecrets only)`);
+    }
+    if (literal(secret) && !parseSecretRef(secret)) {
+      problems.add(
+        where,
+        `must name a Secret Manager secret as 'projects/<project>/secrets/<name>' or '<name>' in the stack's project, without a version (replicas read 'latest'); got '${secret}'`,
+      );
+    }
   }
 }
 
