@@ -55,6 +55,8 @@ export class AiStack extends TerraformStack {
         resourceGroupName: this.resourceGroup.name,
         location: this.location,
         subnetId: this.network?.subnet.id,
+        // The stack's own subnet: known here, so no data source has to read it back.
+        clientCidrs: this.network ? [this.network.subnetPrefix] : undefined,
       });
       new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }

@@ -1,4 +1,5 @@
 import { CapacityReservation } from '@cdktf/provider-azurerm/lib/capacity-reservation';
+import { DataAzurermSubnet } from '@cdktf/provider-azurerm/lib/data-azurerm-subnet';
 import { CapacityReservationGroup } from '@cdktf/provider-azurerm/lib/capacity-reservation-group';
 import { Lb } from '@cdktf/provider-azurerm/lib/lb';
 import { LbBackendAddressPool } from '@cdktf/provider-azurerm/lib/lb-backend-address-pool';
@@ -15,7 +16,7 @@ import {
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import { Annotations, type ITerraformDependable } from 'cdktf';
+import { Annotations, Fn, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   planFleet,
@@ -27,12 +28,15 @@ import {
   type ResolvedGpuEndpoint,
 } from '../design';
 import { autoscaleProfiles } from './gpu-endpoint/autoscale';
-import { customData, renderCloudInit } from './gpu-endpoint/cloud-init';
+import { customData, metricSeedScript, renderCloudInit } from './gpu-endpoint/cloud-init';
 import { scaleSetCounts, type ScaleSetCounts } from './gpu-endpoint/counts';
 import { NO_LOGIN_SSH_PUBLIC_KEY } from './gpu-endpoint/no-login-key';
 import { cronToRecurrence, windowsTimeZone, type AutoscaleRecurrence } from './gpu-endpoint/schedule';
-import { validateAzureEndpoint } from './gpu-endpoint/validate';
+import { parseSecretId, secretResourceId, type KeyVaultSecretRef } from './gpu-endpoint/secrets';
+import { SUBNET_ID, validateAzureEndpoint } from './gpu-endpoint/validate';
 import { PrivateNetwork } from './network';
+
+export type { KeyVaultSecretRef } from './gpu-endpoint/secrets';
 
 /** How instance mix (`sku_profile`) picks among several VM sizes in the burst scale set. */
 export class InstanceMixAllocationStrategy {
@@ -73,6 +77,9 @@ export const NVIDIA_DRIVER_EXTENSION = { publisher: 'Microsoft.HpcCompute', type
 /** Admin user of every replica (login only with `sshPublicKey`; never a password). */
 export const ADMIN_USERNAME = 'aistack';
 
+/** Custom Script extension (v2) that seeds the GPU metric before a replica reports provisioned. */
+export const METRIC_SEED_EXTENSION = { name: 'AiStackGpuMetricSeed', publisher: 'Microsoft.Azure.Extensions', type: 'CustomScript', typeHandlerVersion: '2.1' } as const;
+
 export interface GpuEndpointProps extends GpuEndpointDesign {
   /** Resource group every resource is created in. */
   readonly resourceGroupName: string;
@@ -86,6 +93,27 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
    *   outbound access) whose egress goes through a new NAT gateway with one static public IP
    */
   readonly subnetId?: string;
+  /**
+   * Address ranges (IPv4 CIDR or address) admitted to the server port by the security group, besides
+   * the load balancer's health probe (`AzureLoadBalancer`). The internal load balancer keeps the
+   * client's address, so these are the clients' own ranges; list the endpoint subnet's range too if
+   * clients there need the endpoint. Replaces the default. Same prop as on GCP.
+   * @default - the endpoint subnet's own range only: the created subnet's prefix, or, with `subnetId`,
+   *   the prefixes read from the subnet with the `azurerm_subnet` data source (which needs the subnet in
+   *   the provider's subscription; pass `clientCidrs` otherwise). Not the `VirtualNetwork` service tag,
+   *   which also admits every peered network and on-premises range
+   */
+  readonly clientCidrs?: readonly string[];
+  /**
+   * Key Vault secrets exposed to the server container as environment variables (variable name →
+   * secret), e.g. `{ HF_TOKEN: { secretId, keyVaultId } }` for a gated Hugging Face model. The replicas'
+   * identity gets the built-in role "Key Vault Secrets User" on each secret alone (the vault must use
+   * Azure RBAC, not access policies); at boot each replica reads the current versions with its managed
+   * identity into a root-only env file on tmpfs passed with `--env-file`, and stops before starting the
+   * server if any read fails. Only the secret ids are in `custom_data` and the Terraform state.
+   * @default - no secrets
+   */
+  readonly serverSecrets?: Readonly<Record<string, KeyVaultSecretRef>>;
   /**
    * OpenSSH public key (`ssh-ed25519 …` or `ssh-rsa …`, 2048 bits or more) of the `aistack` admin user.
    * Password login is always disabled. The security group admits no SSH: reach replicas through
@@ -107,10 +135,12 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
   readonly installGpuDriver?: boolean;
   /**
    * Scale the burst scale set on GPU utilization: every replica publishes its GPU utilization each
-   * minute as the custom metric `aistack/gpu` / `GpuUtilization` on the burst scale set (with its
-   * managed identity, granted "Monitoring Metrics Publisher" on that scale set only), and autoscale
-   * holds `scaling.targetGpuUtilization`. When false, no metric is published, no role is assigned and
-   * autoscale uses host CPU only (a poor proxy for GPU inference load).
+   * minute as the custom metric `aistack/gpu` / `GpuUtilization` on the endpoint's internal load
+   * balancer (with its managed identity, granted "Monitoring Metrics Publisher" and "Monitoring Reader"
+   * on that load balancer only), and autoscale holds `scaling.targetGpuUtilization`. Each new replica
+   * seeds the metric before it reports provisioned, so the autoscale setting is created after the metric
+   * exists (Azure rejects a setting on a custom metric never published). When false, no metric is
+   * published, no role is assigned and autoscale uses host CPU only (a poor proxy for GPU inference load).
    * @default true
    */
   readonly scaleOnGpuUtilization?: boolean;
@@ -158,8 +188,12 @@ export class GpuEndpoint extends Construct {
   public readonly network?: PrivateNetwork;
   /** Subnet of the replicas and the load balancer frontend. */
   public readonly subnetId: string;
-  /** Security group on every replica NIC: the server port from the virtual network and the load balancer probe only. */
+  /** Security group on every replica NIC: the server port from `clientCidrs` and the load balancer probe only. */
   public readonly securityGroup: NetworkSecurityGroup;
+  /** Sources admitted to the server port (besides the load balancer probe). */
+  public readonly clientCidrs: readonly string[];
+  /** The `azurerm_subnet` data source the default `clientCidrs` are read from, with `subnetId` and no `clientCidrs`. */
+  public readonly subnetData?: DataAzurermSubnet;
   /** User-assigned identity of every replica. */
   public readonly identity: UserAssignedIdentity;
   public readonly loadBalancer: Lb;
@@ -178,8 +212,12 @@ export class GpuEndpoint extends Construct {
    * when the plan never buys spot (spotPercentAboveBase 0, or a size Azure sells no spot of).
    */
   public readonly spotScaleSet: OrchestratedVirtualMachineScaleSet;
-  /** "Monitoring Metrics Publisher" on the burst scale set for the replicas' identity (GPU metric). */
+  /** "Monitoring Metrics Publisher" on the load balancer for the replicas' identity (GPU metric). */
   public readonly metricsPublisher?: RoleAssignment;
+  /** "Monitoring Reader" on the load balancer for the replicas' identity: the seed checks the GPU metric is defined. */
+  public readonly metricsReader?: RoleAssignment;
+  /** "Key Vault Secrets User" on each of `serverSecrets`, by variable name. */
+  public readonly secretReaders: Readonly<Record<string, RoleAssignment>>;
   /** Autoscale of the burst scale set; absent when the fleet is wholly reserved (`capacity.max` = `purchase.reserved`). */
   public readonly autoscaleSetting?: MonitorAutoscaleSetting;
   /** `http://<load balancer private IP>:<port>`, reachable from the virtual network. */
@@ -193,7 +231,8 @@ export class GpuEndpoint extends Construct {
     const resolved = resolveGpuEndpoint(props, 'azure');
     const offPeak = resolved.scaling.offPeak;
     let recurrences: { start: AutoscaleRecurrence; end: AutoscaleRecurrence } | undefined;
-    if (offPeak) {
+    // Tokens in the schedule were reported by validateAzureEndpoint; only literals are converted.
+    if (offPeak && ![offPeak.start, offPeak.end, offPeak.timeZone].some((v) => Token.isUnresolved(v))) {
       const tz = windowsTimeZone(offPeak.timeZone, 'props.scaling.offPeak.timeZone', problems);
       const start = cronToRecurrence(offPeak.start, tz ?? 'UTC', 'props.scaling.offPeak.start', problems);
       const end = cronToRecurrence(offPeak.end, tz ?? 'UTC', 'props.scaling.offPeak.end', problems);
@@ -211,20 +250,34 @@ export class GpuEndpoint extends Construct {
     const spot = this.counts.priorityMix !== undefined;
     const gpuScaling = props.scaleOnGpuUtilization ?? true;
     const burstName = `vmss-${name}-${spot ? 'spot' : 'burst'}`;
+    const lbName = `lbi-${name}`;
+    // Autoscale exists only when the burst set can hold replicas; the GPU metric is published only for it.
+    const autoscaled = this.counts.burstMax > 0;
+    const publishGpu = gpuScaling && autoscaled;
     this.warnAboutDriver(props, primarySize);
 
     // Network: bring your own subnet, or a private one with NAT egress.
     const waitFor: ITerraformDependable[] = [];
     if (props.subnetId !== undefined) {
       this.subnetId = props.subnetId;
+      if (props.clientCidrs === undefined) this.subnetData = this.readSubnet(props.subnetId);
     } else {
       this.network = new PrivateNetwork(this, 'Network', { name, resourceGroupName, location });
       this.subnetId = this.network.subnet.id;
       waitFor.push(this.network.egressAssociation);
     }
+    this.clientCidrs = props.clientCidrs ?? this.subnetData?.addressPrefixes ?? [this.network!.subnetPrefix];
 
     this.securityGroup = new NetworkSecurityGroup(this, 'SecurityGroup', { name: `nsg-${name}`, resourceGroupName, location });
-    const nsgRule = (ruleId: string, ruleName: string, priority: number, access: 'Allow' | 'Deny', source: string, port: string, description: string) =>
+    const nsgRule = (
+      ruleId: string,
+      ruleName: string,
+      priority: number,
+      access: 'Allow' | 'Deny',
+      source: { sourceAddressPrefix: string } | { sourceAddressPrefixes: string[] },
+      port: string,
+      description: string,
+    ) =>
       new NetworkSecurityRule(this, ruleId, {
         name: ruleName,
         resourceGroupName,
@@ -233,26 +286,55 @@ export class GpuEndpoint extends Construct {
         direction: 'Inbound',
         access,
         protocol: access === 'Allow' ? 'Tcp' : '*',
-        sourceAddressPrefix: source,
+        ...source,
         sourcePortRange: '*',
         destinationAddressPrefix: '*',
         destinationPortRange: port,
         description,
       });
     waitFor.push(
-      nsgRule('AllowServerFromVnet', 'allow-server-from-vnet', 100, 'Allow', 'VirtualNetwork', String(server.port), 'Model server port from the virtual network (clients reach it through the internal load balancer)'),
-      nsgRule('AllowServerFromLbProbe', 'allow-server-from-lb-probe', 110, 'Allow', 'AzureLoadBalancer', String(server.port), 'Load balancer health probe'),
-      nsgRule('DenyAllInbound', 'deny-all-inbound', 4096, 'Deny', '*', '*', 'Nothing else inbound, overriding the default allow-within-VNet rule'),
+      nsgRule(
+        'AllowServerFromClients',
+        'allow-server-from-clients',
+        100,
+        'Allow',
+        { sourceAddressPrefixes: [...this.clientCidrs] },
+        String(server.port),
+        'Model server port from the client ranges (the internal load balancer keeps the client address)',
+      ),
+      nsgRule('AllowServerFromLbProbe', 'allow-server-from-lb-probe', 110, 'Allow', { sourceAddressPrefix: 'AzureLoadBalancer' }, String(server.port), 'Load balancer health probe'),
+      nsgRule('DenyAllInbound', 'deny-all-inbound', 4096, 'Deny', { sourceAddressPrefix: '*' }, '*', 'Nothing else inbound, overriding the default allow-within-VNet rule'),
     );
     if (this.network) {
       new SubnetNetworkSecurityGroupAssociation(this, 'SubnetSecurityGroup', { subnetId: this.subnetId, networkSecurityGroupId: this.securityGroup.id });
     }
 
     this.identity = new UserAssignedIdentity(this, 'Identity', { name: `id-${name}`, resourceGroupName, location });
+    const grant = (grantId: string, scope: string, roleDefinitionName: string, description: string) =>
+      new RoleAssignment(this, grantId, { scope, roleDefinitionName, principalId: this.identity.principalId, principalType: 'ServicePrincipal', description });
+
+    // Key Vault secrets: read access to each secret alone, granted before any replica boots.
+    const secrets = props.serverSecrets ?? {};
+    const secretUrls: Record<string, string> = {};
+    const secretReaders: Record<string, RoleAssignment> = {};
+    for (const envName of Object.keys(secrets).sort()) {
+      const ref = secrets[envName];
+      const parsed = parseSecretId(ref.secretId);
+      if ('error' in parsed) throw new Error(`internal error: props.serverSecrets.${envName}.secretId passed validation but does not parse`);
+      secretUrls[envName] = parsed.url;
+      secretReaders[envName] = grant(
+        `SecretReader-${envName}`,
+        secretResourceId(ref.keyVaultId, parsed.name),
+        'Key Vault Secrets User',
+        `GPU endpoint ${name}: replicas read ${envName} at boot`,
+      );
+      waitFor.push(secretReaders[envName]);
+    }
+    this.secretReaders = secretReaders;
 
     // Internal Standard load balancer shared by both scale sets.
     this.loadBalancer = new Lb(this, 'LoadBalancer', {
-      name: `lbi-${name}`,
+      name: lbName,
       resourceGroupName,
       location,
       sku: 'Standard',
@@ -284,6 +366,24 @@ export class GpuEndpoint extends Construct {
     });
     this.url = `http://${this.loadBalancer.privateIpAddress}:${server.port}`;
 
+    // GPU metric: published against the load balancer, which exists before either scale set, so the
+    // roles can be in place before any replica boots and every first replica can seed the metric.
+    if (publishGpu) {
+      this.metricsPublisher = grant(
+        'MetricsPublisher',
+        this.loadBalancer.id,
+        'Monitoring Metrics Publisher',
+        `GPU endpoint ${name}: replicas publish GPU utilization for autoscale`,
+      );
+      this.metricsReader = grant(
+        'MetricsReader',
+        this.loadBalancer.id,
+        'Monitoring Reader',
+        `GPU endpoint ${name}: a new replica checks its GPU metric is defined before it reports provisioned`,
+      );
+      waitFor.push(this.metricsPublisher, this.metricsReader);
+    }
+
     const cloudConfig = renderCloudInit({
       endpoint: name,
       image: server.image,
@@ -291,10 +391,12 @@ export class GpuEndpoint extends Construct {
       port: server.port,
       args: server.args,
       env: server.env,
+      acceleratorsPerReplica: resolved.acceleratorsPerReplica,
+      secrets: secretUrls,
       sshEnabled: props.sshPublicKey !== undefined,
-      metricsScaleSetName: gpuScaling ? burstName : undefined,
+      metricsLoadBalancerName: publishGpu ? lbName : undefined,
     });
-    const base = this.scaleSetBase(props, resolved, customData(cloudConfig));
+    const base = this.scaleSetBase(props, resolved, customData(cloudConfig), publishGpu ? lbName : undefined);
 
     // Reserved baseline: Regular priority on the capacity reservation.
     const reservedDeps = [...waitFor];
@@ -318,7 +420,6 @@ export class GpuEndpoint extends Construct {
     });
 
     // Burst: everything above the reservation, Spot Priority Mix when the plan buys spot.
-    const autoscaled = this.counts.burstMax > 0;
     this.spotScaleSet = new OrchestratedVirtualMachineScaleSet(this, 'SpotScaleSet', {
       ...base('b'),
       name: burstName,
@@ -337,16 +438,6 @@ export class GpuEndpoint extends Construct {
       lifecycle: autoscaled ? { ignoreChanges: ['instances'] } : undefined,
     });
 
-    if (gpuScaling) {
-      this.metricsPublisher = new RoleAssignment(this, 'MetricsPublisher', {
-        scope: this.spotScaleSet.id,
-        roleDefinitionName: 'Monitoring Metrics Publisher',
-        principalId: this.identity.principalId,
-        principalType: 'ServicePrincipal',
-        description: `GPU endpoint ${name}: replicas publish GPU utilization for autoscale`,
-      });
-    }
-
     if (autoscaled) {
       this.autoscaleSetting = new MonitorAutoscaleSetting(this, 'Autoscale', {
         name: `autoscale-${name}`,
@@ -355,23 +446,58 @@ export class GpuEndpoint extends Construct {
         targetResourceId: this.spotScaleSet.id,
         profile: autoscaleProfiles({
           scaleSetId: this.spotScaleSet.id,
-          gpu: gpuScaling,
+          gpuMetricResourceId: publishGpu ? this.loadBalancer.id : undefined,
           targetGpuUtilization: resolved.scaling.targetGpuUtilization,
           min: this.counts.burstMin,
           max: this.counts.burstMax,
           offPeak: recurrences && this.counts.burstOffPeakMin !== undefined ? { min: this.counts.burstOffPeakMin, ...recurrences } : undefined,
         }),
+        // Both scale sets' first replicas have seeded the GPU metric by the time their sets are created.
+        dependsOn: [this.reservedScaleSet],
       });
     }
   }
 
+  /**
+   * The `azurerm_subnet` data source of a given subnet id, for its address prefixes. The id's resource
+   * group, network and subnet names are parsed at synth when it is a literal, by Terraform otherwise.
+   */
+  private readSubnet(subnetId: string): DataAzurermSubnet {
+    let parts: { resourceGroupName: string; virtualNetworkName: string; name: string };
+    const m = SUBNET_ID.exec(subnetId);
+    if (m) {
+      parts = { resourceGroupName: m[1], virtualNetworkName: m[2], name: m[3] };
+    } else {
+      // A token (validation rejected any other literal): split the id in Terraform.
+      const segments = Fn.split('/', subnetId);
+      const at = (i: number) => Token.asString(Fn.element(segments, i));
+      parts = { resourceGroupName: at(4), virtualNetworkName: at(8), name: at(10) };
+    }
+    return new DataAzurermSubnet(this, 'Subnet', parts);
+  }
+
   /** What both scale sets share; `role` ('r' reserved, 'b' burst) suffixes the computer names. */
-  private scaleSetBase(props: GpuEndpointProps, resolved: ResolvedGpuEndpoint, userData: string) {
+  private scaleSetBase(props: GpuEndpointProps, resolved: ResolvedGpuEndpoint, userData: string, metricsLoadBalancerName: string | undefined) {
     const image = props.sourceImage ?? UBUNTU_2204_GEN2;
     const { server } = resolved;
     const extensions: OrchestratedVirtualMachineScaleSetExtension[] = [];
-    if (props.installGpuDriver ?? true) {
+    const driver = props.installGpuDriver ?? true;
+    if (driver) {
       extensions.push({ name: 'NvidiaGpuDriverLinux', ...NVIDIA_DRIVER_EXTENSION, autoUpgradeMinorVersionEnabled: true, settings: JSON.stringify({}) });
+    }
+    if (metricsLoadBalancerName !== undefined) {
+      // Holds each new replica's provisioning until the GPU metric exists (see metricSeedScript).
+      const script = Buffer.from(metricSeedScript({ endpoint: resolved.name, loadBalancerName: metricsLoadBalancerName }), 'utf8').toString('base64');
+      const path = '/usr/local/sbin/ai-stack-gpu-metric-seed';
+      extensions.push({
+        name: METRIC_SEED_EXTENSION.name,
+        publisher: METRIC_SEED_EXTENSION.publisher,
+        type: METRIC_SEED_EXTENSION.type,
+        typeHandlerVersion: METRIC_SEED_EXTENSION.typeHandlerVersion,
+        autoUpgradeMinorVersionEnabled: true,
+        settings: JSON.stringify({ commandToExecute: `echo ${script} | base64 -d > ${path} && chmod 700 ${path} && bash ${path}` }),
+        extensionsToProvisionAfterVmCreation: driver ? ['NvidiaGpuDriverLinux'] : undefined,
+      });
     }
     // Reports each replica's health from the server's health path, for automatic instance repair.
     extensions.push({

@@ -32,6 +32,8 @@ export interface PrivateNetworkProps {
 export class PrivateNetwork extends Construct {
   public readonly virtualNetwork: VirtualNetwork;
   public readonly subnet: Subnet;
+  /** Address prefix (CIDR) of `subnet`, known at synth unless `subnetPrefix` was a token. */
+  public readonly subnetPrefix: string;
   public readonly natGateway: NatGateway;
   /** The static egress address (allow-list it at a firewall or registry if needed). */
   public readonly egressIp: PublicIp;
@@ -41,6 +43,7 @@ export class PrivateNetwork extends Construct {
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
     const { name, resourceGroupName, location } = props;
+    this.subnetPrefix = props.subnetPrefix ?? '10.40.0.0/20';
     this.virtualNetwork = new VirtualNetwork(this, 'vnet', {
       name: `vnet-${name}`,
       resourceGroupName,
@@ -51,7 +54,7 @@ export class PrivateNetwork extends Construct {
       name: `snet-${name}`,
       resourceGroupName,
       virtualNetworkName: this.virtualNetwork.name,
-      addressPrefixes: [props.subnetPrefix ?? '10.40.0.0/20'],
+      addressPrefixes: [this.subnetPrefix],
       // Private subnet: no implicit outbound internet; egress only through the NAT gateway.
       defaultOutboundAccessEnabled: false,
     });

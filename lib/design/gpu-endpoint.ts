@@ -254,7 +254,7 @@ export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: 
   const offPeak = e.scaling?.offPeak;
   if (offPeak) {
     for (const key of ['start', 'end'] as const) {
-      if (typeof offPeak[key] === 'string' && !isCron(offPeak[key])) {
+      if (typeof offPeak[key] === 'string' && !isToken(offPeak[key]) && !isCron(offPeak[key])) {
         problems.add(join(path, `scaling.offPeak.${key}`), `must be a five-field cron such as '0 20 * * 1-5' (got '${offPeak[key]}')`);
       }
     }

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from '@swc/core';
 import { spawnSync } from 'node:child_process';
-import { TerraformOutput, TerraformStack, Testing, type App, type TerraformResource } from 'cdktf';
+import { Fn, TerraformOutput, TerraformStack, Testing, Token, type App, type TerraformResource } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
-import { GpuEndpoint, InstanceMixAllocationStrategy, NVIDIA_DRIVER_EXTENSION, type GpuEndpointProps } from '../../lib/azure/gpu-endpoint';
+import { GpuEndpoint, InstanceMixAllocationStrategy, METRIC_SEED_EXTENSION, NVIDIA_DRIVER_EXTENSION, type GpuEndpointProps } from '../../lib/azure/gpu-endpoint';
 import { CPU_SCALE_IN_PERCENT, CPU_SCALE_OUT_PERCENT, gpuScaleInThreshold } from '../../lib/azure/gpu-endpoint/autoscale';
-import { GPU_METRIC_NAME, GPU_METRIC_NAMESPACE } from '../../lib/azure/gpu-endpoint/cloud-init';
+import { GPU_METRIC_NAME, GPU_METRIC_NAMESPACE, METRIC_SEED_TIMEOUT_SECONDS } from '../../lib/azure/gpu-endpoint/cloud-init';
+import { MODEL_CACHE_CONTAINER_DIR, MODEL_CACHE_HOST_DIR } from '../../lib/common/model-server';
 import { priorityMixSplit } from '../../lib/azure/gpu-endpoint/counts';
 import { NO_LOGIN_KEY_LABEL, NO_LOGIN_SSH_PUBLIC_KEY } from '../../lib/azure/gpu-endpoint/no-login-key';
 import { AUTOSCALE_TIME_ZONES, cronToRecurrence, mappedWindowsZones, windowsTimeZone } from '../../lib/azure/gpu-endpoint/schedule';
@@ -46,7 +47,7 @@ const BASE: Design = {
   server: { image: 'vllm/vllm-openai:v0.6.3', model: 'meta-llama/Llama-3.1-8B-Instruct' },
   capacity: { min: 3, max: 10 },
   purchase: { reserved: 2, onDemandBase: 1, spotPercentAboveBase: 70 },
-  scaling: { targetGpuUtilization: 70, offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 1, timeZone: 'Europe/Berlin' } },
+  scaling: { targetGpuUtilization: 70, offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 2, timeZone: 'Europe/Berlin' } },
 };
 
 interface Built {
@@ -70,6 +71,28 @@ function scaleSets(json: TfJson) {
 function ref(resource: TerraformResource, attribute = 'id'): string {
   return `\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`;
 }
+
+/** The files cloud-init writes, by path. */
+function cloudInitFiles(scaleSet: Record<string, unknown>): Record<string, string> {
+  const doc = parseYaml(decodeCustomData(scaleSet)) as { write_files: Array<{ path: string; content: string }> };
+  return Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
+}
+
+/** The script the GPU metric seed extension of a scale set runs (decoded from its command). */
+function seedScript(scaleSet: Record<string, unknown>): string {
+  const ext = (scaleSet.extension as Array<Record<string, unknown>>).find((e) => e.name === METRIC_SEED_EXTENSION.name)!;
+  const command = (JSON.parse(ext.settings as string) as { commandToExecute: string }).commandToExecute;
+  const [, b64] = /^echo ([A-Za-z0-9+/=]+) \| base64 -d > /.exec(command)!;
+  return Buffer.from(b64, 'base64').toString('utf8');
+}
+
+function bashSyntax(script: string): { status: number | null; stderr: string } {
+  const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+  return { status: check.status, stderr: check.stderr };
+}
+
+const VAULT_ID = '/subscriptions/0000/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-ml';
+const HF_TOKEN = { secretId: 'https://kv-ml.vault.azure.net/secrets/hf-token', keyVaultId: VAULT_ID };
 
 function errorOf(fn: () => unknown): DesignError {
   try {
@@ -165,25 +188,54 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
     }
   });
 
-  test('the identity may publish metrics on the Spot scale set and nothing else', () => {
-    const assignments = resourcesOf(json, 'azurerm_role_assignment');
-    expect(Object.values(assignments)).toEqual([
-      expect.objectContaining({
-        scope: ref(endpoint.spotScaleSet),
-        role_definition_name: 'Monitoring Metrics Publisher',
-        principal_id: ref(endpoint.identity, 'principal_id'),
-        principal_type: 'ServicePrincipal',
-      }),
+  test('the identity may publish and read metrics on the load balancer and nothing else', () => {
+    const assignments = Object.values(resourcesOf(json, 'azurerm_role_assignment'));
+    const summary = assignments.map((a) => [a.role_definition_name, a.scope, a.principal_id, a.principal_type]).sort();
+    expect(summary).toEqual([
+      ['Monitoring Metrics Publisher', ref(endpoint.loadBalancer), ref(endpoint.identity, 'principal_id'), 'ServicePrincipal'],
+      ['Monitoring Reader', ref(endpoint.loadBalancer), ref(endpoint.identity, 'principal_id'), 'ServicePrincipal'],
     ]);
   });
 
-  test('the security group admits the server port from the VNet and the LB probe, and denies everything else', () => {
+  test('first apply: the roles exist before any replica boots, and autoscale is created after both scale sets', () => {
+    const roles = [endpoint.metricsPublisher!, endpoint.metricsReader!].map((r) => `azurerm_role_assignment.${r.friendlyUniqueId}`);
+    for (const set of [reserved, burst]) expect(set.depends_on).toEqual(expect.arrayContaining(roles));
+    expect(onlyResource(json, 'azurerm_monitor_autoscale_setting').depends_on).toEqual([`${VMSS}.${endpoint.reservedScaleSet.friendlyUniqueId}`]);
+    // The burst set is the autoscale target, so Terraform creates it first too.
+    expect(onlyResource(json, 'azurerm_monitor_autoscale_setting').target_resource_id).toBe(ref(endpoint.spotScaleSet));
+  });
+
+  test('each new replica seeds the GPU metric after the driver, before it reports provisioned', () => {
+    for (const set of [reserved, burst]) {
+      const ext = (set.extension as Array<Record<string, unknown>>).find((e) => e.name === METRIC_SEED_EXTENSION.name)!;
+      expect(ext).toMatchObject({
+        publisher: 'Microsoft.Azure.Extensions',
+        type: 'CustomScript',
+        type_handler_version: '2.1',
+        extensions_to_provision_after_vm_creation: ['NvidiaGpuDriverLinux'],
+      });
+      const script = seedScript(set);
+      expect(bashSyntax(script)).toEqual({ status: 0, stderr: '' });
+      // Publishes on the load balancer, then waits until Azure Monitor lists the metric (what autoscale validates).
+      expect(script).toContain('providers/Microsoft.Network/loadBalancers/lbi-llm');
+      expect(script).toContain(`"metric":"%s","namespace":"%s"`);
+      expect(script).toContain(`metricDefinitions?api-version=2018-01-01&metricnamespace=aistack%2Fgpu`);
+      expect(script).toContain(`grep -q '"${GPU_METRIC_NAME}"'`);
+      // Never fails the VM: it gives up with a message after the timeout.
+      expect(script).toContain(`deadline=$(( $(date +%s) + ${METRIC_SEED_TIMEOUT_SECONDS} ))`);
+      expect(script).not.toMatch(/exit [1-9]/);
+    }
+  });
+
+  test('the security group admits the server port from the endpoint subnet and the LB probe only, and denies everything else', () => {
     const rules = Object.values(resourcesOf(json, 'azurerm_network_security_rule'));
     const allows = rules.filter((r) => r.access === 'Allow');
-    expect(allows.map((r) => [r.source_address_prefix, r.destination_port_range, r.protocol]).sort()).toEqual([
+    expect(allows.map((r) => [r.source_address_prefix ?? r.source_address_prefixes, r.destination_port_range, r.protocol])).toEqual([
+      [['10.40.0.0/20'], '8000', 'Tcp'],
       ['AzureLoadBalancer', '8000', 'Tcp'],
-      ['VirtualNetwork', '8000', 'Tcp'],
     ]);
+    expect(JSON.stringify(rules)).not.toContain('VirtualNetwork');
+    expect(endpoint.clientCidrs).toEqual(['10.40.0.0/20']);
     expect(rules).toContainEqual(expect.objectContaining({ access: 'Deny', priority: 4096, source_address_prefix: '*', destination_port_range: '*', direction: 'Inbound' }));
     expect(rules.some((r) => r.destination_port_range === '22')).toBe(false);
     expect(onlyResource(json, 'azurerm_subnet_network_security_group_association').network_security_group_id).toBe(ref(endpoint.securityGroup));
@@ -199,18 +251,25 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
     expect(bootstrap).toContain('docker.io');
     expect(bootstrap).toContain('apt_get install -y nvidia-container-toolkit');
     expect(bootstrap).toContain('nvidia-ctk runtime configure --runtime=docker');
+    // The shared model server command: port passed explicitly, shared memory per GPU, model cache on the OS disk.
     expect(bootstrap).toContain(
-      "docker run -d --name model-server --restart unless-stopped --gpus all --shm-size=16g -p 8000:8000 --env-file /etc/ai-stack/server.env 'vllm/vllm-openai:v0.6.3' --model 'meta-llama/Llama-3.1-8B-Instruct'",
+      'docker run -d --name model-server --restart unless-stopped --gpus all --shm-size 4g -p 8000:8000 ' +
+        `-v ${MODEL_CACHE_HOST_DIR}:${MODEL_CACHE_CONTAINER_DIR} --env-file /etc/ai-stack/server.env ` +
+        "'vllm/vllm-openai:v0.6.3' '--model' 'meta-llama/Llama-3.1-8B-Instruct' '--port' '8000'",
     );
+    expect(bootstrap.indexOf(`mkdir -p ${MODEL_CACHE_HOST_DIR}`)).toBeGreaterThan(0);
+    expect(bootstrap.indexOf(`mkdir -p ${MODEL_CACHE_HOST_DIR}`)).toBeLessThan(bootstrap.indexOf('docker run -d'));
+    // No secrets configured: no Key Vault reads, no secrets env file.
+    expect(bootstrap).not.toContain('vault.azure.net');
+    expect(bootstrap).not.toContain('/run/ai-stack/secrets.env');
     // The scripts are valid bash.
     for (const script of ['/usr/local/sbin/ai-stack-bootstrap', '/usr/local/sbin/ai-stack-gpu-metrics']) {
-      const check = spawnSync('bash', ['-n'], { input: files[script], encoding: 'utf8' });
-      expect({ script, status: check.status, stderr: check.stderr }).toEqual({ script, status: 0, stderr: '' });
+      expect({ script, ...bashSyntax(files[script]) }).toEqual({ script, status: 0, stderr: '' });
     }
-    // GPU utilization goes to the custom metric the autoscale rules read, on the Spot scale set.
+    // GPU utilization goes to the custom metric the autoscale rules read, on the load balancer.
     const metrics = files['/usr/local/sbin/ai-stack-gpu-metrics'];
-    expect(metrics).toContain('virtualMachineScaleSets/vmss-llm-spot');
-    expect(metrics).toContain(`metric: "${GPU_METRIC_NAME}", namespace: "${GPU_METRIC_NAMESPACE}"`);
+    expect(metrics).toContain('providers/Microsoft.Network/loadBalancers/lbi-llm');
+    expect(metrics).toContain(`"${GPU_METRIC_NAME}" "${GPU_METRIC_NAMESPACE}"`);
     const runcmd = doc.runcmd.map((c) => c[2]);
     expect(runcmd).toEqual(expect.arrayContaining(['systemctl enable --now --no-block ai-stack-bootstrap.service', 'systemctl enable --now ai-stack-gpu-metrics.timer', 'systemctl mask ssh.service']));
   });
@@ -233,7 +292,13 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
       ['Percentage CPU', 'microsoft.compute/virtualmachinescalesets', 'GreaterThan', CPU_SCALE_OUT_PERCENT, 'Increase'],
       ['Percentage CPU', 'microsoft.compute/virtualmachinescalesets', 'LessThan', CPU_SCALE_IN_PERCENT, 'Decrease'],
     ]);
-    for (const r of rules) expect(r.metric_trigger.metric_resource_id).toBe(ref(endpoint.spotScaleSet));
+    // The GPU metric is read from the load balancer the replicas publish it on; host CPU from the Spot scale set.
+    expect(rules.map((r) => r.metric_trigger.metric_resource_id)).toEqual([
+      ref(endpoint.loadBalancer),
+      ref(endpoint.loadBalancer),
+      ref(endpoint.spotScaleSet),
+      ref(endpoint.spotScaleSet),
+    ]);
   });
 
   test('off-peak: a recurring profile from the start with the off-peak minimum, and one from the end with the normal minimum', () => {
@@ -284,7 +349,7 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
 describe('GpuEndpoint (Azure): the estimate and the resources agree', () => {
   const designs: Array<[string, Partial<Design>]> = [
     ['reserved + base + spot', {}],
-    ['no reservation, all spot above min', { purchase: { spotPercentAboveBase: 100 }, capacity: { min: 0, max: 6 } }],
+    ['no reservation, all spot above the base', { purchase: { spotPercentAboveBase: 100 }, capacity: { min: 1, max: 6 } }],
     ['odd counts', { purchase: { reserved: 1, onDemandBase: 2, spotPercentAboveBase: 55 }, capacity: { min: 4, max: 13 } }],
     ['no spot', { purchase: { reserved: 1, onDemandBase: 0, spotPercentAboveBase: 0 }, capacity: { min: 2, max: 5 } }],
     ['reserved above min', { purchase: { reserved: 4, onDemandBase: 0, spotPercentAboveBase: 50 }, capacity: { min: 2, max: 9 } }],
@@ -367,7 +432,7 @@ describe('GpuEndpoint (Azure): invalid props throw naming the path', () => {
     const e = errorOf(() =>
       build({
         purchase: { reserved: 2, onDemandBase: 1, spotPercentAboveBase: 66.5 },
-        scaling: { offPeak: { start: '0 20,22 * * 1-5', end: '0 7 1 * *', min: 1, timeZone: 'Mars/Olympus_Mons' } },
+        scaling: { offPeak: { start: '0 20,22 * * 1-5', end: '0 7 1 * *', min: 2, timeZone: 'Mars/Olympus_Mons' } },
         sshPublicKey: 'not-a-key',
         spotVmSizes: ['Standard_NC24ads_A100_v4', 'nc48'],
       }),
@@ -476,22 +541,315 @@ describe('GpuEndpoint (Azure): variants', () => {
   test('without the driver extension (an image that ships the driver)', () => {
     const { json } = build({ installGpuDriver: false, sourceImage: { publisher: 'microsoft-dsvm', offer: 'ubuntu-hpc', sku: '2204' } });
     const { burst } = scaleSets(json);
-    expect((burst.extension as Array<{ type: string }>).map((e) => e.type)).toEqual(['ApplicationHealthLinux']);
+    expect((burst.extension as Array<{ name: string }>).map((e) => e.name)).toEqual([METRIC_SEED_EXTENSION.name, 'ApplicationHealthLinux']);
+    // Nothing to wait for: the image ships the driver.
+    expect((burst.extension as Array<Record<string, unknown>>)[0]).not.toHaveProperty('extensions_to_provision_after_vm_creation');
     expect(burst.source_image_reference).toEqual({ publisher: 'microsoft-dsvm', offer: 'ubuntu-hpc', sku: '2204', version: 'latest' });
   });
 
-  test('server args and env are quoted into the cloud-init', () => {
+  test('server args and env are quoted into the cloud-init, and the server listens on a non-default port', () => {
     const { json } = build({ server: { ...BASE.server, port: 9000, healthPath: '/ready', args: ['--served-model-name', "it's"], env: { HF_HOME: '/models', VLLM_LOGGING_LEVEL: 'INFO' } } });
-    const doc = parseYaml(decodeCustomData(scaleSets(json).burst)) as { write_files: Array<{ path: string; content: string }> };
-    const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
+    const files = cloudInitFiles(scaleSets(json).burst);
     expect(files['/etc/ai-stack/server.env']).toBe('HF_HOME=/models\nVLLM_LOGGING_LEVEL=INFO\n');
-    expect(files['/usr/local/sbin/ai-stack-bootstrap']).toContain(`-p 9000:9000 --env-file /etc/ai-stack/server.env 'vllm/vllm-openai:v0.6.3' --model 'meta-llama/Llama-3.1-8B-Instruct' '--served-model-name' 'it'\\''s'`);
+    expect(files['/usr/local/sbin/ai-stack-bootstrap']).toContain(
+      `-p 9000:9000 -v ${MODEL_CACHE_HOST_DIR}:${MODEL_CACHE_CONTAINER_DIR} --env-file /etc/ai-stack/server.env 'vllm/vllm-openai:v0.6.3' '--model' 'meta-llama/Llama-3.1-8B-Instruct' '--port' '9000' '--served-model-name' 'it'\\''s'`,
+    );
     expect(onlyResource(json, 'azurerm_lb_probe')).toMatchObject({ port: 9000, request_path: '/ready' });
+    const health = (scaleSets(json).burst.extension as Array<Record<string, unknown>>).find((e) => e.type === 'ApplicationHealthLinux')!;
+    expect(JSON.parse(health.settings as string)).toMatchObject({ port: 9000, requestPath: '/ready' });
+  });
+
+  test('a --port in server.args is not passed twice', () => {
+    const { json } = build({ server: { ...BASE.server, port: 9000, args: ['--port=9000'] } });
+    const bootstrap = cloudInitFiles(scaleSets(json).burst)['/usr/local/sbin/ai-stack-bootstrap'];
+    expect(bootstrap).toContain("'--model' 'meta-llama/Llama-3.1-8B-Instruct' '--port=9000'");
+    expect(bootstrap.match(/--port/g)).toHaveLength(1);
+  });
+
+  test('shared memory scales with the GPUs of a replica', () => {
+    const { json } = build({ accelerator: 'nvidia-a100-80gb', acceleratorsPerReplica: 2 });
+    expect(cloudInitFiles(scaleSets(json).burst)['/usr/local/sbin/ai-stack-bootstrap']).toContain('--gpus all --shm-size 8g -p 8000:8000');
   });
 
   test('resource group and location may be tokens from another resource', () => {
     const { json } = build();
     expect(scaleSets(json).burst.resource_group_name).toBe('${azurerm_resource_group.rg.name}');
+  });
+});
+
+describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
+  const tokenString = () => Token.asString(Fn.lower('X'));
+  const tokenNumber = () => Token.asNumber(Fn.abs(1));
+
+  test('a token in server.image, server.model, server.args[i] or server.env.<key> is a path error, not a synth crash', () => {
+    const e = errorOf(() =>
+      build({ server: { image: tokenString(), model: tokenString(), args: ['--x', tokenString()], env: { HF_HOME: '/models', LEVEL: tokenString() } } }),
+    );
+    const byPath = Object.fromEntries(e.problems.map((p) => [p.path, p.message]));
+    for (const path of ['props.server.image', 'props.server.model', 'props.server.args[1]', 'props.server.env.LEVEL']) {
+      expect(byPath[path]).toMatch(/must be a literal, not an unresolved token: it is written into the replicas\u2019 cloud-init, which is rendered at synth/);
+      expect(byPath[path]).toContain('props.serverSecrets');
+    }
+    expect(byPath).not.toHaveProperty(['props.server.args[0]']);
+    expect(byPath).not.toHaveProperty(['props.server.env.HF_HOME']);
+  });
+
+  test('a token in server.port is a path error too (the port is in the docker command)', () => {
+    const e = errorOf(() => build({ server: { ...BASE.server, port: tokenNumber() } }));
+    expect(e.problems.map((p) => p.path)).toEqual(['props.server.port']);
+  });
+
+  test.each([
+    ['capacity.min', { capacity: { min: tokenNumber(), max: 10 } }],
+    ['capacity.max', { capacity: { min: 3, max: tokenNumber() } }],
+    ['capacity.expectedAverage', { capacity: { min: 3, max: 10, expectedAverage: tokenNumber() } }],
+    ['purchase.reserved', { purchase: { reserved: tokenNumber(), onDemandBase: 1, spotPercentAboveBase: 70 }, scaling: undefined }],
+    ['purchase.onDemandBase', { purchase: { reserved: 2, onDemandBase: tokenNumber(), spotPercentAboveBase: 70 } }],
+    ['purchase.spotPercentAboveBase', { purchase: { reserved: 2, onDemandBase: 1, spotPercentAboveBase: tokenNumber() } }],
+    ['acceleratorsPerReplica', { acceleratorsPerReplica: tokenNumber() }],
+    ['scaling.offPeak.min', { scaling: { offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: tokenNumber() } } }],
+    ['scaling.targetGpuUtilization', { scaling: { targetGpuUtilization: tokenNumber() } }],
+  ] as Array<[string, Partial<GpuEndpointProps>]>)('a token in %s is a path error, not a wrong fleet', (field, overrides) => {
+    const e = errorOf(() => build(overrides));
+    expect(e.problems).toContainEqual({
+      path: `props.${field}`,
+      message: expect.stringMatching(/^must be a literal number, not an unresolved token: .*computed from it at synth .*Pass the number itself$/),
+    });
+  });
+
+  test('a token in the off-peak schedule says a literal is needed (and is never converted)', () => {
+    const e = errorOf(() => build({ scaling: { offPeak: { start: tokenString(), end: '0 7 * * 1-5', min: 2 } } }));
+    expect(e.problems).toContainEqual({ path: 'props.scaling.offPeak.start', message: expect.stringContaining('must be a literal string, not an unresolved token') });
+    // No Azure recurrence error on the token (the neutral design's own cron check may still report it).
+    expect(e.message).not.toContain('Azure autoscale recurrences');
+  });
+
+  test('tokens still pass where they are used as Terraform references', () => {
+    const { stack, resourceGroup } = makeStack();
+    const endpoint = new GpuEndpoint(stack, 'Llm', { ...BASE, resourceGroupName: resourceGroup.name, location: resourceGroup.location, rootVolumeGiB: Token.asNumber(Fn.abs(300)) });
+    expect(endpoint.reservedScaleSet).toBeDefined();
+  });
+});
+
+describe('the GPU metric scripts, run against fake IMDS, nvidia-smi and Azure Monitor', () => {
+  const { json } = build();
+  const { burst } = scaleSets(json);
+  const seed = seedScript(burst);
+  const timer = cloudInitFiles(burst)['/usr/local/sbin/ai-stack-gpu-metrics'];
+
+  /** Runs a script with shell-function fakes; `defined` says whether Azure Monitor lists the metric. */
+  function run(script: string, o: { defined: boolean; gpus?: string }) {
+    const dir = mkdtempSync(join(tmpdir(), 'ai-stack-metrics-'));
+    const fakes = `
+# A clock that advances 30 s per reading (kept in a file: readings happen in subshells).
+echo 1000 > ${dir}/now
+date() { if [ "$1" = +%s ]; then local t=$(( $(cat ${dir}/now) + 30 )); echo $t > ${dir}/now; echo $t; else command date "$@"; fi; }
+sleep() { :; }
+nvidia-smi() { printf '${o.gpus ?? '37\\n41\\n'}'; }
+curl() {
+  case "$*" in
+    *compute/subscriptionId*) echo 0000 ;;
+    *compute/resourceGroupName*) echo rg-test ;;
+    *compute/location*) echo eastus2 ;;
+    *compute/name*) echo llm-b_1 ;;
+    *identity/oauth2/token*) echo '{"access_token":"tok","expires_in":"3599"}' ;;
+    *metricDefinitions*) echo "$*" >> ${dir}/reads; ${o.defined ? `echo '{"value":[{"name":{"value":"GpuUtilization"}}]}'` : `echo '{"value":[]}'`} ;;
+    *"-X POST"*) echo "$*" >> ${dir}/posts ;;
+    *) return 22 ;;
+  esac
+}
+`;
+    const result = spawnSync('bash', ['-c', fakes + script], { encoding: 'utf8', timeout: 20_000 });
+    const read = (f: string) => spawnSync('cat', [join(dir, f)], { encoding: 'utf8' }).stdout;
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr, posts: read('posts'), reads: read('reads') };
+  }
+
+  test('the seed publishes the mean GPU utilization on the load balancer, then waits for the definition', () => {
+    const r = run(seed, { defined: true });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ai-stack: published GpuUtilization=39');
+    expect(r.stdout).toContain('is defined on the load balancer');
+    const target = '/subscriptions/0000/resourceGroups/rg-test/providers/Microsoft.Network/loadBalancers/lbi-llm';
+    expect(r.posts).toContain(`https://eastus2.monitoring.azure.com${target}/metrics`);
+    expect(r.posts).toContain('Authorization: Bearer tok');
+    const body = JSON.parse(/-d (\{.*\})/.exec(r.posts)![1]) as { data: { baseData: Record<string, unknown> } };
+    expect(body.data.baseData).toEqual({
+      metric: GPU_METRIC_NAME,
+      namespace: GPU_METRIC_NAMESPACE,
+      dimNames: ['VMName'],
+      series: [{ dimValues: ['llm-b_1'], min: 39, max: 39, sum: 39, count: 1 }],
+    });
+    expect(r.reads).toContain(`https://management.azure.com${target}/providers/microsoft.insights/metricDefinitions?api-version=2018-01-01&metricnamespace=aistack%2Fgpu`);
+  });
+
+  test('the seed gives up after its timeout with exit 0 and a message, never failing the VM', () => {
+    const r = run(seed, { defined: false });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('GpuUtilization not listed by Azure Monitor after 30 minutes');
+    expect(r.stderr).toContain('UnsupportedMetric');
+  });
+
+  test('the seed waits for the driver, and gives up cleanly if nvidia-smi never works', () => {
+    const r = run(seed, { defined: true, gpus: '' });
+    expect(r.status).toBe(0);
+    expect(r.posts).toBe('');
+    expect(r.stderr).toContain('no GPU utilization (nvidia-smi)');
+  });
+
+  test('the per-minute publisher posts one data point', () => {
+    const r = run(timer, { defined: true, gpus: '90\\n' });
+    expect(r.status).toBe(0);
+    expect(r.posts).toContain('"min":90,"max":90,"sum":90,"count":1');
+  });
+});
+
+describe('GpuEndpoint (Azure): server secrets from Key Vault', () => {
+  const secrets = { HF_TOKEN: HF_TOKEN, API_KEY: { secretId: 'https://kv-ml.vault.azure.net/secrets/api-key/', keyVaultId: VAULT_ID } };
+  const { endpoint, json } = build({ serverSecrets: secrets });
+  const { reserved, burst } = scaleSets(json);
+  const bootstrap = cloudInitFiles(burst)['/usr/local/sbin/ai-stack-bootstrap'];
+
+  test('the identity gets "Key Vault Secrets User" on each secret alone', () => {
+    const readers = Object.values(resourcesOf(json, 'azurerm_role_assignment')).filter((r) => r.role_definition_name === 'Key Vault Secrets User');
+    expect(readers.map((r) => [r.scope, r.principal_id, r.principal_type]).sort()).toEqual([
+      [`${VAULT_ID}/secrets/api-key`, ref(endpoint.identity, 'principal_id'), 'ServicePrincipal'],
+      [`${VAULT_ID}/secrets/hf-token`, ref(endpoint.identity, 'principal_id'), 'ServicePrincipal'],
+    ]);
+    expect(Object.keys(endpoint.secretReaders).sort()).toEqual(['API_KEY', 'HF_TOKEN']);
+    // Granted before any replica boots.
+    for (const set of [reserved, burst]) {
+      for (const r of Object.values(endpoint.secretReaders)) expect(set.depends_on).toContain(`azurerm_role_assignment.${r.friendlyUniqueId}`);
+    }
+  });
+
+  test('at boot each secret is read with an IMDS token for Key Vault into a root-only env file, before docker run', () => {
+    expect(bashSyntax(bootstrap)).toEqual({ status: 0, stderr: '' });
+    expect(bootstrap).toContain('resource=https%3A%2F%2Fvault.azure.net"');
+    expect(bootstrap).toContain("read_secret 'API_KEY' 'https://kv-ml.vault.azure.net/secrets/api-key'\nread_secret 'HF_TOKEN' 'https://kv-ml.vault.azure.net/secrets/hf-token'");
+    expect(bootstrap).toContain('"$2?api-version=7.4"');
+    expect(bootstrap).toContain('( umask 077 && : > /run/ai-stack/secrets.env.tmp )');
+    expect(bootstrap).toContain('install -d -m 700 /run/ai-stack');
+    const run = bootstrap.indexOf('docker run -d');
+    expect(bootstrap.indexOf('read_secret \'HF_TOKEN\'')).toBeLessThan(run);
+    expect(bootstrap.indexOf('mv /run/ai-stack/secrets.env.tmp /run/ai-stack/secrets.env')).toBeLessThan(run);
+    expect(bootstrap).toContain('--env-file /etc/ai-stack/server.env --env-file /run/ai-stack/secrets.env \'vllm/vllm-openai:v0.6.3\'');
+    // The values never reach custom_data, only the ids.
+    expect(decodeCustomData(burst)).not.toMatch(/HF_TOKEN=/);
+  });
+
+  test('a failed read stops the boot before the server starts', () => {
+    // Run the generated secret-reading part with a fake curl that fails for one secret.
+    const dir = mkdtempSync(join(tmpdir(), 'ai-stack-secrets-'));
+    const start = bootstrap.indexOf('install -d -m 700 /run/ai-stack');
+    const end = bootstrap.indexOf('mv /run/ai-stack/secrets.env.tmp /run/ai-stack/secrets.env');
+    const part = bootstrap.slice(start, end).split('/run/ai-stack').join(dir) + `mv ${dir}/secrets.env.tmp ${dir}/secrets.env\necho STARTED\n`;
+    const fakes = `curl() { case "$*" in *metadata/identity*) echo '{"access_token":"t"}' ;; *api-key*) echo '{"value":"k-1"}' ;; *) return 22 ;; esac; }\n`;
+    const run = spawnSync('bash', ['-c', `set -euo pipefail\n${fakes}${part}`], { encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).not.toContain('STARTED');
+    expect(run.stderr).toContain('cannot read Key Vault secret https://kv-ml.vault.azure.net/secrets/hf-token (for HF_TOKEN)');
+    // And with every read succeeding, the env file holds NAME=value lines, mode 0600.
+    const ok = spawnSync('bash', ['-c', `set -euo pipefail\n${fakes.replace('return 22', `echo '{"value":"hf-1"}'`)}${part}stat -c %a ${dir}/secrets.env; cat ${dir}/secrets.env`], { encoding: 'utf8' });
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe('STARTED\n600\nAPI_KEY=k-1\nHF_TOKEN=hf-1\n');
+  });
+
+  test('invalid secrets are path errors', () => {
+    const e = errorOf(() =>
+      build({
+        server: { ...BASE.server, env: { HF_TOKEN: 'plain' } },
+        serverSecrets: {
+          HF_TOKEN: HF_TOKEN,
+          'lower-case': HF_TOKEN,
+          VERSIONED: { secretId: 'https://kv-ml.vault.azure.net/secrets/hf-token/0123456789abcdef', keyVaultId: VAULT_ID },
+          OTHER_VAULT: { secretId: 'https://kv-other.vault.azure.net/secrets/x', keyVaultId: VAULT_ID },
+          TOKEN_ID: { secretId: Token.asString(Fn.lower('X')), keyVaultId: VAULT_ID },
+          NO_VAULT: { secretId: 'https://kv-ml.vault.azure.net/secrets/x', keyVaultId: 'kv-ml' },
+        },
+      }),
+    );
+    const byPath = Object.fromEntries(e.problems.map((p) => [p.path, p.message]));
+    expect(byPath['props.serverSecrets.HF_TOKEN']).toBe('is also set in props.server.env; set each variable in one place (secrets only in serverSecrets)');
+    expect(byPath['props.serverSecrets.lower-case']).toMatch(/^must be an environment variable name: upper-case letters/);
+    expect(byPath['props.serverSecrets.VERSIONED.secretId']).toMatch(/^must be the versionless secret id/);
+    expect(byPath['props.serverSecrets.OTHER_VAULT.keyVaultId']).toBe("names vault 'kv-ml' but secretId is in vault 'kv-other'; both must refer to the same vault");
+    expect(byPath['props.serverSecrets.TOKEN_ID.secretId']).toMatch(/^must be a literal, not an unresolved token: it is written into the replicas\u2019 cloud-init/);
+    expect(byPath['props.serverSecrets.NO_VAULT.keyVaultId']).toMatch(/^must be a Key Vault resource id such as/);
+  });
+
+  test('the vault id may be a token (e.g. a vault in the same stack)', () => {
+    const { stack, resourceGroup } = makeStack();
+    const vaultId = Token.asString(Fn.lower(VAULT_ID));
+    const endpoint = new GpuEndpoint(stack, 'Llm', { ...BASE, resourceGroupName: resourceGroup.name, location: resourceGroup.location, serverSecrets: { HF_TOKEN: { ...HF_TOKEN, keyVaultId: vaultId } } });
+    const reader = resourcesOf(synthJson(stack), 'azurerm_role_assignment')[endpoint.secretReaders.HF_TOKEN.friendlyUniqueId];
+    expect(reader.scope).toBe(`\${lower("${VAULT_ID}")}/secrets/hf-token`);
+  });
+});
+
+describe('GpuEndpoint (Azure): who may reach the server port', () => {
+  const allowFromClients = (json: TfJson) => Object.values(resourcesOf(json, 'azurerm_network_security_rule')).find((r) => r.name === 'allow-server-from-clients')!;
+
+  test('clientCidrs replaces the default subnet range', () => {
+    const { json } = build({ clientCidrs: ['10.40.0.0/20', '192.168.10.0/24', '172.16.0.5'] });
+    expect(allowFromClients(json)).toMatchObject({ source_address_prefixes: ['10.40.0.0/20', '192.168.10.0/24', '172.16.0.5'], destination_port_range: '8000', priority: 100 });
+    expect(resourcesOf(json, 'azurerm_subnet')).not.toEqual({});
+  });
+
+  test('with subnetId, the subnet prefixes are read with the azurerm_subnet data source', () => {
+    const subnetId = '/subscriptions/0000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub/subnets/gpu';
+    const { endpoint, json } = build({ subnetId });
+    const data = (json.data as Record<string, Record<string, Record<string, unknown>>>).azurerm_subnet;
+    expect(Object.values(data)).toEqual([{ name: 'gpu', virtual_network_name: 'hub', resource_group_name: 'net' }]);
+    expect(allowFromClients(json).source_address_prefixes).toBe(`\${data.azurerm_subnet.${endpoint.subnetData!.friendlyUniqueId}.address_prefixes}`);
+    expect(unresolvedReferences(json)).toEqual([]);
+  });
+
+  test('with a subnetId token, Terraform splits the id for the data source', () => {
+    const { stack, resourceGroup } = makeStack();
+    const subnetId = Token.asString(Fn.lower('/subscriptions/0000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub/subnets/gpu'));
+    new GpuEndpoint(stack, 'Llm', { ...BASE, resourceGroupName: resourceGroup.name, location: resourceGroup.location, subnetId });
+    const json = synthJson(stack);
+    const [data] = Object.values((json.data as Record<string, Record<string, Record<string, unknown>>>).azurerm_subnet);
+    expect(data.name).toMatch(/^\$\{element\(split\("\/", lower\(.*\)\), 10\)\}$/);
+    expect(data.virtual_network_name).toMatch(/, 8\)\}$/);
+    expect(data.resource_group_name).toMatch(/, 4\)\}$/);
+  });
+
+  test('with subnetId and clientCidrs, no data source is read', () => {
+    const subnetId = '/subscriptions/0000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub/subnets/gpu';
+    const { endpoint, json } = build({ subnetId, clientCidrs: ['10.0.0.0/8'] });
+    expect(json.data).toBeUndefined();
+    expect(endpoint.subnetData).toBeUndefined();
+    expect(allowFromClients(json).source_address_prefixes).toEqual(['10.0.0.0/8']);
+  });
+
+  test('invalid client ranges and subnet ids are path errors', () => {
+    const e = errorOf(() => build({ clientCidrs: ['10.0.0.0/8', 'VirtualNetwork', '10.0.0.0/33'], subnetId: 'snet-gpu' }));
+    expect(e.problems).toEqual(
+      expect.arrayContaining([
+        { path: 'props.clientCidrs[1]', message: "must be an IPv4 address or CIDR such as '10.0.0.0/8' (got 'VirtualNetwork'); service tags such as 'VirtualNetwork' are not accepted" },
+        { path: 'props.clientCidrs[2]', message: expect.stringContaining("(got '10.0.0.0/33')") },
+        { path: 'props.subnetId', message: expect.stringContaining("must be a subnet resource id such as '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>' (got 'snet-gpu')") },
+      ]),
+    );
+    expect(errorOf(() => build({ clientCidrs: [] })).problems).toEqual([{ path: 'props.clientCidrs', message: expect.stringContaining('must list at least one range') }]);
+  });
+});
+
+describe('GpuEndpoint (Azure): a fleet that would start empty', () => {
+  test('capacity.min 0 without a reservation is rejected: nothing would ever scale it out', () => {
+    const e = errorOf(() => build({ capacity: { min: 0, max: 6 }, purchase: { spotPercentAboveBase: 100 }, scaling: undefined }));
+    expect(e.problems).toEqual([{ path: 'props.capacity.min', message: expect.stringMatching(/^must be >= 1 on Azure when purchase.reserved is 0 \(got 0\): .*Set capacity.min to 1 or more/) }]);
+  });
+
+  test('an off-peak minimum of 0 is fine', () => {
+    const { json } = build({ capacity: { min: 1, max: 6 }, purchase: { spotPercentAboveBase: 100 }, scaling: { offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: 0 } } });
+    const autoscale = onlyResource(json, 'azurerm_monitor_autoscale_setting') as { profile: Array<{ name: string; capacity: { minimum: number } }> };
+    expect(autoscale.profile.map((p) => [p.name, p.capacity.minimum])).toEqual([
+      ['default', 1],
+      ['off-peak', 0],
+      ['peak', 1],
+    ]);
   });
 });
 

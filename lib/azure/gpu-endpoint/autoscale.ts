@@ -10,10 +10,13 @@ export const CPU_SCALE_OUT_PERCENT = 80;
 export const CPU_SCALE_IN_PERCENT = 30;
 
 export interface AutoscaleRulesOptions {
-  /** Id of the scale set the metrics are read from (the burst scale set). */
+  /** Id of the scale set the host CPU metric is read from (the burst scale set). */
   readonly scaleSetId: string;
-  /** Scale on the GPU utilization custom metric the replicas publish. */
-  readonly gpu: boolean;
+  /**
+   * Id of the resource the replicas publish the GPU utilization custom metric against (the internal
+   * load balancer); undefined scales on host CPU only.
+   */
+  readonly gpuMetricResourceId?: string;
   /** Average GPU utilization (percent) to hold. */
   readonly targetGpuUtilization: number;
 }
@@ -24,8 +27,7 @@ export function gpuScaleInThreshold(target: number): number {
 }
 
 function rule(
-  o: AutoscaleRulesOptions,
-  metric: { name: string; namespace?: string },
+  metric: { name: string; namespace: string; resourceId: string },
   direction: 'Increase' | 'Decrease',
   threshold: number,
 ): MonitorAutoscaleSettingProfileRule {
@@ -34,7 +36,7 @@ function rule(
     metricTrigger: {
       metricName: metric.name,
       metricNamespace: metric.namespace,
-      metricResourceId: o.scaleSetId,
+      metricResourceId: metric.resourceId,
       timeGrain: 'PT1M',
       statistic: 'Average',
       timeWindow: out ? 'PT5M' : 'PT10M',
@@ -51,13 +53,13 @@ function rule(
  * never blocks a GPU-driven scale-in on its own unless the CPU is busy.
  */
 export function autoscaleRules(o: AutoscaleRulesOptions): MonitorAutoscaleSettingProfileRule[] {
-  const cpu = { name: 'Percentage CPU', namespace: 'microsoft.compute/virtualmachinescalesets' };
+  const cpu = { name: 'Percentage CPU', namespace: 'microsoft.compute/virtualmachinescalesets', resourceId: o.scaleSetId };
   const rules: MonitorAutoscaleSettingProfileRule[] = [];
-  if (o.gpu) {
-    const gpu = { name: GPU_METRIC_NAME, namespace: GPU_METRIC_NAMESPACE };
-    rules.push(rule(o, gpu, 'Increase', o.targetGpuUtilization), rule(o, gpu, 'Decrease', gpuScaleInThreshold(o.targetGpuUtilization)));
+  if (o.gpuMetricResourceId !== undefined) {
+    const gpu = { name: GPU_METRIC_NAME, namespace: GPU_METRIC_NAMESPACE, resourceId: o.gpuMetricResourceId };
+    rules.push(rule(gpu, 'Increase', o.targetGpuUtilization), rule(gpu, 'Decrease', gpuScaleInThreshold(o.targetGpuUtilization)));
   }
-  rules.push(rule(o, cpu, 'Increase', CPU_SCALE_OUT_PERCENT), rule(o, cpu, 'Decrease', CPU_SCALE_IN_PERCENT));
+  rules.push(rule(cpu, 'Increase', CPU_SCALE_OUT_PERCENT), rule(cpu, 'Decrease', CPU_SCALE_IN_PERCENT));
   return rules;
 }
 
