@@ -62,6 +62,8 @@ export class AiStack extends TerraformStack {
         region: this.region,
         project: this.project,
         network: this.network ? { networkSelfLink: this.network.networkSelfLink, subnetworkSelfLink: this.network.subnetworkSelfLink } : undefined,
+        // The stack's own subnet: known here, so no data source has to read it back.
+        clientCidrs: this.network ? [this.network.subnetCidr] : undefined,
       });
       new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }
