@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Router benchmark: what the router adds on top of its upstream.
 //
-//   node bench/router.js [--seconds 5] [--connections 1,50,200] [--json]
+//   node bench/router.js [--seconds 5] [--connections 1,50,200] [--rate N] [--json]
 //
 // 1. Bundles the three cloud handlers with esbuild (the same build as scripts/build-router.js) and
 //    the benchmark's Node HTTP server (bench/router/router-server.ts) into a temporary directory.
@@ -9,9 +9,10 @@
 //    the router in front of it, each in its own process.
 // 3. With autocannon, loads the upstream directly and then through the router at each connection
 //    count, twice: closed loop (throughput; latency then includes queueing behind the slower side)
-//    and at a fixed rate both sustain (half the router's throughput), which isolates the latency the
-//    router adds. Reports requests/s, p50/p99, added latency (router − direct) in ms and as a ratio,
-//    and the router's own time per request from its logs (overheadMs).
+//    and at a fixed rate both sustain (half the router's throughput, or --rate N requests/s to
+//    compare runs at the same load), which isolates the latency the router adds. Reports
+//    requests/s, p50/p99, added latency (router − direct) in ms and as a ratio, and the router's
+//    own time per request from its logs (overheadMs).
 // 4. Reports each bundle's size and its cold start in a fresh process (require + first request).
 // Targets: added p50 ≤ 1 ms and p99 ≤ 5 ms at 50 connections; Lambda bundle ≤ 1 MiB without the
 // AWS SDK. All processes share this machine's cores, so absolute numbers depend on it.
@@ -42,8 +43,9 @@ function options(argv) {
   };
   const seconds = Number(get('--seconds', '5'));
   const connections = get('--connections', '1,50,200').split(',').map(Number);
-  if (!(seconds > 0) || connections.some((c) => !(c > 0))) throw new Error('usage: node bench/router.js [--seconds N] [--connections 1,50,200] [--json]');
-  return { seconds, connections, json: argv.includes('--json') };
+  const rate = get('--rate', undefined) === undefined ? undefined : Number(get('--rate'));
+  if (!(seconds > 0) || connections.some((c) => !(c > 0)) || (rate !== undefined && !(rate > 0))) throw new Error('usage: node bench/router.js [--seconds N] [--connections 1,50,200] [--rate N] [--json]');
+  return { seconds, connections, rate, json: argv.includes('--json') };
 }
 
 /** The router config (the JSON form of lib/router/config.ts) for one endpoint target at `url`. */
@@ -116,7 +118,7 @@ async function main() {
       saturated.push(s);
       // Half the router's closed-loop throughput: a load both sides sustain without queueing, so
       // the difference in latency is what the router adds to each request.
-      steady.push(await pair(connections, Math.max(1, Math.floor(s.router.rps / 2))));
+      steady.push(await pair(connections, opts.rate ?? Math.max(1, Math.floor(s.router.rps / 2))));
     }
     closeSync(logFd);
     const overhead = overheadFromLog(readFileSync(logPath, 'utf8').slice(warmupLines));
@@ -139,7 +141,7 @@ async function main() {
     ];
     console.log('closed loop (each connection sends as fast as it is answered: throughput; latency includes queueing)');
     console.log(table(rows(saturated)));
-    console.log('\nfixed rate, evenly paced (half the router\'s closed-loop req/s, the same rate direct and through the router: the latency the router adds)');
+    console.log(`\nfixed rate, evenly paced (${opts.rate ? `--rate ${opts.rate}` : "half the router's closed-loop req/s"}, the same rate direct and through the router: the latency the router adds)`);
     console.log(table(rows(steady)));
     console.log('(latencies in ms, measured by the client)\n');
     console.log(`router's own time per request (x-ai-stack-overhead-ms, ${overhead.count} requests): p50 ${ms(overhead.p50)} ms, p99 ${ms(overhead.p99)} ms\n`);

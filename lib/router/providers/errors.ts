@@ -63,7 +63,7 @@ export function errorDetails(body: unknown, fallbackText: string): { message: st
  * The delay a throttled or unavailable provider asked for, milliseconds. Azure sends `retry-after-ms`
  * (or `x-ms-retry-after-ms`); others send `Retry-After` as seconds or an HTTP date.
  */
-export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
+export function retryAfterMs(headers: Pick<Headers, 'get'>, now: number = Date.now()): number | undefined {
   for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
     const ms = Number(headers.get(name) ?? NaN);
     if (Number.isFinite(ms) && ms >= 0) return ms;
@@ -87,15 +87,16 @@ export function transportError(where: string, error: unknown, signal: AbortSigna
 }
 
 /**
- * A short description of a thrown value, including the socket error code Node puts on `cause`. Checks
- * shape, not `instanceof Error`: fetch errors can come from another realm (a VM context, a test runner).
+ * A short description of a thrown value, with the socket error code (`ECONNRESET`…) that Node puts
+ * on the error itself (node:http) or on its `cause` (fetch), unless the message already says it.
+ * Checks shape, not `instanceof Error`: errors can come from another realm (a VM context, a test runner).
  */
 export function describe(error: unknown): string {
   if (!isObject(error) || typeof error.message !== 'string') return String(error);
   const name = typeof error.name === 'string' && error.name !== 'Error' ? `${error.name}: ` : '';
   const cause = error.cause;
-  const code = isObject(cause) && typeof cause.code === 'string' ? ` (${cause.code})` : '';
-  return `${name}${error.message}${code}`;
+  const code = typeof error.code === 'string' ? error.code : isObject(cause) && typeof cause.code === 'string' ? cause.code : undefined;
+  return `${name}${error.message}${code && !error.message.includes(code) ? ` (${code})` : ''}`;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import type { GoogleAuth } from 'google-auth-library';
 import { classifyHttpError, describe, errorDetails, isObject } from './errors';
-import { parseJson, postJson, readJson, sseData } from './http';
+import { parseJson, postJson, readJson, sseData, type UpstreamResponse } from './http';
 import { estimateUsage, splitConversation } from './messages';
 import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
 import { ProviderError, type CompletionResult, type FinishReason, type ProviderAdapter, type ProviderRequest, type StreamEvent, type TargetConfig, type Usage } from './types';
@@ -85,7 +85,7 @@ export class VertexAdapter implements ProviderAdapter {
     yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };
   }
 
-  private async post(method: string, request: ProviderRequest, signal: AbortSignal): Promise<Response> {
+  private async post(method: string, request: ProviderRequest, signal: AbortSignal): Promise<UpstreamResponse> {
     let token: string;
     let project: string;
     try {

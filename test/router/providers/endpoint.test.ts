@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { EndpointAdapter } from '../../../lib/router/providers/endpoint';
 import { ProviderError, type ProviderRequest, type TargetConfig } from '../../../lib/router/providers/types';
 import { closedPortUrl, collect, FakeServer, json, rejection, sse } from './support/fake-server';
@@ -182,6 +185,163 @@ describe('EndpointAdapter.stream', () => {
     );
     expect(error).toMatchObject({ kind: 'timeout' });
     expect(error.message).toContain('deadline');
+  });
+});
+
+describe('EndpointAdapter transport (node:http, shared keep-alive pool)', () => {
+  let own: FakeServer;
+  beforeEach(async () => (own = await FakeServer.start()));
+  afterEach(() => own.close());
+  const ownTarget = () => target({ baseUrl: own.url });
+
+  test('reuses one keep-alive connection across calls, adapters and finished streams', async () => {
+    const streamed = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
+    own.handler = (req, res) => {
+      if (!JSON.parse(req.body).stream) return json(res, 200, completion);
+      // In one write, so the answer is complete when the adapter stops at [DONE].
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(streamed);
+    };
+    for (let i = 0; i < 3; i++) await new EndpointAdapter(ownTarget()).complete(request, signal());
+    // The adapter stops at [DONE]; the answer's last bytes drain and free the socket a tick later.
+    await collect(new EndpointAdapter(ownTarget()).stream(request, signal()));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new EndpointAdapter(ownTarget()).complete(request, signal());
+    expect(own.requests).toHaveLength(5);
+    expect(own.connections).toBe(1);
+  });
+
+  test('a stream stopped early after its answer arrived in full gives its connection back to the pool', async () => {
+    own.handler = (req, res) => {
+      if (!JSON.parse(req.body).stream) return json(res, 200, completion);
+      sse(res, [{ choices: [{ index: 0, delta: { content: 'Hi' } }] }], { end: false });
+      setTimeout(() => sse(res, [{ choices: [{ index: 0, delta: { content: ' there' }, finish_reason: 'stop' }] }, '[DONE]']), 20);
+    };
+    for await (const _ of new EndpointAdapter(ownTarget()).stream(request, signal())) {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the rest arrives, unread
+      break;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    await new EndpointAdapter(ownTarget()).complete(request, signal());
+    expect(own.connections).toBe(1);
+  });
+
+  test('a stream stopped early does not go back to the pool: the next call opens a new connection', async () => {
+    own.handler = (req, res) => (JSON.parse(req.body).stream ? sse(res, [{ choices: [{ index: 0, delta: { content: 'Hi' } }] }], { end: false }) : json(res, 200, completion));
+    for await (const _ of new EndpointAdapter(ownTarget()).stream(request, signal())) break;
+    await own.aborted[0];
+    await new EndpointAdapter(ownTarget()).complete(request, signal());
+    expect(own.connections).toBe(2);
+  });
+
+  test('sends the exact JSON body with its content-length and no accept-encoding', async () => {
+    own.handler = (_req, res) => json(res, 200, completion);
+    await new EndpointAdapter(ownTarget()).complete({ messages: [{ role: 'user', content: 'héllo ✓' }], maxTokens: 8 }, signal());
+    const sent = own.requests[0];
+    expect(Number(sent.headers['content-length'])).toBe(Buffer.byteLength(sent.body));
+    expect(sent.headers['accept-encoding']).toBeUndefined();
+    expect(JSON.parse(sent.body).messages).toEqual([{ role: 'user', content: 'héllo ✓' }]);
+  });
+
+  test('decodes a gzip answer, a gzip stream and a gzip error body', async () => {
+    const gzip = (res: import('node:http').ServerResponse, status: number, type: string, text: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': type, 'content-encoding': 'gzip', ...headers });
+      res.end(gzipSync(text));
+    };
+    own.handler = (_req, res) => gzip(res, 200, 'application/json', JSON.stringify(completion));
+    expect((await new EndpointAdapter(ownTarget()).complete(request, signal())).content).toBe('Hi there.');
+    own.handler = (_req, res) => gzip(res, 200, 'text/event-stream', `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`);
+    expect(await collect(new EndpointAdapter(ownTarget()).stream(request, signal()))).toEqual([
+      { type: 'delta', text: 'Hi' },
+      { type: 'done', finishReason: 'stop', usage: expect.any(Object) },
+    ]);
+    own.handler = (_req, res) => gzip(res, 429, 'application/json', JSON.stringify({ error: { message: 'slow down' } }), { 'retry-after': '3' });
+    const error = await rejection(new EndpointAdapter(ownTarget()).complete(request, signal()));
+    expect(error).toMatchObject({ kind: 'throttled', status: 429, retryAfterMs: 3000 });
+    expect(error.message).toContain('slow down');
+  });
+
+  test('a connection reset before the answer is a timeout-class error naming ECONNRESET', async () => {
+    own.handler = (_req, res) => void res.socket?.destroy();
+    const error = await rejection(new EndpointAdapter(ownTarget()).complete(request, signal()));
+    expect(error).toMatchObject({ kind: 'timeout' });
+    expect(error.message).toMatch(/connection failed: .*ECONNRESET/);
+  });
+
+  test('a connection cut mid-stream is a server error (stream broke)', async () => {
+    own.handler = (_req, res) => {
+      sse(res, [{ choices: [{ index: 0, delta: { content: 'Hi' } }] }], { end: false });
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const seen: unknown[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const e of new EndpointAdapter(ownTarget()).stream(request, signal())) seen.push(e);
+      })(),
+    );
+    expect(seen).toEqual([{ type: 'delta', text: 'Hi' }]);
+    expect(error).toMatchObject({ kind: 'server' });
+    expect(error.message).toContain('stream broke');
+  });
+
+  test('an abort while the body is being read is a timeout naming the reason', async () => {
+    own.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"choices":'); // and never finishes
+    };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('deadline')), 50);
+    const error = await rejection(new EndpointAdapter(ownTarget()).complete(request, controller.signal));
+    expect(error).toMatchObject({ kind: 'timeout' });
+    expect(error.message).toContain('attempt aborted (deadline)');
+  });
+
+  test('reaches an IPv6 literal base URL', async () => {
+    const v6 = createServer((_req, res) => json(res, 200, completion));
+    const listening = await new Promise<boolean>((resolve) => v6.once('error', () => resolve(false)).listen(0, '::1', () => resolve(true)));
+    if (!listening) return; // no IPv6 loopback on this machine
+    try {
+      const result = await new EndpointAdapter(target({ baseUrl: `http://[::1]:${(v6.address() as AddressInfo).port}` })).complete(request, signal());
+      expect(result.content).toBe('Hi there.');
+    } finally {
+      v6.closeAllConnections();
+      await new Promise((resolve) => v6.close(resolve));
+    }
+  });
+
+  test('a redirect is not followed: the error names where it points', async () => {
+    own.handler = (_req, res) => {
+      res.writeHead(308, { location: 'https://llm.internal/v1/chat/completions' });
+      res.end();
+    };
+    const error = await rejection(new EndpointAdapter(ownTarget()).complete(request, signal()));
+    expect(error).toMatchObject({ kind: 'bad_request', status: 308 });
+    expect(error.message).toContain("redirected to https://llm.internal/v1/chat/completions; set the target's baseUrl to the final URL");
+  });
+
+  test('a connection that does not complete (here the TLS handshake) fails as a timeout after 10 s', async () => {
+    const mute = createNetServer(() => undefined); // accepts TCP, never answers the TLS hello
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise((resolve) => mute.once('connection', resolve));
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const failed = rejection(new EndpointAdapter(target({ baseUrl: `https://127.0.0.1:${(mute.address() as AddressInfo).port}` })).complete(request, signal()));
+      await accepted;
+      jest.advanceTimersByTime(10_000);
+      const error = await failed;
+      expect(error).toMatchObject({ kind: 'timeout' });
+      expect(error.message).toContain('connection failed: no connection within 10000 ms (ETIMEDOUT)');
+    } finally {
+      jest.useRealTimers();
+      await new Promise((resolve) => mute.close(resolve));
+    }
+  });
+
+  test('an already aborted signal sends nothing', async () => {
+    const error = await rejection(new EndpointAdapter(ownTarget()).complete(request, AbortSignal.abort(new Error('gone'))));
+    expect(error).toMatchObject({ kind: 'timeout' });
+    expect(error.message).toContain('attempt aborted');
+    expect(own.requests).toHaveLength(0);
   });
 });
 

@@ -94,6 +94,11 @@ describe('transportError', () => {
     expect(e.kind).toBe('timeout');
     expect(e.message).toBe('t: connection failed: TypeError: fetch failed (ECONNREFUSED)');
   });
+  test('a node:http socket error names its own code once', () => {
+    const signal = new AbortController().signal;
+    expect(transportError('t', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), signal).message).toBe('t: connection failed: socket hang up (ECONNRESET)');
+    expect(transportError('t', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), signal).message).toBe('t: connection failed: connect ECONNREFUSED 127.0.0.1:1');
+  });
   test('passes ProviderErrors through', () => {
     const original = new ProviderError('auth', 'no');
     expect(transportError('t', original, new AbortController().signal)).toBe(original);
