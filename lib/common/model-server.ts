@@ -24,6 +24,19 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** What a replica's boot script needs to start the model server, on every cloud. */
+export interface ModelServerBoot {
+  readonly image: string;
+  readonly model: string;
+  readonly port: number;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** GPUs per replica: sizes the container's shared memory. */
+  readonly acceleratorsPerReplica: number;
+  /** Environment variable name → the cloud's reference to a secret, read at boot, never rendered as a value. */
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
 /** The part of a resolved endpoint the server command needs. */
 export interface ModelServerCommand {
   readonly model: string;

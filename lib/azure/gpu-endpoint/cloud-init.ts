@@ -5,6 +5,7 @@ import {
   MODEL_SERVER_CONTAINER,
   modelServerArgs,
   shellQuote,
+  type ModelServerBoot,
 } from '../../common/model-server';
 
 /** Custom metric namespace and name the replicas publish GPU utilization under (percent, 0-100). */
@@ -19,16 +20,9 @@ export const SECRETS_ENV_FILE = '/run/ai-stack/secrets.env';
 /** Key Vault data-plane API version the boot script reads secrets with. */
 export const KEY_VAULT_API_VERSION = '7.4';
 
-export interface CloudInitOptions {
+export interface CloudInitOptions extends ModelServerBoot {
   /** Endpoint name, for comments and unit descriptions. */
   readonly endpoint: string;
-  readonly image: string;
-  readonly model: string;
-  readonly port: number;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  /** GPUs per replica: sizes the container's shared memory. */
-  readonly acceleratorsPerReplica: number;
   /** Environment variable name → versionless Key Vault secret URL, read at boot with the VM's identity. */
   readonly secrets: Readonly<Record<string, string>>;
   /** False when the VMs carry the no-login key: cloud-init then masks the SSH daemon. */

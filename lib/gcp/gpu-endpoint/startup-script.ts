@@ -4,7 +4,7 @@
  * server's secrets from Secret Manager, then runs the model server container the way every cloud
  * runs it (`lib/common/model-server.ts`).
  */
-import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, MODEL_SERVER_CONTAINER, modelServerArgs, shellQuote } from '../../common/model-server';
+import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, MODEL_SERVER_CONTAINER, modelServerArgs, shellQuote, type ModelServerBoot } from '../../common/model-server';
 
 /** An Artifact Registry Docker repository named by an image reference. */
 export interface ArtifactRegistryRepo {
@@ -50,14 +50,8 @@ export const SERVER_ENV_FILE = '/run/ai-stack/server.env';
 /** Attempts (30 s apart) to read each secret: a new IAM grant can take minutes to reach Secret Manager. */
 export const SECRET_READ_ATTEMPTS = 10;
 
-export interface StartupScriptOptions {
+export interface StartupScriptOptions extends ModelServerBoot {
   readonly endpointName: string;
-  readonly image: string;
-  readonly model: string;
-  readonly port: number;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly acceleratorsPerReplica: number;
   /**
    * Environment variable name → Secret Manager secret resource name (`projects/<p>/secrets/<name>`;
    * the project may be a cdktf token). Read at boot (version `latest`), never rendered as a value.
