@@ -213,6 +213,31 @@ export function isCron(expr: string): boolean {
   return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
 }
 
+/** The tz database's spelling of `timeZone`, or undefined when the runtime knows no such zone name. */
+function canonicalTimeZone(timeZone: string): string | undefined {
+  // A name only: Intl also takes UTC offsets such as '+01:00', which scaling schedules do not.
+  if (!/^[A-Za-z]/.test(timeZone)) return undefined;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+function validateTimeZone(timeZone: unknown, path: string, problems: Problems): void {
+  if (typeof timeZone !== 'string' || isToken(timeZone)) return;
+  const canonical = canonicalTimeZone(timeZone);
+  if (canonical === undefined) {
+    problems.add(
+      path,
+      `must be an IANA time zone name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (got '${timeZone}'); ` +
+        'see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones',
+    );
+  } else if (canonical !== timeZone && canonical.toLowerCase() === timeZone.toLowerCase()) {
+    problems.add(path, `must be spelled as in the tz database: '${canonical}' (got '${timeZone}')`);
+  }
+}
+
 function isInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n);
 }
@@ -258,6 +283,7 @@ export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: 
         problems.add(join(path, `scaling.offPeak.${key}`), `must be a five-field cron such as '0 20 * * 1-5' (got '${offPeak[key]}')`);
       }
     }
+    validateTimeZone(offPeak.timeZone, join(path, 'scaling.offPeak.timeZone'), problems);
     if (literal(offPeak.min) && literal(min) && (offPeak.min < 0 || offPeak.min > min)) {
       problems.add(join(path, 'scaling.offPeak.min'), `must be between 0 and capacity.min (${min}), got ${offPeak.min}`);
     } else if (literal(offPeak.min) && literal(reserved) && offPeak.min < reserved) {

@@ -140,6 +140,16 @@ describe('validateDesign', () => {
     expectProblem(d, 'endpoints[0].scaling.offPeak.min', /must be >= purchase.reserved \(1 < 2\): reserved capacity is paid/);
   });
 
+  test('off-peak time zone must be an IANA name, spelled as in the tz database', () => {
+    const d = smallDesign();
+    d.endpoints[0].scaling = { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 2, timeZone: 'Mars/Olympus' } };
+    expectProblem(d, 'endpoints[0].scaling.offPeak.timeZone', /must be an IANA time zone name .*got 'Mars\/Olympus'/);
+    d.endpoints[0].scaling.offPeak.timeZone = 'europe/berlin';
+    expectProblem(d, 'endpoints[0].scaling.offPeak.timeZone', /must be spelled as in the tz database: 'Europe\/Berlin'/);
+    d.endpoints[0].scaling.offPeak.timeZone = 'Europe/Berlin';
+    expect(problems(d)).toEqual([]);
+  });
+
   test('unknown model id at a provider', () => {
     const d = smallDesign();
     d.router.models[0].model = 'claude-9';

@@ -31,10 +31,6 @@ export function validateGpuEndpointProps(props: GpuEndpointDesign, aws: AwsOverr
   if (typeof spot === 'number' && !Token.isUnresolved(spot) && spot >= 0 && spot <= 100 && !Number.isInteger(spot)) {
     problems.add('props.purchase.spotPercentAboveBase', `must be a whole number on AWS, where EC2 Auto Scaling takes a whole on-demand percentage (got ${spot})`);
   }
-  const timeZone = props.scaling?.offPeak?.timeZone;
-  if (typeof timeZone === 'string' && !Token.isUnresolved(timeZone) && !isTimeZone(timeZone)) {
-    problems.add('props.scaling.offPeak.timeZone', `must be an IANA time zone such as 'Europe/Berlin' or 'UTC' (got '${timeZone}')`);
-  }
 
   const types = aws.instanceTypes;
   if (types !== undefined) {
@@ -68,11 +64,3 @@ export function validateGpuEndpointProps(props: GpuEndpointDesign, aws: AwsOverr
   }
 }
 
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -134,7 +134,7 @@ export function windowsTimeZone(zone: string, path: string, problems: Problems):
   problems.add(
     path,
     `Azure autoscale has no time zone for '${zone}': use an IANA zone such as 'Europe/Berlin' or 'America/New_York' ` +
-      `(${Object.keys(IANA_TO_WINDOWS).length} are mapped), or a Windows time zone id such as 'W. Europe Standard Time'`,
+      `(${Object.keys(IANA_TO_WINDOWS).length} are mapped to Windows time zones)`,
   );
   return undefined;
 }

@@ -81,17 +81,6 @@ function scriptLiteral(value: unknown): string {
   );
 }
 
-/** The tz database's spelling of `timeZone`, or undefined when it is not a time zone name the runtime knows. */
-function canonicalTimeZone(timeZone: string): string | undefined {
-  // A name only: Intl also takes UTC offsets such as '+01:00', which scaling schedules do not.
-  if (!/^[A-Za-z]/.test(timeZone)) return undefined;
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Checks the props of a GCP GpuEndpoint: shape, the neutral design rules for GCP, then the GCP
  * overrides. Every problem is collected; the caller throws them together.
@@ -138,18 +127,6 @@ function validateDesignOnGcp(props: GpuEndpointDesign & GcpEndpointOverrides, pa
   if (offPeak && literal(offPeak.start) && literal(offPeak.end) && isCron(offPeak.start) && isCron(offPeak.end)) {
     const result = peakSchedules(offPeak.start, offPeak.end);
     if ('problem' in result) problems.add(join(path, `scaling.offPeak.${result.problem.field}`), result.problem.message);
-  }
-  if (offPeak && literal(offPeak.timeZone)) {
-    const canonical = canonicalTimeZone(offPeak.timeZone);
-    if (canonical === undefined) {
-      problems.add(
-        join(path, 'scaling.offPeak.timeZone'),
-        `must be an IANA time zone name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (got '${offPeak.timeZone}'); ` +
-          'see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones',
-      );
-    } else if (canonical !== offPeak.timeZone && canonical.toLowerCase() === offPeak.timeZone.toLowerCase()) {
-      problems.add(join(path, 'scaling.offPeak.timeZone'), `must be spelled as in the tz database: '${canonical}' (got '${offPeak.timeZone}')`);
-    }
   }
 
   validateServerSecrets(props, path, problems);
