@@ -3,22 +3,7 @@ import { gpuEndpointShape, isCron, isToken, join, validateGpuEndpoint, type GpuE
 import { arrayOf, bool, checkShape, num, obj, recordOf, str, type Shape } from '../../design/shape';
 import { peakSchedules } from './schedule';
 import { parseSecretRef, SECRET_ENV_NAME } from './secrets';
-
-/** The GCP-only props, as validated here (the full props type lives with the construct). */
-export interface GcpEndpointOverrides {
-  readonly region: string;
-  readonly zones?: readonly string[];
-  readonly network?: { readonly networkSelfLink: string; readonly subnetworkSelfLink: string };
-  readonly subnetCidr?: string;
-  readonly clientCidrs?: readonly string[];
-  readonly sourceImage?: string;
-  readonly secureBoot?: boolean;
-  readonly bootDiskType?: string;
-  readonly serviceAccountEmail?: string;
-  readonly startupGraceSeconds?: number;
-  readonly project?: string;
-  readonly serverSecrets?: Readonly<Record<string, string>>;
-}
+import type { GpuEndpointProps } from '../gpu-endpoint';
 
 /** Boot disk types accepted for `bootDiskType`. */
 export const BOOT_DISK_TYPES = ['pd-balanced', 'pd-ssd', 'hyperdisk-balanced'] as const;
@@ -85,7 +70,7 @@ function scriptLiteral(value: unknown): string {
  * Checks the props of a GCP GpuEndpoint: shape, the neutral design rules for GCP, then the GCP
  * overrides. Every problem is collected; the caller throws them together.
  */
-export function validateGcpGpuEndpointProps(props: GpuEndpointDesign & GcpEndpointOverrides, path: string, problems: Problems): void {
+export function validateGcpGpuEndpointProps(props: GpuEndpointProps, path: string, problems: Problems): void {
   const before = problems.count;
   checkShape(props, gcpGpuEndpointPropsShape, path, problems);
   if (problems.count > before) return; // semantic rules assume the shape
@@ -95,7 +80,7 @@ export function validateGcpGpuEndpointProps(props: GpuEndpointDesign & GcpEndpoi
 }
 
 /** Rules the neutral design leaves to each cloud. */
-function validateDesignOnGcp(props: GpuEndpointDesign & GcpEndpointOverrides, path: string, problems: Problems): void {
+function validateDesignOnGcp(props: GpuEndpointProps, path: string, problems: Problems): void {
   // Tokens: the design lets them pass; on GCP these values are used at synth.
   for (const [field, read] of PLAN_NUMBERS) {
     const value = read(props);
@@ -132,7 +117,7 @@ function validateDesignOnGcp(props: GpuEndpointDesign & GcpEndpointOverrides, pa
   validateServerSecrets(props, path, problems);
 }
 
-function validateServerSecrets(props: GpuEndpointDesign & GcpEndpointOverrides, path: string, problems: Problems): void {
+function validateServerSecrets(props: GpuEndpointProps, path: string, problems: Problems): void {
   const secrets = props.serverSecrets;
   if (secrets === undefined) return;
   const envKeys = new Set(Object.keys(props.server.env ?? {}));
@@ -153,7 +138,7 @@ function validateServerSecrets(props: GpuEndpointDesign & GcpEndpointOverrides, 
   }
 }
 
-function validateOverrides(p: GcpEndpointOverrides & GpuEndpointDesign, path: string, problems: Problems): void {
+function validateOverrides(p: GpuEndpointProps, path: string, problems: Problems): void {
   const regionKnown = literal(p.region) && REGION.test(p.region);
   if (literal(p.region) && !regionKnown) {
     problems.add(join(path, 'region'), `must be a Compute Engine region such as 'us-central1' (got '${p.region}')`);
