@@ -1,6 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { estimateMonthlyCost, type AiStackDesign, type Cloud } from '../design';
+import { CLOUDS, estimateMonthlyCost, type AiStackDesign, type Cloud } from '../design';
 import { countByType, type CloudSynthResult } from '../synth/result';
 import { formatCloudEstimate, table } from './format';
 
@@ -27,6 +27,7 @@ export interface SynthOutcome {
  */
 export function synthDesign(design: AiStackDesign, clouds: readonly Cloud[], out: string): SynthOutcome {
   const target = resolve(out);
+  assertReplaceable(target, out);
   mkdirSync(dirname(target), { recursive: true });
   const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.staging-`));
   const results: CloudSynthResult[] = [];
@@ -46,6 +47,22 @@ export function synthDesign(design: AiStackDesign, clouds: readonly Cloud[], out
     throw err;
   }
   return { results, report: report(design, clouds, results, out) };
+}
+
+/**
+ * The output directory is replaced whole, so it must be absent, empty, or an earlier synth output
+ * (only `aws/`, `gcp/`, `azure/` inside): `--out .` must never delete a project.
+ */
+function assertReplaceable(target: string, out: string): void {
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) throw new Error(`--out ${out}: exists and is not a directory; choose a new directory such as synth.out`);
+  const foreign = readdirSync(target).filter((entry) => !(CLOUDS as readonly string[]).includes(entry));
+  if (foreign.length > 0) {
+    throw new Error(
+      `--out ${out}: holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''}, so it is not an earlier synth output and will not be replaced; ` +
+        'choose an empty or new directory such as synth.out',
+    );
+  }
 }
 
 function report(design: AiStackDesign, clouds: readonly Cloud[], results: readonly CloudSynthResult[], out: string): string {

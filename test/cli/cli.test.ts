@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main';
@@ -56,6 +56,21 @@ describe('ai-stack CLI', () => {
     writeFileSync(design, INVALID);
     expect((await run(['synth', design, '--cloud', 'gcp', '--out', out])).code).toBe(1);
     expect(readFileSync(join(out, 'gcp/stacks/support-ai/cdk.tf.json'), 'utf8')).toBe(before);
+  });
+
+  test('synth refuses to replace a directory or file that is not an earlier synth output', async () => {
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'keep.txt'), 'precious');
+    const result = await run(['synth', EXAMPLE, '--cloud', 'gcp', '--out', project]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/--out .*project: holds keep\.txt, so it is not an earlier synth output and will not be replaced; choose an empty or new directory/);
+    expect(readFileSync(join(project, 'keep.txt'), 'utf8')).toBe('precious');
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    expect((await run(['synth', EXAMPLE, '--cloud', 'gcp', '--out', file])).stderr).toMatch(/exists and is not a directory/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    expect(readdirSync(dir).filter((f) => f.includes('staging'))).toEqual([]);
   });
 
   test('synth is deterministic: the same design gives byte-identical output', async () => {
