@@ -2,17 +2,23 @@
 // keep-alive connections and records each latency from the moment the request was issued (a wait
 // for a free connection counts). autocannon's own rate limit releases each second's requests in one
 // burst, which measures the burst's queue rather than the router.
+//
+// The first `warmupSeconds` go at the same pace over the same connections and are not recorded:
+// between runs the other side sat idle, and its first requests then pay for what idleness undid
+// (the router's upstream connections close after 4 s idle and are made again, its code is
+// re-optimized). That start-up cost belongs to neither side's steady state.
 'use strict';
 
 const http = require('node:http');
 const { percentile } = require('./stats');
 
-/** Sends `rate` requests per second for `seconds` over at most `connections` sockets. */
-function paced(url, { connections, seconds, rate, body, headers }) {
+/** Sends `rate` requests per second for `seconds` (after `warmupSeconds`) over at most `connections` sockets. */
+function paced(url, { connections, seconds, rate, body, headers, warmupSeconds = 1 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const options = { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } };
-  const total = Math.round(rate * seconds);
+  const warmup = Math.round(rate * warmupSeconds);
+  const total = warmup + Math.round(rate * seconds);
   const intervalMs = 1000 / rate;
   const samples = [];
   let failed = 0;
@@ -27,12 +33,13 @@ function paced(url, { connections, seconds, rate, body, headers }) {
       resolve({ connections, requests: samples.length, rps: samples.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), non2xx: failed, errors: 0 });
     };
     const send = () => {
+      const recorded = sent >= warmup;
       const issuedAt = performance.now();
       const req = http.request(options, (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode >= 200 && res.statusCode < 300) samples.push(performance.now() - issuedAt);
-          else failed++;
+          if (res.statusCode < 200 || res.statusCode >= 300) failed++;
+          else if (recorded) samples.push(performance.now() - issuedAt);
           finish();
         });
       });

@@ -10,6 +10,7 @@ export { planTargets, pickWeighted, type TargetPlan } from './engine/select';
 export { CircuitBreaker, BreakerRegistry, type BreakerState } from './engine/breaker';
 export { backoffMs, BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './engine/backoff';
 export { systemClock, seededRandom, budgetMonth, type Clock, type Random } from './engine/clock';
+export { Cancellation, linkedAbortController, type CancelSignal, type LinkedAbortController } from './engine/cancel';
 export { NANO_PER_USD, nanoPerToken, usdToNano, formatUsd, costNano } from './engine/cost';
 export { estimatePromptTokens, promptTokenBound } from './engine/tokens';
 export { hashKey, parseTenantKeys, readTenantKeysFile, hashTenantKeys, type TenantKeys } from './engine/keys';

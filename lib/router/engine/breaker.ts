@@ -37,7 +37,8 @@ export class CircuitBreaker {
   }
 
   success(): void {
-    this.failures = [];
+    // Called on every served request: allocate nothing when there is nothing to forget.
+    if (this.failures.length > 0) this.failures = [];
     this.isOpen = false;
     this.probing = false;
   }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { CancelSignal } from './cancel';
 
 /**
  * Time and randomness the engine depends on, injectable so unit tests run backoffs, timeouts,
@@ -10,7 +11,7 @@ export interface Clock {
   /** Wall-clock epoch milliseconds; used for the budget month and rate-limit windows. */
   epochMs(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when `signal` aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: CancelSignal): Promise<void>;
   /**
    * Arms `onTimeout` to run after `ms`; returns the function that disarms it. Attempt timeouts use
    * this so a fake clock can fire them.

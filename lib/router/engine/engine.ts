@@ -18,6 +18,7 @@ import { planTargets } from './select';
 import { streamEvents, type EngineStreamEvent } from './stream';
 import { estimatePromptTokens, promptTokenBound } from './tokens';
 import { TenantDirectory, type Tenant } from './tenants';
+import type { CancelSignal } from './cancel';
 
 /** Output tokens reserved and requested when the client sets no `max_tokens` (capped by the model). */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -50,7 +51,7 @@ export interface ChatInput {
   /** `clock.now()` when the request arrived. */
   readonly startedAt: number;
   /** Aborts when the client disconnects. */
-  readonly clientSignal?: AbortSignal;
+  readonly clientSignal?: CancelSignal;
 }
 
 /** What every answer reports (as headers, or in the last stream chunk). */

@@ -5,6 +5,7 @@ import type { BreakerRegistry } from './breaker';
 import type { Clock, Random } from './clock';
 import { RouterError } from './errors';
 import { exhaustedError, type TargetFailure } from './failures';
+import { Cancellation, type CancelSignal } from './cancel';
 
 /** Everything one request's attempts need. */
 export interface Execution {
@@ -21,7 +22,7 @@ export interface Execution {
   /** `clock.now()` when the request arrived; the deadline counts from here. */
   readonly startedAt: number;
   /** Aborts when the client goes away. */
-  readonly clientSignal?: AbortSignal;
+  readonly clientSignal?: CancelSignal;
 }
 
 /** What the attempts did: provider calls, and time spent outside the router's own code. */
@@ -42,11 +43,11 @@ export interface Served<T> {
   /** Provider calls made, including the successful one. */
   readonly attempts: number;
   /** Aborts the successful attempt's upstream call (streams use it after the first event). */
-  readonly abort: AbortController;
+  readonly abort: Cancellation;
 }
 
 /** One attempt: call the adapter; for streams, also wait for the first event. */
-export type AttemptFn<T> = (adapter: ProviderAdapter, request: ProviderRequest, signal: AbortSignal) => Promise<T>;
+export type AttemptFn<T> = (adapter: ProviderAdapter, request: ProviderRequest, signal: CancelSignal) => Promise<T>;
 
 /** Failures that say the target is unhealthy (and count for its circuit breaker). */
 const TARGET_FAULTS = new Set(['throttled', 'server', 'timeout', 'auth']);
@@ -54,14 +55,14 @@ const TARGET_FAULTS = new Set(['throttled', 'server', 'timeout', 'auth']);
 const RETRYABLE = new Set(['throttled', 'server', 'timeout']);
 
 /** Turns whatever an adapter threw into a ProviderError (an adapter bug counts as a server fault). */
-function asProviderError(err: unknown, signal: AbortSignal): ProviderError {
+function asProviderError(err: unknown, signal: CancelSignal): ProviderError {
   if (err instanceof ProviderError) return err;
   if (signal.aborted && signal.reason instanceof ProviderError) return signal.reason;
   return new ProviderError('server', `adapter error: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** Runs `fn`, rejecting as soon as `signal` aborts even if the adapter ignores the signal. */
-function raceAbort<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+function raceAbort<T>(fn: () => Promise<T>, signal: CancelSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     if (signal.aborted) return onAbort();
@@ -134,7 +135,7 @@ export async function execute<T>(x: Execution, stats: AttemptStats, attempt: Att
       }
       const byDeadline = remaining < route.timeoutMs;
       const limitMs = Math.min(route.timeoutMs, remaining);
-      const controller = new AbortController();
+      const controller = new Cancellation();
       const disarm = clock.setTimer(limitMs, () => controller.abort(new ProviderError('timeout', `no answer within ${Math.round(limitMs)} ms${byDeadline ? ' (the rest of the deadline)' : ''}`)));
       const onClientAbort = () => controller.abort(clientGone());
       x.clientSignal?.addEventListener('abort', onClientAbort, { once: true });

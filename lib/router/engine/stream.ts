@@ -8,6 +8,7 @@ import { nanoToUsd } from './cost';
 import type { ResultMeta } from './engine';
 import { RouterError } from './errors';
 import type { AttemptStats } from './executor';
+import type { Cancellation, CancelSignal } from './cancel';
 
 /** What the API layer streams: text deltas, then one `done` or one `error`, each with the metadata. */
 export type EngineStreamEvent =
@@ -19,7 +20,7 @@ export interface StreamContext {
   readonly first: StreamEvent;
   readonly iterator: AsyncIterator<StreamEvent>;
   /** Aborts the upstream call. */
-  readonly abort: AbortController;
+  readonly abort: Cancellation;
   readonly route: RouterRoute;
   readonly target: RouterTarget;
   readonly attempts: number;
@@ -30,7 +31,7 @@ export interface StreamContext {
   readonly breaker: CircuitBreaker;
   readonly requestId: string;
   /** Aborts when the client disconnects; the upstream call is aborted with it. */
-  readonly clientSignal?: AbortSignal;
+  readonly clientSignal?: CancelSignal;
   /** Settles the budget reservation with the cost of `usage`; returns that cost in nano-dollars. */
   readonly settle: (usage: Usage) => Promise<number>;
   readonly log: (fields: Pick<RequestLog, 'promptTokens' | 'completionTokens' | 'costUsd' | 'latencyMs' | 'overheadMs' | 'outcome' | 'status'> & { error?: string }) => void;

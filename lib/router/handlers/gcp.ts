@@ -1,5 +1,6 @@
 import { writeResponse, type NodeResponseLike } from './node-http';
 import type { HandleRequest } from './pipeline';
+import { Cancellation } from '../engine/cancel';
 
 /** The Express request Cloud Functions (functions-framework) passes, as far as the router reads it. */
 export interface GcpRequest {
@@ -29,7 +30,7 @@ export function createGcpHandler(handle: HandleRequest): (req: GcpRequest, res: 
   return async (req, res) => {
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    const aborted = new AbortController();
+    const aborted = new Cancellation();
     const onClose = () => aborted.abort(new Error('client closed the connection'));
     res.on('close', onClose);
     try {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HandleRequest, RequestHeaders, RouterResponse } from './pipeline';
+import { Cancellation } from '../engine/cancel';
 
 /** Largest request body accepted (a chat request with a long context is a few MB at most). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -86,7 +87,7 @@ export async function writeResponse(res: NodeResponseLike, r: RouterResponse): P
 /** A Node `http` request listener serving the pipeline. */
 export function nodeListener(handle: HandleRequest): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const aborted = new AbortController();
+    const aborted = new Cancellation();
     res.on('close', () => {
       if (!res.writableFinished) aborted.abort(new Error('client closed the connection'));
     });

@@ -7,6 +7,7 @@ import { parseChatBody, type ParsedChat } from '../engine/request';
 import type { EngineStreamEvent } from '../engine/stream';
 import type { Tenant } from '../engine/tenants';
 import { completionJson, deltaChunk, metaJson, modelListJson, sse, SSE_DONE, usageJson, type ChunkBase } from './openai-format';
+import type { CancelSignal } from '../engine/cancel';
 
 /** Request headers with lower-case names (each handler normalizes its platform's headers). */
 export type RequestHeaders = Readonly<Record<string, string | undefined>>;
@@ -20,7 +21,7 @@ export interface RouterResponse {
   readonly stream?: AsyncIterable<string>;
 }
 
-export type HandleRequest = (method: string, path: string, headers: RequestHeaders, body: string | Uint8Array | undefined, signal?: AbortSignal) => Promise<RouterResponse>;
+export type HandleRequest = (method: string, path: string, headers: RequestHeaders, body: string | Uint8Array | undefined, signal?: CancelSignal) => Promise<RouterResponse>;
 
 /** Header names of the router's response metadata. */
 export const HEADER = {

@@ -3,6 +3,7 @@ import { postJson, readJson, sseData } from './http';
 import { openAiChatBody, openAiCompletion, openAiStream } from './openai-wire';
 import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
 import { ProviderError, type CompletionResult, type ProviderAdapter, type ProviderRequest, type StreamEvent, type TargetConfig } from './types';
+import type { CancelSignal } from '../engine/cancel';
 
 /** The latest GA data-plane API version; it takes `max_completion_tokens` and `stream_options`. */
 export const AZURE_OPENAI_DEFAULT_API_VERSION = '2024-10-21';
@@ -41,13 +42,13 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
     this.accessToken = options.accessToken ?? defaultAccessToken;
   }
 
-  async complete(request: ProviderRequest, signal: AbortSignal): Promise<CompletionResult> {
+  async complete(request: ProviderRequest, signal: CancelSignal): Promise<CompletionResult> {
     const body = openAiChatBody(request, { maxTokensField: 'max_completion_tokens', stream: false });
     const response = await postJson(this.where, this.url, await this.authHeaders(), body, signal);
     return openAiCompletion(this.where, await readJson(this.where, response, signal), request);
   }
 
-  async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+  async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
     const body = openAiChatBody(request, { maxTokensField: 'max_completion_tokens', stream: true });
     const response = await postJson(this.where, this.url, await this.authHeaders(), body, signal);
     yield* openAiStream(this.where, sseData(this.where, response, signal), request);

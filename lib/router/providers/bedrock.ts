@@ -4,6 +4,7 @@ import { classifyHttpError, describe, isContextLengthMessage } from './errors';
 import { estimateUsage, splitConversation } from './messages';
 import { baseUrlOf, requireProvider, whereOf } from './target';
 import { ProviderError, type CompletionResult, type FinishReason, type ProviderAdapter, type ProviderErrorKind, type ProviderRequest, type StreamEvent, type TargetConfig, type Usage } from './types';
+import { linkedAbortController, type CancelSignal } from '../engine/cancel';
 
 export interface BedrockAdapterOptions {
   /**
@@ -58,30 +59,32 @@ export class BedrockAdapter implements ProviderAdapter {
     this.where = whereOf(target);
   }
 
-  async complete(request: ProviderRequest, signal: AbortSignal): Promise<CompletionResult> {
+  async complete(request: ProviderRequest, signal: CancelSignal): Promise<CompletionResult> {
     const { sdk, client } = await this.connect();
+    const link = linkedAbortController(signal);
     let output;
     try {
-      output = await client.send(new sdk.ConverseCommand(this.input(request)), { abortSignal: signal });
+      output = await client.send(new sdk.ConverseCommand(this.input(request)), { abortSignal: link.controller.signal });
     } catch (error) {
       throw this.failure(error, signal);
+    } finally {
+      link.detach();
     }
     const content = (output.output?.message?.content ?? []).map((block) => block.text ?? '').join('');
     return { content, finishReason: finishReason(output.stopReason), usage: usageOf(output.usage) ?? estimateUsage(request.messages, content) };
   }
 
-  async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+  async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
     const { sdk, client } = await this.connect();
-    // Aborted when the consumer stops early, so the connection closes and the model stops generating.
-    const stop = new AbortController();
-    const abortSignal = AbortSignal.any([signal, stop.signal]);
+    // Also aborted when the consumer stops early, so the connection closes and the model stops generating.
+    const link = linkedAbortController(signal);
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
     let output = '';
     try {
       let response;
       try {
-        response = await client.send(new sdk.ConverseStreamCommand(this.input(request)), { abortSignal });
+        response = await client.send(new sdk.ConverseStreamCommand(this.input(request)), { abortSignal: link.controller.signal });
       } catch (error) {
         throw this.failure(error, signal);
       }
@@ -112,7 +115,8 @@ export class BedrockAdapter implements ProviderAdapter {
       if (finish === undefined) throw new ProviderError('server', `${this.where}: stream ended before messageStop`);
       yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };
     } finally {
-      stop.abort();
+      link.detach();
+      link.controller.abort();
     }
   }
 
@@ -152,7 +156,7 @@ export class BedrockAdapter implements ProviderAdapter {
     return this.connection;
   }
 
-  private failure(error: unknown, signal: AbortSignal): ProviderError {
+  private failure(error: unknown, signal: CancelSignal): ProviderError {
     if (error instanceof ProviderError) return error;
     if (signal.aborted) return new ProviderError('timeout', `${this.where}: attempt aborted (${describe(signal.reason)})`);
     const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };

@@ -2,6 +2,7 @@ import { postJson, readJson, sseData } from './http';
 import { openAiChatBody, openAiCompletion, openAiStream } from './openai-wire';
 import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
 import type { CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent, TargetConfig } from './types';
+import type { CancelSignal } from '../engine/cancel';
 
 /**
  * A self-hosted GPU endpoint of the design: an OpenAI-compatible server (vLLM, TGI, SGLang) behind the
@@ -22,13 +23,13 @@ export class EndpointAdapter implements ProviderAdapter {
     this.headers = target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {};
   }
 
-  async complete(request: ProviderRequest, signal: AbortSignal): Promise<CompletionResult> {
+  async complete(request: ProviderRequest, signal: CancelSignal): Promise<CompletionResult> {
     const body = openAiChatBody(request, { model: this.target.providerModelId, maxTokensField: 'max_tokens', stream: false });
     const response = await postJson(this.where, this.url, this.headers, body, signal);
     return openAiCompletion(this.where, await readJson(this.where, response, signal), request);
   }
 
-  async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+  async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
     const body = openAiChatBody(request, { model: this.target.providerModelId, maxTokensField: 'max_tokens', stream: true });
     const response = await postJson(this.where, this.url, this.headers, body, signal);
     yield* openAiStream(this.where, sseData(this.where, response, signal), request);

@@ -1,4 +1,5 @@
 import { ProviderError, type ProviderErrorKind } from './types';
+import type { CancelSignal } from '../engine/cancel';
 
 /**
  * How providers word "prompt + max tokens exceed the model's window" in a 4xx answer. Kept as data so a
@@ -80,7 +81,7 @@ export function retryAfterMs(headers: Pick<Headers, 'get'>, now: number = Date.n
  * A failure that happened before or while talking to the provider (no HTTP answer): an abort of the
  * attempt's signal, or a connection that could not be made or broke. Both are retryable as `timeout`.
  */
-export function transportError(where: string, error: unknown, signal: AbortSignal): ProviderError {
+export function transportError(where: string, error: unknown, signal: CancelSignal): ProviderError {
   if (error instanceof ProviderError) return error;
   if (signal.aborted) return new ProviderError('timeout', `${where}: attempt aborted (${describe(signal.reason)})`);
   return new ProviderError('timeout', `${where}: connection failed: ${describe(error)}`);

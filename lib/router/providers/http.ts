@@ -6,6 +6,7 @@ import * as zlib from 'node:zlib';
 import { classifyHttpError, errorDetails, retryAfterMs, transportError } from './errors';
 import { SseDecoder } from './sse';
 import { ProviderError } from './types';
+import type { CancelSignal } from '../engine/cancel';
 
 /** A 2xx answer of a provider: status, headers and the body's bytes (already decompressed). */
 export interface UpstreamResponse {
@@ -30,7 +31,7 @@ export interface UpstreamResponse {
  * - timeout closes idle sockets after 4 s, before the 5 s keep-alive of uvicorn (vLLM) and Node
  *   servers: reusing a socket the server is closing at that moment fails the call with ECONNRESET.
  *   (The agent also honours a shorter `Keep-Alive: timeout=N` hint.) It does not bound a call in
- *   progress; the attempt's AbortSignal does.
+ *   progress; the attempt's CancelSignal does.
  * - noDelay: no Nagle delay on a small request behind an unacknowledged one.
  */
 const AGENT_OPTIONS = { keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, timeout: 4_000, scheduling: 'lifo', noDelay: true } as const;
@@ -60,7 +61,7 @@ const DECODERS: Record<string, () => Transform> = {
  * POSTs a JSON body and returns the response when its status is 2xx. Every failure becomes a
  * `ProviderError`: no answer → `timeout`; an error status → the class of that status and body.
  */
-export function postJson(where: string, url: string, headers: Record<string, string>, body: unknown, signal: AbortSignal): Promise<UpstreamResponse> {
+export function postJson(where: string, url: string, headers: Record<string, string>, body: unknown, signal: CancelSignal): Promise<UpstreamResponse> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(transportError(where, signal.reason, signal));
@@ -123,7 +124,7 @@ function requestTarget(url: string): RequestTarget {
 }
 
 /** Reads a whole JSON response body. */
-export async function readJson(where: string, response: UpstreamResponse, signal: AbortSignal): Promise<unknown> {
+export async function readJson(where: string, response: UpstreamResponse, signal: CancelSignal): Promise<unknown> {
   let text: string;
   try {
     text = await readText(response.body);
@@ -148,7 +149,7 @@ export function parseJson(where: string, text: string): unknown {
  * already arrived in full (the usual case after `[DONE]`): then the rest is drained and the socket
  * goes back to the pool, saving the next call a TCP and TLS handshake.
  */
-export async function* sseData(where: string, response: UpstreamResponse, signal: AbortSignal): AsyncGenerator<string> {
+export async function* sseData(where: string, response: UpstreamResponse, signal: CancelSignal): AsyncGenerator<string> {
   const body = response.body;
   const decoder = new TextDecoder();
   const sse = new SseDecoder();
@@ -198,7 +199,7 @@ function readText(body: Readable): Promise<string> {
   });
 }
 
-async function httpError(where: string, status: number, headers: http.IncomingHttpHeaders, body: Readable, signal: AbortSignal): Promise<ProviderError> {
+async function httpError(where: string, status: number, headers: http.IncomingHttpHeaders, body: Readable, signal: CancelSignal): Promise<ProviderError> {
   let text = '';
   try {
     text = await readText(body);

@@ -1,4 +1,5 @@
 import type { ModelProvider } from '../../design/catalog/models';
+import type { CancelSignal } from '../engine/cancel';
 
 /**
  * The contract between the routing engine and the provider adapters. The engine speaks OpenAI chat
@@ -104,9 +105,9 @@ export interface TargetConfig {
 export interface ProviderAdapter {
   readonly target: TargetConfig;
   /** One non-streaming completion. Throws `ProviderError` on failure; honours `signal` (abort = timeout). */
-  complete(request: ProviderRequest, signal: AbortSignal): Promise<CompletionResult>;
+  complete(request: ProviderRequest, signal: CancelSignal): Promise<CompletionResult>;
   /** A streamed completion. Throws `ProviderError` (before or during the stream); honours `signal`. */
-  stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent>;
+  stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent>;
 }
 
 export type AdapterFactory = (target: TargetConfig) => ProviderAdapter;

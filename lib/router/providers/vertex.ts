@@ -4,6 +4,7 @@ import { parseJson, postJson, readJson, sseData, type UpstreamResponse } from '.
 import { estimateUsage, splitConversation } from './messages';
 import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
 import { ProviderError, type CompletionResult, type FinishReason, type ProviderAdapter, type ProviderRequest, type StreamEvent, type TargetConfig, type Usage } from './types';
+import type { CancelSignal } from '../engine/cancel';
 
 /** OAuth scope of Vertex AI calls. */
 export const VERTEX_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -57,7 +58,7 @@ export class VertexAdapter implements ProviderAdapter {
     }
   }
 
-  async complete(request: ProviderRequest, signal: AbortSignal): Promise<CompletionResult> {
+  async complete(request: ProviderRequest, signal: CancelSignal): Promise<CompletionResult> {
     const response = await this.post('generateContent', request, signal);
     const answer = await readJson(this.where, response, signal);
     const { text, finish } = this.candidate(answer);
@@ -65,7 +66,7 @@ export class VertexAdapter implements ProviderAdapter {
     return { content: text, finishReason: finish ?? 'stop', usage: usageOf(answer) ?? estimateUsage(request.messages, text) };
   }
 
-  async *stream(request: ProviderRequest, signal: AbortSignal): AsyncIterable<StreamEvent> {
+  async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
     const response = await this.post('streamGenerateContent?alt=sse', request, signal);
     let finish: FinishReason | undefined;
     let usage: Usage | undefined;
@@ -85,7 +86,7 @@ export class VertexAdapter implements ProviderAdapter {
     yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };
   }
 
-  private async post(method: string, request: ProviderRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+  private async post(method: string, request: ProviderRequest, signal: CancelSignal): Promise<UpstreamResponse> {
     let token: string;
     let project: string;
     try {

@@ -5,6 +5,7 @@ import { hashKey } from '../../../lib/router/engine/keys';
 import { parseChatBody } from '../../../lib/router/engine/request';
 import type { RequestLog } from '../../../lib/router/log';
 import type { AdapterFactory, CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent } from '../../../lib/router/providers/types';
+import type { CancelSignal } from '../../../lib/router/engine/cancel';
 
 /**
  * A discrete-event clock: time stands still while code runs and jumps to the next timer once the
@@ -38,7 +39,7 @@ export class FakeClock implements Clock {
   }
 
   /** A wait that is not recorded as a backoff (for fake providers). */
-  wait(ms: number, signal?: AbortSignal): Promise<void> {
+  wait(ms: number, signal?: CancelSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const cancel = this.setTimer(ms, resolve);
@@ -49,7 +50,7 @@ export class FakeClock implements Clock {
     });
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: CancelSignal): Promise<void> {
     this.sleeps.push(ms);
     return this.wait(ms, signal);
   }
@@ -76,12 +77,12 @@ export class FakeClock implements Clock {
 }
 
 /** One scripted provider behaviour: answer, throw, or wait (in fake time) and then do either. */
-export type Behavior = (call: number, request: ProviderRequest, signal: AbortSignal) => Promise<CompletionResult>;
+export type Behavior = (call: number, request: ProviderRequest, signal: CancelSignal) => Promise<CompletionResult>;
 
 export interface FakeCall {
   readonly target: string;
   readonly request: ProviderRequest;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
 }
 
 export function reply(content: string, promptTokens = 10, completionTokens = 5): CompletionResult {
@@ -114,7 +115,7 @@ export function fakeFactory(behaviors: Record<string, Behavior>): { factory: Ada
   const counts = new Map<string, number>();
   const factory: AdapterFactory = (target) => {
     const behavior = behaviors[target.id] ?? answers(`from ${target.id}`);
-    const next = (request: ProviderRequest, signal: AbortSignal) => {
+    const next = (request: ProviderRequest, signal: CancelSignal) => {
       const n = counts.get(target.id) ?? 0;
       counts.set(target.id, n + 1);
       calls.push({ target: target.id, request, signal });
@@ -176,7 +177,7 @@ export function engineWith(cfg: RouterConfig, factory: AdapterFactory, over: Par
 let ids = 0;
 
 /** Runs one chat request through the engine as tenant `acme` (or `tenantKey`). */
-export function chat(engine: RouterEngine, body: Record<string, unknown>, opts: { forcedTier?: string; key?: string; signal?: AbortSignal } = {}) {
+export function chat(engine: RouterEngine, body: Record<string, unknown>, opts: { forcedTier?: string; key?: string; signal?: CancelSignal } = {}) {
   const tenantRecord = engine.tenants.authenticate(`Bearer ${opts.key ?? KEY}`);
   return engine.chat({
     tenant: tenantRecord,

@@ -2,13 +2,14 @@ import type { EngineStreamEvent } from '../../../lib/router/engine/stream';
 import { MemoryLedger } from '../../../lib/router/stores/memory-ledger';
 import { ProviderError, type AdapterFactory, type StreamEvent } from '../../../lib/router/providers/types';
 import { chat, config, engineWith, fakeFactory, route, target } from './helpers';
+import type { CancelSignal } from '../../../lib/router/engine/cancel';
 
-type Script = (signal: AbortSignal) => AsyncIterable<StreamEvent>;
+type Script = (signal: CancelSignal) => AsyncIterable<StreamEvent>;
 
 /** Adapters whose streams follow a script per target. */
-function streamFactory(scripts: Record<string, Script>): { factory: AdapterFactory; opened: string[]; signals: AbortSignal[] } {
+function streamFactory(scripts: Record<string, Script>): { factory: AdapterFactory; opened: string[]; signals: CancelSignal[] } {
   const opened: string[] = [];
-  const signals: AbortSignal[] = [];
+  const signals: CancelSignal[] = [];
   const factory: AdapterFactory = (t) => ({
     target: t,
     complete: async () => {

@@ -1,4 +1,5 @@
 import { chat, config, engineWith, fakeFactory, hangs, route, target, type Behavior } from './helpers';
+import type { CancelSignal } from '../../../lib/router/engine/cancel';
 
 describe('attempt timeout and deadline', () => {
   test('an attempt is aborted after timeoutMs, retried, then the next target serves', async () => {
@@ -37,7 +38,7 @@ describe('attempt timeout and deadline', () => {
 
   test('a slow answer inside the timeout is served', async () => {
     // The behaviour needs the engine's clock, which exists only once the engine does.
-    let clockRef: { wait(ms: number, s?: AbortSignal): Promise<void> } | undefined;
+    let clockRef: { wait(ms: number, s?: CancelSignal): Promise<void> } | undefined;
     const slow: Behavior = async (_n, _r, signal) => {
       await clockRef!.wait(900, signal);
       return { content: 'slow', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };

@@ -5,9 +5,10 @@ import type { AdapterFactory, StreamEvent } from '../../../lib/router/providers/
 import { systemClock } from '../../../lib/router/engine/clock';
 import type { RequestLog } from '../../../lib/router/log';
 import { config, engineWith, KEY, route, target } from '../engine/helpers';
+import type { CancelSignal } from '../../../lib/router/engine/cancel';
 
 /** A target that streams one delta, then waits until aborted. */
-function stallingFactory(signals: AbortSignal[]): AdapterFactory {
+function stallingFactory(signals: CancelSignal[]): AdapterFactory {
   return (t) => ({
     target: t,
     complete: async () => ({ content: 'ok', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } }),
@@ -33,7 +34,7 @@ function post(url: string, body: string | Buffer): Promise<{ status: number; tex
 
 describe('Node http server', () => {
   let server: RunningServer;
-  const signals: AbortSignal[] = [];
+  const signals: CancelSignal[] = [];
   const logs: RequestLog[] = [];
 
   beforeAll(async () => {
