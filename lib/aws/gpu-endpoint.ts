@@ -241,7 +241,7 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
         port: r.server.port,
         args: r.server.args,
         env: r.server.env,
-        secretArns,
+        secrets: secretArns,
         acceleratorsPerReplica: r.acceleratorsPerReplica,
         region,
         logGroupName: this.logGroup.logGroupName,

@@ -13,7 +13,7 @@ import { MODEL_CACHE_CONTAINER_DIR, MODEL_CACHE_HOST_DIR } from '../../lib/commo
 import { priorityMixSplit } from '../../lib/azure/gpu-endpoint/counts';
 import { NO_LOGIN_KEY_LABEL, NO_LOGIN_SSH_PUBLIC_KEY } from '../../lib/azure/gpu-endpoint/no-login-key';
 import { AUTOSCALE_TIME_ZONES, cronToRecurrence, mappedWindowsZones, windowsTimeZone } from '../../lib/azure/gpu-endpoint/schedule';
-import { DesignError, estimateMonthlyCost, planFleet, Problems, resolveGpuEndpoint } from '../../lib/design';
+import { estimateMonthlyCost, planFleet, Problems, resolveGpuEndpoint } from '../../lib/design';
 import {
   decodeCustomData,
   expressionsIn,
@@ -26,6 +26,7 @@ import {
   unresolvedReferences,
   type TfJson,
 } from './helpers';
+import { designErrorOf } from '../support/design-error';
 
 const VMSS = 'azurerm_orchestrated_virtual_machine_scale_set';
 const NETWORK_TYPES = [
@@ -93,16 +94,6 @@ function bashSyntax(script: string): { status: number | null; stderr: string } {
 
 const VAULT_ID = '/subscriptions/0000/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-ml';
 const HF_TOKEN = { secretId: 'https://kv-ml.vault.azure.net/secrets/hf-token', keyVaultId: VAULT_ID };
-
-function errorOf(fn: () => unknown): DesignError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DesignError) return e;
-    throw e;
-  }
-  throw new Error('expected a DesignError');
-}
 
 describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
   const { endpoint, json } = build();
@@ -409,27 +400,27 @@ describe('GpuEndpoint (Azure): the cost estimate prices what is deployed', () =>
 
 describe('GpuEndpoint (Azure): invalid props throw naming the path', () => {
   test('reserved above the fleet maximum', () => {
-    const e = errorOf(() => build({ purchase: { reserved: 12 } }));
+    const e = designErrorOf(() => build({ purchase: { reserved: 12 } }));
     expect(e.problems).toContainEqual({ path: 'props.purchase.reserved', message: expect.stringContaining('must be <= capacity.max (12 > 10)') });
   });
 
   test('spot on H100, which Azure sells no spot of', () => {
-    const e = errorOf(() => build({ accelerator: 'nvidia-h100' }));
+    const e = designErrorOf(() => build({ accelerator: 'nvidia-h100' }));
     expect(e.problems).toContainEqual({ path: 'props.purchase.spotPercentAboveBase', message: expect.stringMatching(/nvidia-h100 x1 on azure .*no spot offering; set it to 0/) });
   });
 
   test('nvidia-l4, which Azure does not offer', () => {
-    const e = errorOf(() => build({ accelerator: 'nvidia-l4' }));
+    const e = designErrorOf(() => build({ accelerator: 'nvidia-l4' }));
     expect(e.problems).toContainEqual({ path: 'props.accelerator', message: expect.stringMatching(/nvidia-l4 is not offered on azure.*acceleratorOverrides\.azure.*nvidia-a10g/) });
   });
 
   test('an accelerator count Azure does not sell', () => {
-    const e = errorOf(() => build({ accelerator: 'nvidia-a10g', acceleratorsPerReplica: 4 }));
+    const e = designErrorOf(() => build({ accelerator: 'nvidia-a10g', acceleratorsPerReplica: 4 }));
     expect(e.problems).toContainEqual({ path: 'props.acceleratorsPerReplica', message: 'nvidia-a10g on azure comes 1, 2 per instance, not 4' });
   });
 
   test('Azure-only rules: integer spot %, weekly single-time schedules, known time zones, SSH key format', () => {
-    const e = errorOf(() =>
+    const e = designErrorOf(() =>
       build({
         purchase: { reserved: 2, onDemandBase: 1, spotPercentAboveBase: 66.5 },
         scaling: { offPeak: { start: '0 20,22 * * 1-5', end: '0 7 1 * *', min: 2, timeZone: 'Mars/Olympus_Mons' } },
@@ -453,7 +444,7 @@ describe('GpuEndpoint (Azure): invalid props throw naming the path', () => {
   });
 
   test('values written into cloud-init must be single lines', () => {
-    const e = errorOf(() => build({ server: { ...BASE.server, args: ['--x', 'a\nb'], env: { 'BAD-NAME': 'v', OK: 'line\nbreak' } } }));
+    const e = designErrorOf(() => build({ server: { ...BASE.server, args: ['--x', 'a\nb'], env: { 'BAD-NAME': 'v', OK: 'line\nbreak' } } }));
     expect(e.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['props.server.args[1]', 'props.server.env.BAD-NAME', 'props.server.env.OK']));
   });
 
@@ -582,7 +573,7 @@ describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
   const tokenNumber = () => Token.asNumber(Fn.abs(1));
 
   test('a token in server.image, server.model, server.args[i] or server.env.<key> is a path error, not a synth crash', () => {
-    const e = errorOf(() =>
+    const e = designErrorOf(() =>
       build({ server: { image: tokenString(), model: tokenString(), args: ['--x', tokenString()], env: { HF_HOME: '/models', LEVEL: tokenString() } } }),
     );
     const byPath = Object.fromEntries(e.problems.map((p) => [p.path, p.message]));
@@ -595,7 +586,7 @@ describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
   });
 
   test('a token in server.port is a path error too (the port is in the docker command)', () => {
-    const e = errorOf(() => build({ server: { ...BASE.server, port: tokenNumber() } }));
+    const e = designErrorOf(() => build({ server: { ...BASE.server, port: tokenNumber() } }));
     expect(e.problems.map((p) => p.path)).toEqual(['props.server.port']);
   });
 
@@ -610,7 +601,7 @@ describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
     ['scaling.offPeak.min', { scaling: { offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: tokenNumber() } } }],
     ['scaling.targetGpuUtilization', { scaling: { targetGpuUtilization: tokenNumber() } }],
   ] as Array<[string, Partial<GpuEndpointProps>]>)('a token in %s is a path error, not a wrong fleet', (field, overrides) => {
-    const e = errorOf(() => build(overrides));
+    const e = designErrorOf(() => build(overrides));
     expect(e.problems).toContainEqual({
       path: `props.${field}`,
       message: expect.stringMatching(/^must be a literal number, not an unresolved token: .*computed from it at synth .*Pass the number itself$/),
@@ -618,7 +609,7 @@ describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
   });
 
   test('a token in the off-peak schedule says a literal is needed (and is never converted)', () => {
-    const e = errorOf(() => build({ scaling: { offPeak: { start: tokenString(), end: '0 7 * * 1-5', min: 2 } } }));
+    const e = designErrorOf(() => build({ scaling: { offPeak: { start: tokenString(), end: '0 7 * * 1-5', min: 2 } } }));
     expect(e.problems).toContainEqual({ path: 'props.scaling.offPeak.start', message: expect.stringContaining('must be a literal string, not an unresolved token') });
     // No Azure recurrence error on the token (the neutral design's own cron check may still report it).
     expect(e.message).not.toContain('Azure autoscale recurrences');
@@ -755,7 +746,7 @@ describe('GpuEndpoint (Azure): server secrets from Key Vault', () => {
   });
 
   test('invalid secrets are path errors', () => {
-    const e = errorOf(() =>
+    const e = designErrorOf(() =>
       build({
         server: { ...BASE.server, env: { HF_TOKEN: 'plain' } },
         serverSecrets: {
@@ -824,7 +815,7 @@ describe('GpuEndpoint (Azure): who may reach the server port', () => {
   });
 
   test('invalid client ranges and subnet ids are path errors', () => {
-    const e = errorOf(() => build({ clientCidrs: ['10.0.0.0/8', 'VirtualNetwork', '10.0.0.0/33'], subnetId: 'snet-gpu' }));
+    const e = designErrorOf(() => build({ clientCidrs: ['10.0.0.0/8', 'VirtualNetwork', '10.0.0.0/33'], subnetId: 'snet-gpu' }));
     expect(e.problems).toEqual(
       expect.arrayContaining([
         { path: 'props.clientCidrs[1]', message: "must be an IPv4 address or CIDR such as '10.0.0.0/8' (got 'VirtualNetwork'); service tags such as 'VirtualNetwork' are not accepted" },
@@ -832,13 +823,13 @@ describe('GpuEndpoint (Azure): who may reach the server port', () => {
         { path: 'props.subnetId', message: expect.stringContaining("must be a subnet resource id such as '/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>' (got 'snet-gpu')") },
       ]),
     );
-    expect(errorOf(() => build({ clientCidrs: [] })).problems).toEqual([{ path: 'props.clientCidrs', message: expect.stringContaining('must list at least one range') }]);
+    expect(designErrorOf(() => build({ clientCidrs: [] })).problems).toEqual([{ path: 'props.clientCidrs', message: expect.stringContaining('must list at least one range') }]);
   });
 });
 
 describe('GpuEndpoint (Azure): a fleet that would start empty', () => {
   test('capacity.min 0 without a reservation is rejected: nothing would ever scale it out', () => {
-    const e = errorOf(() => build({ capacity: { min: 0, max: 6 }, purchase: { spotPercentAboveBase: 100 }, scaling: undefined }));
+    const e = designErrorOf(() => build({ capacity: { min: 0, max: 6 }, purchase: { spotPercentAboveBase: 100 }, scaling: undefined }));
     expect(e.problems).toEqual([{ path: 'props.capacity.min', message: expect.stringMatching(/^must be >= 1 on Azure when purchase.reserved is 0 \(got 0\): .*Set capacity.min to 1 or more/) }]);
   });
 

@@ -1,23 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DesignError, loadDesign, pathSegments } from '../../lib/design';
+import { loadDesign, pathSegments } from '../../lib/design';
+import { designErrorOf } from '../support/design-error';
 
 const dir = mkdtempSync(join(tmpdir(), 'ai-stack-load-'));
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-function loadError(path: string): DesignError {
-  try {
-    loadDesign(path);
-  } catch (e) {
-    if (e instanceof DesignError) return e;
-    throw e;
-  }
-  throw new Error('expected a DesignError');
 }
 
 const VALID = `name: demo-ai
@@ -53,14 +44,14 @@ describe('loadDesign', () => {
 
   test('a misspelled key is reported with file, line and key', () => {
     const path = file('typo.yaml', VALID.replace('    capacity:\n      min: 1', '    capacity:\n      minn: 1'));
-    const error = loadError(path);
+    const error = designErrorOf(() => loadDesign(path));
     expect(error.problems).toContainEqual(expect.objectContaining({ path: 'endpoints[0].capacity.minn', line: 16 }));
     expect(error.message).toContain(`${path}:16: endpoints[0].capacity.minn: unknown key (did you mean 'min'?)`);
   });
 
   test('a YAML syntax error names the line', () => {
     const path = file('broken.yaml', 'name: demo-ai\nregion:\n  aws: [us-east-1\ntags: {}\n');
-    const error = loadError(path);
+    const error = designErrorOf(() => loadDesign(path));
     expect(error.problems[0].path).toBe('(syntax)');
     expect(error.problems[0].line).toBeGreaterThanOrEqual(3);
     expect(error.message).toMatch(new RegExp(`${path.replace(/[.]/g, '\\.')}:\\d+: \\(syntax\\)`));
@@ -68,24 +59,24 @@ describe('loadDesign', () => {
 
   test('a JSON syntax error names the line', () => {
     const path = file('broken.json', '{\n  "name": "demo-ai",\n  "region": { "aws": "us-east-1" \n  "tags": {}\n}\n');
-    const error = loadError(path);
+    const error = designErrorOf(() => loadDesign(path));
     expect(error.problems[0].path).toBe('(syntax)');
     expect(error.problems[0].line).toBe(4);
   });
 
   test('duplicate keys are an error, not a silent override', () => {
-    const error = loadError(file('dup.yaml', VALID + 'name: other\n'));
+    const error = designErrorOf(() => loadDesign(file('dup.yaml', VALID + 'name: other\n')));
     expect(error.problems[0].message).toMatch(/unique/i);
   });
 
   test('semantic problems carry the line of their field', () => {
-    const error = loadError(file('bounds.yaml', VALID.replace('max: 3', 'max: 0')));
+    const error = designErrorOf(() => loadDesign(file('bounds.yaml', VALID.replace('max: 3', 'max: 0'))));
     const problem = error.problems.find((p) => p.path === 'endpoints[0].capacity.max');
     expect(problem?.line).toBe(17);
   });
 
   test('a missing file is a clear error', () => {
-    const error = loadError(join(dir, 'absent.yaml'));
+    const error = designErrorOf(() => loadDesign(join(dir, 'absent.yaml')));
     expect(error.message).toMatch(/cannot read .*absent\.yaml: ENOENT/);
   });
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { Lazy, TerraformOutput, Testing, Token } from 'cdktf';
 import { MODEL_CACHE_CONTAINER_DIR, MODEL_CACHE_HOST_DIR, shellQuote } from '../../lib/common/model-server';
-import { Accelerator, DesignError, planFleet, resolveGpuEndpoint, type ReplicaMix } from '../../lib/design';
+import { Accelerator, planFleet, resolveGpuEndpoint, type ReplicaMix } from '../../lib/design';
 import { GPU_UTILIZATION_FILTER, GPU_UTILIZATION_METRIC, GpuEndpoint, HEALTH_CHECK_RANGES, RESERVATION_NAME_KEY, type GpuEndpointProps } from '../../lib/gcp/gpu-endpoint';
 import { groupBounds } from '../../lib/gcp/gpu-endpoint/groups';
 import { peakSchedules } from '../../lib/gcp/gpu-endpoint/schedule';
@@ -22,6 +22,7 @@ import {
   warningsOf,
   type TerraformJson,
 } from './helpers';
+import { designErrorOf } from '../support/design-error';
 
 const ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c'];
 
@@ -48,16 +49,6 @@ function build(p: GpuEndpointProps): { endpoint: GpuEndpoint; json: TerraformJso
   const { stack } = gcpTestStack();
   const endpoint = new GpuEndpoint(stack, 'Llm', p);
   return { endpoint, json: synthJson(stack) };
-}
-
-function designError(fn: () => unknown): DesignError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DesignError) return e;
-    throw e;
-  }
-  throw new Error('expected a DesignError');
 }
 
 const ref = (address: string, attribute: string) => `\${${address}.${attribute}}`;
@@ -734,7 +725,7 @@ describe('server secrets (Secret Manager)', () => {
     ['version suffix', { HF_TOKEN: 'projects/p/secrets/hf-token/versions/3' }, 'props.serverSecrets.HF_TOKEN', "without a version (replicas read 'latest'); got 'projects/p/secrets/hf-token/versions/3'"],
     ['not a secret id', { HF_TOKEN: 'hf token' }, 'props.serverSecrets.HF_TOKEN', "must name a Secret Manager secret as 'projects/<project>/secrets/<name>'"],
   ])('rejects %s', (_label, serverSecrets, problemPath, message) => {
-    const error = designError(() => build(props({ serverSecrets })));
+    const error = designErrorOf(() => build(props({ serverSecrets })));
     expect(error.problems.find((p) => p.path === problemPath)?.message).toContain(message);
   });
 
@@ -816,7 +807,7 @@ describe('invalid props throw a DesignError naming the path', () => {
   ];
 
   test.each(cases)('%s', (_label, overrides, problemPath, message) => {
-    const error = designError(() => build(props(overrides)));
+    const error = designErrorOf(() => build(props(overrides)));
     const problem = error.problems.find((p) => p.path === problemPath);
     expect(problem).toBeDefined();
     expect(problem!.message).toContain(message);
@@ -824,7 +815,7 @@ describe('invalid props throw a DesignError naming the path', () => {
   });
 
   test('every problem is reported at once', () => {
-    const error = designError(() => build(props({ region: 'nowhere', startupGraceSeconds: 1, capacity: { min: 5, max: 2 } })));
+    const error = designErrorOf(() => build(props({ region: 'nowhere', startupGraceSeconds: 1, capacity: { min: 5, max: 2 } })));
     expect(error.problems.map((p) => p.path).sort()).toEqual(['props.capacity.max', 'props.region', 'props.startupGraceSeconds']);
   });
 });
@@ -840,7 +831,7 @@ describe('unresolved tokens where GCP needs literals', () => {
     ['server.env.HF_TOKEN', (t: string) => ({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', env: { HF_TOKEN: t } } })],
   ])('%s: the startup script is rendered at synth, so a token is rejected, pointing to serverSecrets', (field, make) => {
     const token = stringToken();
-    const error = designError(() => build(props(make(token) as Partial<GpuEndpointProps>)));
+    const error = designErrorOf(() => build(props(make(token) as Partial<GpuEndpointProps>)));
     const problem = error.problems.find((p) => p.path === `props.${field}`);
     expect(problem?.message).toContain(`must be a literal, not an unresolved token (got '${token}')`);
     expect(problem?.message).toContain('the startup script is rendered into the instance template at synth');
@@ -849,7 +840,7 @@ describe('unresolved tokens where GCP needs literals', () => {
   });
 
   test('a list token as server.args is rejected as a whole', () => {
-    const error = designError(() => build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: Token.asList(stringToken()) } })));
+    const error = designErrorOf(() => build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: Token.asList(stringToken()) } })));
     expect(error.problems.map((p) => p.path)).toEqual(['props.server.args']);
     expect(error.problems[0].message).toContain('must be a literal, not an unresolved token (got a list token)');
   });
@@ -865,7 +856,7 @@ describe('unresolved tokens where GCP needs literals', () => {
     ['scaling.offPeak.min', (n: number) => ({ scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: n } } })],
     ['server.port', (n: number) => ({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', port: n } })],
   ])('%s: a number token is rejected with its path instead of producing an empty fleet', (field, make) => {
-    const error = designError(() => build(props(make(numberToken()) as Partial<GpuEndpointProps>)));
+    const error = designErrorOf(() => build(props(make(numberToken()) as Partial<GpuEndpointProps>)));
     // (The neutral accelerator-offering rule also reads a token acceleratorsPerReplica as a count; it is reported by the same path.)
     expect([...new Set(error.problems.map((p) => p.path))]).toEqual([`props.${field}`]);
     const problem = error.problems.find((p) => p.message.startsWith('must be a literal'));

@@ -8,20 +8,15 @@ export const GPU_UTILIZATION_METRIC = 'nvidia_smi_utilization_gpu';
 /** Metric name of GPU memory in use (MiB) as the CloudWatch agent publishes it. */
 export const GPU_MEMORY_USED_METRIC = 'nvidia_smi_memory_used';
 
-import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, modelServerArgs, shellQuote } from '../../common/model-server';
+import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, modelServerArgs, shellQuote, type ModelServerBoot } from '../../common/model-server';
 
 export { shellQuote };
 
-/** What the boot script needs to know; string values may be unresolved tokens. */
-export interface BootScriptOptions {
-  readonly image: string;
-  readonly model: string;
-  readonly port: number;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  /** Environment variable name → Secrets Manager secret ARN, read at boot. */
-  readonly secretArns: Readonly<Record<string, string>>;
-  readonly acceleratorsPerReplica: number;
+/**
+ * What the boot script needs to know; string values may be unresolved tokens. On AWS `secrets` maps
+ * environment variable names to Secrets Manager secret ARNs.
+ */
+export interface BootScriptOptions extends ModelServerBoot {
   /** Region of the stack (for the AWS CLI and the awslogs driver). */
   readonly region: string;
   /** Log group receiving the container's output. */
@@ -56,7 +51,7 @@ export function dockerRunCommand(o: BootScriptOptions): string {
   const envFlags = Object.keys(o.env)
     .sort()
     .map((k) => `-e ${q(`${k}=${o.env[k]}`)}`);
-  const secretFlags = Object.keys(o.secretArns).length > 0 ? ['--env-file /run/ai-stack/server.env'] : [];
+  const secretFlags = Object.keys(o.secrets).length > 0 ? ['--env-file /run/ai-stack/server.env'] : [];
   const parts = [
     'docker run -d',
     ...commonDockerRunFlags(o.port, o.acceleratorsPerReplica),
@@ -100,7 +95,7 @@ export function bootScript(o: BootScriptOptions): string[] {
       `aws ecr get-login-password --region ${q(o.ecrRegion ?? o.region)} | docker login --username AWS --password-stdin ${q(o.ecrRegistry)}`,
     );
   }
-  const secrets = Object.keys(o.secretArns).sort();
+  const secrets = Object.keys(o.secrets).sort();
   if (secrets.length > 0) {
     lines.push(
       '# Secrets are read at boot into a root-only file on tmpfs; the launch template holds only their ARNs.',
@@ -108,7 +103,7 @@ export function bootScript(o: BootScriptOptions): string[] {
       '( umask 077 && : > /run/ai-stack/server.env )',
       // An assignment, so a failed read stops the script (set -e) instead of writing an empty value.
       ...secrets.flatMap((name) => [
-        `secret_value=$(aws secretsmanager get-secret-value --region ${q(o.region)} --secret-id ${q(o.secretArns[name])} --query SecretString --output text)`,
+        `secret_value=$(aws secretsmanager get-secret-value --region ${q(o.region)} --secret-id ${q(o.secrets[name])} --query SecretString --output text)`,
         `printf '%s=%s\\n' ${q(name)} "$secret_value" >> /run/ai-stack/server.env`,
       ]),
       'unset secret_value',
