@@ -46,7 +46,7 @@ export class AiStack extends Stack {
     }
     const endpoints: Record<string, GpuEndpoint> = {};
     for (const e of endpointDesigns) {
-      endpoints[e.name] = new GpuEndpoint(this, `Endpoint-${e.name}`, { ...e, vpc: this.vpc, accessLogsBucket: this.accessLogsBucket });
+      endpoints[e.name] = new GpuEndpoint(this, `Endpoint-${e.name}`, { ...e, namePrefix: design.name, vpc: this.vpc, accessLogsBucket: this.accessLogsBucket });
       new CfnOutput(this, `Endpoint-${e.name}-Url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }
     this.endpoints = endpoints;

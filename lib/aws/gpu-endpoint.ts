@@ -1,4 +1,4 @@
-import { Duration, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,12 +11,22 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type ResolvedGpuEndpoint } from '../design';
+import {
+  defaultNamePrefix,
+  planFleet,
+  Problems,
+  resolveGpuEndpoint,
+  type FleetPlan,
+  type GpuEndpointDesign,
+  type NamePrefixProps,
+  type ResolvedGpuEndpoint,
+} from '../design';
 import { createAccessLogsBucket, createDefaultVpc, repositoryOfImage } from './gpu-endpoint/dependencies';
 import { acknowledgeInherentFindings, warnAboutDesign } from './gpu-endpoint/findings';
 import { createReservations } from './gpu-endpoint/reservations';
 import { bootScript, GPU_MEMORY_USED_METRIC, GPU_METRICS_NAMESPACE, GPU_UTILIZATION_METRIC } from './gpu-endpoint/user-data';
 import { validateGpuEndpointProps } from './gpu-endpoint/validate';
+import { DesignError } from '../design/problems';
 
 export { GPU_METRICS_NAMESPACE, GPU_MEMORY_USED_METRIC, GPU_UTILIZATION_METRIC } from './gpu-endpoint/user-data';
 
@@ -30,10 +40,14 @@ export const DEFAULT_GPU_AMI_PARAMETER = '/aws/service/deeplearning/ami/x86_64/b
 /** The port the internal load balancer listens on. */
 export const LISTENER_PORT = 80;
 
-/** Properties of a {@link GpuEndpoint}: the cloud-neutral design plus AWS-only overrides. */
-export interface GpuEndpointProps extends GpuEndpointDesign {
+/**
+ * Properties of a {@link GpuEndpoint}: the cloud-neutral design (including `startupGraceSeconds` and
+ * `drainSeconds`) plus AWS-only overrides. Unknown props are refused.
+ */
+export interface GpuEndpointProps extends GpuEndpointDesign, NamePrefixProps {
   /**
-   * VPC to run the fleet and its load balancer in.
+   * VPC to run the fleet and its load balancer in. Pass the stack's VPC: without it each endpoint
+   * builds its own network (a synth warning says so).
    *
    * @default - a new VPC over two Availability Zones with public and private-with-egress subnets,
    * one NAT gateway, a free S3 gateway endpoint and VPC flow logs to CloudWatch Logs
@@ -92,23 +106,6 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
   readonly serverSecrets?: Record<string, secretsmanager.ISecret>;
 
   /**
-   * Time a new replica gets to pull the image and load the model before load-balancer health checks
-   * count; also the group's default instance warmup for target tracking.
-   *
-   * @default Duration.minutes(15)
-   */
-  readonly healthCheckGracePeriod?: Duration;
-
-  /**
-   * Time in-flight requests get to finish when a replica leaves (scale-in, spot interruption,
-   * rebalancing): the target group's deregistration delay and the termination lifecycle hook's
-   * heartbeat. A spot interruption notice gives two minutes.
-   *
-   * @default Duration.minutes(2)
-   */
-  readonly drainTimeout?: Duration;
-
-  /**
    * Let every address of the VPC's primary CIDR reach the load balancer. Leave it off and admit
    * callers one by one with `grantInvoke(peer)` or `connections`.
    *
@@ -144,6 +141,8 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
   public readonly plan: FleetPlan;
   /** The design with every default filled in, for AWS. */
   public readonly resolved: ResolvedGpuEndpoint;
+  /** Prefix of the names this endpoint gives (its `Name` tags). */
+  public readonly namePrefix: string;
   public readonly vpc: ec2.IVpc;
   /** Instance role of the replicas. */
   public readonly role: iam.IRole;
@@ -168,23 +167,15 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
     super(scope, id);
 
     const problems = new Problems();
-    validateGpuEndpointProps(
-      props,
-      {
-        instanceTypes: props.instanceTypes,
-        serverSecrets: props.serverSecrets,
-        healthCheckGracePeriodSeconds: props.healthCheckGracePeriod?.toSeconds(),
-        drainTimeoutSeconds: props.drainTimeout?.toSeconds(),
-      },
-      problems,
-    );
-    problems.throwIfAny();
+    validateGpuEndpointProps(props, 'props', problems);
+    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
 
     this.resolved = resolveGpuEndpoint(props, 'aws');
     this.plan = planFleet(this.resolved);
     const r = this.resolved;
-    const gracePeriod = props.healthCheckGracePeriod ?? Duration.minutes(15);
-    const drainTimeout = props.drainTimeout ?? Duration.minutes(2);
+    this.namePrefix = props.namePrefix ?? defaultNamePrefix(Stack.of(this).stackName);
+    const gracePeriod = Duration.seconds(r.startupGraceSeconds);
+    const drainTimeout = Duration.seconds(r.drainSeconds);
     const region = Stack.of(this).region;
     if (Token.isUnresolved(region)) {
       throw new Error(
@@ -193,7 +184,7 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       );
     }
 
-    this.vpc = props.vpc ?? createDefaultVpc(this);
+    this.vpc = props.vpc ?? this.createOwnVpc();
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const instanceTypes = props.instanceTypes ?? this.plan.instanceTypes.map((o) => new ec2.InstanceType(o.type));
 
@@ -309,12 +300,13 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       notifications: [{ topic: this.notificationsTopic, scalingEvents: autoscaling.ScalingEvents.ALL }],
       groupMetrics: [autoscaling.GroupMetrics.all()],
     });
-    Tags.of(this.autoScalingGroup).add('Name', `${r.name}-gpu-endpoint`);
+    Tags.of(this.autoScalingGroup).add('Name', `${this.namePrefix}-${r.name}-gpu-endpoint`);
 
     // Reserved baseline: targeted reservations of the first (on-demand priority) instance type, one
     // per zone of the group; the group consumes them before plain on-demand capacity.
     this.capacityReservations = createReservations(this, {
       endpointName: r.name,
+      namePrefix: this.namePrefix,
       instanceType: instanceTypes[0].toString(),
       reserved: plan.reserved,
       zones: distinctZones(this.vpc.selectSubnets(vpcSubnets).subnets),
@@ -415,6 +407,20 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
     return this.gpuMetric(GPU_MEMORY_USED_METRIC, props);
   }
 
+  /**
+   * The endpoint's own VPC, when none was given: said in a warning, and once more on the stack when a
+   * second endpoint of the stack builds one too.
+   */
+  private createOwnVpc(): ec2.IVpc {
+    Annotations.of(this).addWarningV2(
+      'ai-stack:gpu-endpoint-own-vpc',
+      'No vpc was given, so this endpoint creates its own VPC (two AZs, a NAT gateway billed hourly, flow logs) and an access-log bucket. ' +
+        "Pass the stack's vpc (and accessLogsBucket) so endpoints share one network.",
+    );
+    warnOnSecondNetwork(Stack.of(this), this.node.path);
+    return createDefaultVpc(this);
+  }
+
   /** Lets `peer` call the endpoint: opens the listener port of the load balancer to it. */
   public grantInvoke(peer: ec2.IConnectable): void {
     this.connections.allowDefaultPortFrom(peer, `invoke GPU endpoint ${this.resolved.name}`);
@@ -429,6 +435,21 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       period: Duration.minutes(1),
       ...props,
     });
+  }
+}
+
+/** Endpoints per stack that built their own VPC. */
+const ownNetworks = new WeakMap<Stack, string[]>();
+
+function warnOnSecondNetwork(stack: Stack, endpointPath: string): void {
+  const paths = [...(ownNetworks.get(stack) ?? []), endpointPath];
+  ownNetworks.set(stack, paths);
+  if (paths.length === 2) {
+    Annotations.of(stack).addWarningV2(
+      'ai-stack:gpu-endpoint-several-vpcs',
+      `${paths[0]} and ${paths[1]} (and any later endpoint without a vpc) each build a VPC with its own NAT gateway: ` +
+        'create one ec2.Vpc in the stack and pass it as vpc to every GpuEndpoint.',
+    );
   }
 }
 

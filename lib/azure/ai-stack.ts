@@ -3,6 +3,7 @@ import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
+import { configureStateBackend } from '../cdktf/state-backend';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
 import { PrivateNetwork } from './network';
@@ -32,6 +33,7 @@ export class AiStack extends TerraformStack {
     super(scope, id);
     const design = props.design;
     this.design = design;
+    configureStateBackend(this, design.name, 'azure', design.terraformState?.azure);
     this.location = design.region.azure as string;
     const subscriptionId =
       design.accounts?.azure ?? new TerraformVariable(this, 'azure_subscription_id', { type: 'string', description: 'Azure subscription id to deploy into' }).stringValue;
@@ -52,6 +54,7 @@ export class AiStack extends TerraformStack {
     for (const e of endpointDesigns) {
       endpoints[e.name] = new GpuEndpoint(this, `endpoint-${e.name}`, {
         ...e,
+        namePrefix: design.name,
         resourceGroupName: this.resourceGroup.name,
         location: this.location,
         subnetId: this.network?.subnet.id,

@@ -16,22 +16,16 @@ import {
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/lib/subnet-network-security-group-association';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import { Annotations, Fn, Token, type ITerraformDependable } from 'cdktf';
+import { Fn, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import {
-  planFleet,
-  Problems,
-  resolveGpuEndpoint,
-  validateGpuEndpoint,
-  type FleetPlan,
-  type GpuEndpointDesign,
-  type ResolvedGpuEndpoint,
-} from '../design';
+import { DesignError, fitName, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type NamePrefixProps, type ResolvedGpuEndpoint } from '../design';
+import { namePrefixOf } from '../cdktf/name-prefix';
+import { warn, warnOwnNetwork } from '../cdktf/warnings';
+import { offPeakRecurrences } from './gpu-endpoint/rules';
 import { autoscaleProfiles } from './gpu-endpoint/autoscale';
 import { customData, metricSeedScript, renderCloudInit } from './gpu-endpoint/cloud-init';
 import { scaleSetCounts, type ScaleSetCounts } from './gpu-endpoint/counts';
 import { NO_LOGIN_SSH_PUBLIC_KEY } from './gpu-endpoint/no-login-key';
-import { cronToRecurrence, windowsTimeZone, type AutoscaleRecurrence } from './gpu-endpoint/schedule';
 import { parseSecretId, secretResourceId, type KeyVaultSecretRef } from './gpu-endpoint/secrets';
 import { SUBNET_ID, validateAzureEndpoint } from './gpu-endpoint/validate';
 import { PrivateNetwork } from './network';
@@ -80,7 +74,12 @@ export const ADMIN_USERNAME = 'aistack';
 /** Custom Script extension (v2) that seeds the GPU metric before a replica reports provisioned. */
 export const METRIC_SEED_EXTENSION = { name: 'AiStackGpuMetricSeed', publisher: 'Microsoft.Azure.Extensions', type: 'CustomScript', typeHandlerVersion: '2.1' } as const;
 
-export interface GpuEndpointProps extends GpuEndpointDesign {
+/**
+ * Props of the Azure {@link GpuEndpoint}: the neutral design (including `startupGraceSeconds`; Azure's
+ * load balancer does not drain, so `drainSeconds` is not used) plus Azure overrides. Unknown props are
+ * refused.
+ */
+export interface GpuEndpointProps extends GpuEndpointDesign, NamePrefixProps {
   /** Resource group every resource is created in. */
   readonly resourceGroupName: string;
   /** Azure region, e.g. `eastus2`. */
@@ -88,7 +87,8 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
   /**
    * Subnet the replicas and the internal load balancer's frontend are placed in. It must give the
    * replicas outbound internet access (a NAT gateway or firewall): they download the GPU driver,
-   * Docker, the NVIDIA container toolkit and the server image at boot.
+   * Docker, the NVIDIA container toolkit and the server image at boot. Pass the stack's subnet:
+   * without it each endpoint builds its own network (a synth warning says so).
    * @default - a new virtual network (10.40.0.0/16) with a private subnet (10.40.0.0/20, no default
    *   outbound access) whose egress goes through a new NAT gateway with one static public IP
    */
@@ -182,6 +182,8 @@ export class GpuEndpoint extends Construct {
   public readonly plan: FleetPlan;
   /** The design with every default filled in, for Azure. */
   public readonly resolved: ResolvedGpuEndpoint;
+  /** Prefix of every physical name of this endpoint. */
+  public readonly namePrefix: string;
   /** Instances and autoscale bounds of the two scale sets. */
   public readonly counts: ScaleSetCounts;
   /** The network created when no `subnetId` was given. */
@@ -226,25 +228,21 @@ export class GpuEndpoint extends Construct {
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
     super(scope, id);
     const problems = new Problems();
-    validateGpuEndpoint(props, 'props', ['azure'], problems);
     validateAzureEndpoint(props, 'props', problems);
+    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
     const resolved = resolveGpuEndpoint(props, 'azure');
     const offPeak = resolved.scaling.offPeak;
-    let recurrences: { start: AutoscaleRecurrence; end: AutoscaleRecurrence } | undefined;
-    // Tokens in the schedule were reported by validateAzureEndpoint; only literals are converted.
-    if (offPeak && ![offPeak.start, offPeak.end, offPeak.timeZone].some((v) => Token.isUnresolved(v))) {
-      const tz = windowsTimeZone(offPeak.timeZone, 'props.scaling.offPeak.timeZone', problems);
-      const start = cronToRecurrence(offPeak.start, tz ?? 'UTC', 'props.scaling.offPeak.start', problems);
-      const end = cronToRecurrence(offPeak.end, tz ?? 'UTC', 'props.scaling.offPeak.end', problems);
-      if (start && end) recurrences = { start, end };
-    }
-    problems.throwIfAny();
+    // Validated above: the conversion finds no new problem here.
+    const recurrences = offPeakRecurrences(props, 'props', new Problems());
 
     this.resolved = resolved;
     this.plan = planFleet(resolved);
     this.counts = scaleSetCounts(this.plan, offPeak?.min);
-    const { name, server } = resolved;
+    const { server } = resolved;
     const { resourceGroupName, location } = props;
+    this.namePrefix = namePrefixOf(this, props.namePrefix);
+    // Every physical name: kind, prefix, endpoint name; within Azure's 64-80 characters.
+    const name = fitName([this.namePrefix, resolved.name], 41);
     const primarySize = this.plan.instanceTypes[0].type;
     const burstSizes = [...(props.spotVmSizes ?? this.plan.instanceTypes.map((t) => t.type))];
     const spot = this.counts.priorityMix !== undefined;
@@ -255,6 +253,9 @@ export class GpuEndpoint extends Construct {
     const autoscaled = this.counts.burstMax > 0;
     const publishGpu = gpuScaling && autoscaled;
     this.warnAboutDriver(props, primarySize);
+    if (props.drainSeconds !== undefined) {
+      warn(this, 'azure-no-drain', `drainSeconds (${props.drainSeconds}) is not used on Azure: its load balancer has no connection draining, so a leaving replica's open requests end with it.`);
+    }
 
     // Network: bring your own subnet, or a private one with NAT egress.
     const waitFor: ITerraformDependable[] = [];
@@ -262,6 +263,12 @@ export class GpuEndpoint extends Construct {
       this.subnetId = props.subnetId;
       if (props.clientCidrs === undefined) this.subnetData = this.readSubnet(props.subnetId);
     } else {
+      warnOwnNetwork(
+        this,
+        'azure-endpoint-own-network',
+        'No subnetId was given, so this endpoint creates its own virtual network, subnet, NAT gateway and public IP for egress.',
+        "Pass the stack's subnet as subnetId to every GpuEndpoint so they share one network.",
+      );
       this.network = new PrivateNetwork(this, 'Network', { name, resourceGroupName, location });
       this.subnetId = this.network.subnet.id;
       waitFor.push(this.network.egressAssociation);
@@ -396,7 +403,7 @@ export class GpuEndpoint extends Construct {
       sshEnabled: props.sshPublicKey !== undefined,
       metricsLoadBalancerName: publishGpu ? lbName : undefined,
     });
-    const base = this.scaleSetBase(props, resolved, customData(cloudConfig), publishGpu ? lbName : undefined);
+    const base = this.scaleSetBase(props, resolved, name, customData(cloudConfig), publishGpu ? lbName : undefined);
 
     // Reserved baseline: Regular priority on the capacity reservation.
     const reservedDeps = [...waitFor];
@@ -477,7 +484,7 @@ export class GpuEndpoint extends Construct {
   }
 
   /** What both scale sets share; `role` ('r' reserved, 'b' burst) suffixes the computer names. */
-  private scaleSetBase(props: GpuEndpointProps, resolved: ResolvedGpuEndpoint, userData: string, metricsLoadBalancerName: string | undefined) {
+  private scaleSetBase(props: GpuEndpointProps, resolved: ResolvedGpuEndpoint, name: string, userData: string, metricsLoadBalancerName: string | undefined) {
     const image = props.sourceImage ?? UBUNTU_2204_GEN2;
     const { server } = resolved;
     const extensions: OrchestratedVirtualMachineScaleSetExtension[] = [];
@@ -523,7 +530,7 @@ export class GpuEndpoint extends Construct {
           customData: userData,
           linuxConfiguration: {
             adminUsername: ADMIN_USERNAME,
-            computerNamePrefix: `${resolved.name}-${role}`,
+            computerNamePrefix: `${name}-${role}`,
             disablePasswordAuthentication: true,
             adminSshKey: [{ username: ADMIN_USERNAME, publicKey: props.sshPublicKey ?? NO_LOGIN_SSH_PUBLIC_KEY }],
             provisionVmAgent: true,
@@ -542,16 +549,24 @@ export class GpuEndpoint extends Construct {
         // Managed boot diagnostics storage (no storage account to create or secure).
         bootDiagnostics: {},
         extension: extensions,
-        automaticInstanceRepair: { enabled: true, gracePeriod: 'PT60M', action: 'Replace' },
+        automaticInstanceRepair: { enabled: true, gracePeriod: isoMinutes(resolved.startupGraceSeconds), action: 'Replace' },
       }) satisfies Partial<OrchestratedVirtualMachineScaleSetConfig>;
   }
 
   private warnAboutDriver(props: GpuEndpointProps, size: string): void {
     if ((props.installGpuDriver ?? true) && props.sourceImage === undefined && /^Standard_ND|H100|H200/.test(size)) {
-      Annotations.of(this).addWarning(
-        `[ai-stack:azure-gpu-driver] ${size}: the NvidiaGpuDriverLinux extension documents support for the NC and NV families; ` +
+      warn(
+        this,
+        'azure-gpu-driver',
+        `${size}: the NvidiaGpuDriverLinux extension documents support for the NC and NV families; ` +
           `for ND-series and H100/H200 sizes use an image that ships the driver (e.g. sourceImage { publisher: 'microsoft-dsvm', offer: 'ubuntu-hpc', sku: '2204', version: 'latest' }) with installGpuDriver: false.`,
       );
     }
   }
+}
+
+/** Seconds as an ISO 8601 duration in minutes (and seconds), e.g. 900 → `PT15M`. */
+function isoMinutes(seconds: number): string {
+  const rest = seconds % 60;
+  return `PT${Math.floor(seconds / 60)}M${rest > 0 ? `${rest}S` : ''}`;
 }

@@ -1,3 +1,4 @@
+import '../common/peers-azure';
 export * from './ai-stack';
 export * from './cost-tags';
 export * from './gpu-endpoint';

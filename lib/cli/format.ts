@@ -10,17 +10,37 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The estimate of one cloud as a table, with totals, the all-on-demand comparison and the budget. */
+/** `router, vectorStore not deployed: not included`, or '' when every section is deployed. */
+function excluded(sections: readonly string[]): string {
+  return sections.length > 0 ? ` (${sections.join(', ')} not deployed: not included)` : '';
+}
+
+/**
+ * The estimate of one cloud as a table, with totals, the all-on-demand comparison and the budget.
+ * Lines of sections the cloud does not build yet stay visible, marked `not deployed on <cloud>`, and
+ * are left out of the deployed total; the whole design's figure follows when it differs.
+ */
 export function formatCloudEstimate(c: CloudEstimate): string {
-  const rows = c.lines.map((l) => [l.component, l.item, l.replicas !== undefined ? String(l.replicas) : '', usd(l.monthlyUsd), usd(l.allOnDemandMonthlyUsd)]);
-  rows.push(['total', '', '', usd(c.totalMonthlyUsd), usd(c.allOnDemandMonthlyUsd)]);
-  const out = [table(['component', 'item', 'replicas', 'monthly', 'all on-demand'], rows)];
+  const rows = c.lines.map((l) => [
+    l.component,
+    l.item,
+    l.replicas !== undefined ? String(l.replicas) : '',
+    usd(l.monthlyUsd),
+    usd(l.allOnDemandMonthlyUsd),
+    l.deployed ? '' : `not deployed on ${c.cloud}`,
+  ]);
+  rows.push(['deployed total', '', '', usd(c.totalMonthlyUsd), usd(c.allOnDemandMonthlyUsd), '']);
+  const out = [table(['component', 'item', 'replicas', 'monthly', 'all on-demand', 'note'], rows)];
+  if (c.designTotalMonthlyUsd !== c.totalMonthlyUsd) {
+    out.push(`whole design once every section is deployed: ${usd(c.designTotalMonthlyUsd)}/month`);
+  }
   out.push(`purchase mix saves ${usd(c.savingMonthlyUsd)}/month (${c.savingPercent}%) against all on-demand`);
   if (c.budget) {
+    const figure = `deployed total ${usd(c.budget.comparedMonthlyUsd)}${excluded(c.budget.excludedSections)}`;
     out.push(
       c.budget.withinBudget
-        ? `within the monthly budget of ${usd(c.budget.monthlyLimitUsd)}`
-        : `WARNING: estimate exceeds the monthly budget of ${usd(c.budget.monthlyLimitUsd)} by ${usd(c.totalMonthlyUsd - c.budget.monthlyLimitUsd)}`,
+        ? `within the monthly budget of ${usd(c.budget.monthlyLimitUsd)}: ${figure}`
+        : `WARNING: exceeds the monthly budget of ${usd(c.budget.monthlyLimitUsd)} by ${usd(c.budget.comparedMonthlyUsd - c.budget.monthlyLimitUsd)}: ${figure}`,
     );
   }
   return out.join('\n');

@@ -1,5 +1,6 @@
-import { join, Problems } from './problems';
-import { arrayOf, bool, num, obj, oneOf, str } from './shape';
+import { isToken, join, Problems } from './problems';
+import { quote } from './quote';
+import { arrayOf, bool, checkNumber, checkNumbers, isLiteralNumber, num, obj, oneOf, str, type NumberRule, type NumberRules } from './shape';
 
 /** A notification threshold, percent of the monthly limit. */
 export interface BudgetThresholdDesign {
@@ -61,19 +62,41 @@ export const BUDGET_DEFAULTS = {
 };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Longest email address (RFC 5321: a 254-character path); AWS Budgets subscribers are at most 320 characters. */
+const EMAIL_MAX = 254;
+
+const PERCENT: NumberRule = { min: 1, max: 1000, unit: 'percent' };
+const BUDGET_NUMBERS: NumberRules<BudgetDesign> = {
+  monthlyLimitUsd: { above: 0, unit: 'USD' },
+};
 
 export function validateBudget(b: BudgetDesign, problems: Problems): void {
   const p = 'budget';
-  if (typeof b.monthlyLimitUsd === 'number' && !(b.monthlyLimitUsd > 0)) problems.add(join(p, 'monthlyLimitUsd'), `must be > 0 (got ${b.monthlyLimitUsd})`);
-  (b.thresholds ?? []).forEach((t, i) => {
-    if (typeof t.percent === 'number' && (t.percent < 1 || t.percent > 1000)) {
-      problems.add(join(join(p, 'thresholds'), i) + '.percent', `must be between 1 and 1000 percent (got ${t.percent})`);
-    }
+  checkNumbers(b, BUDGET_NUMBERS, p, problems);
+  const thresholds = Array.isArray(b.thresholds) ? b.thresholds : [];
+  const seen = new Map<string, number>();
+  thresholds.forEach((t, i) => {
+    const tp = join(join(p, 'thresholds'), i);
+    if (typeof t !== 'object' || t === null) return;
+    checkNumber(t.percent, PERCENT, join(tp, 'percent'), problems);
+    if (!isLiteralNumber(t.percent)) return;
+    // AWS Budgets refuses two notifications with the same threshold and type.
+    const key = `${t.type ?? 'actual'} ${t.percent}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else problems.add(tp, `duplicate threshold: ${t.percent} percent ${t.type ?? 'actual'} (also ${join(join(p, 'thresholds'), first)})`);
   });
   if (Array.isArray(b.notifyEmails) && b.notifyEmails.length === 0) problems.add(join(p, 'notifyEmails'), 'must list at least one address');
-  (b.notifyEmails ?? []).forEach((e, i) => {
-    if (typeof e === 'string' && !EMAIL.test(e)) problems.add(join(join(p, 'notifyEmails'), i), `must be an email address (got '${e}')`);
-  });
-  const stop = b.hardStop?.atPercent;
-  if (typeof stop === 'number' && (stop < 1 || stop > 1000)) problems.add(join(p, 'hardStop.atPercent'), `must be between 1 and 1000 percent (got ${stop})`);
+  if (Array.isArray(b.notifyEmails) && !isToken(b.notifyEmails)) {
+    const first = new Map<string, number>();
+    b.notifyEmails.forEach((e, i) => {
+      if (typeof e !== 'string' || isToken(e)) return;
+      const ep = join(join(p, 'notifyEmails'), i);
+      if (!EMAIL.test(e) || e.length > EMAIL_MAX) problems.add(ep, `must be an email address of at most ${EMAIL_MAX} characters (got ${quote(e)})`);
+      const at = first.get(e.toLowerCase());
+      if (at === undefined) first.set(e.toLowerCase(), i);
+      else problems.add(ep, `duplicate address ${quote(e)} (also ${join(join(p, 'notifyEmails'), at)})`);
+    });
+  }
+  checkNumber(b.hardStop?.atPercent, PERCENT, join(p, 'hardStop.atPercent'), problems);
 }

@@ -2,11 +2,22 @@ import { budgetShape, validateBudget, type BudgetDesign } from './budget';
 import { CLOUDS, type Cloud } from './cloud';
 import { gpuEndpointShape, validateGpuEndpoint, type GpuEndpointDesign } from './gpu-endpoint';
 import { guardrailShape, validateGuardrails, type GuardrailDesign } from './guardrails';
-import { join, Problems, DesignError } from './problems';
+import { isToken, join, joinKey, Problems, DesignError, ROOT_PATH } from './problems';
+import { quote, quoteList } from './quote';
+import { allAccelerators } from './catalog/accelerators';
+import { allModels } from './catalog/models';
 import { routerShape, validateRouter, type RouterDesign } from './router';
-import { arrayOf, checkShape, num, obj, oneOf, recordOf, str } from './shape';
+import { arrayOf, checkNumbers, checkShape, closest, isPlainObject, num, obj, oneOf, recordOf, str, type NumberRule } from './shape';
 import { costTagsShape, validateTags, type CostTagsDesign } from './tags';
 import { validateVectorStore, vectorStoreShape, type VectorStoreDesign } from './vector-store';
+import type { CloudRules } from './cloud-rules';
+import { terraformStateShape, validateTerraformState, type TerraformStatesDesign } from './terraform-state';
+import { awsRules } from '../aws/rules';
+import { gcpRules } from '../gcp/rules';
+import { azureRules } from '../azure/rules';
+
+/** Each cloud's rules beyond the neutral ones (pure files in lib/<cloud>/rules.ts). */
+const CLOUD_RULES: Readonly<Record<Cloud, CloudRules>> = { aws: awsRules, gcp: gcpRules, azure: azureRules };
 
 /** The region of each cloud the design deploys to. */
 export interface RegionDesign {
@@ -87,6 +98,11 @@ export interface AiStackDesign {
   readonly budget?: BudgetDesign;
   /** @default - catalog prices */
   readonly prices?: PriceOverridesDesign;
+  /**
+   * Where Terraform keeps the state of the GCP and Azure stacks.
+   * @default - a local state file beside each stack's cdk.tf.json (`terraform.tfstate`)
+   */
+  readonly terraformState?: TerraformStatesDesign;
 }
 
 const priceShape = obj({
@@ -108,6 +124,7 @@ export const designShape = obj(
     guardrails: guardrailShape,
     budget: budgetShape,
     prices: priceShape,
+    terraformState: terraformStateShape,
   },
   ['name', 'region', 'tags'],
 );
@@ -147,8 +164,12 @@ export function validateDesign(design: AiStackDesign, options: ValidateOptions =
 /** Every problem of a design, without throwing. */
 export function collectProblems(design: AiStackDesign, options: ValidateOptions = {}): Problems {
   const problems = new Problems();
+  if (design === undefined || design === null) {
+    problems.add(ROOT_PATH, 'is empty: a design is a map with at least name, region and tags (see docs/design.md)');
+    return problems;
+  }
   checkShape(design, designShape, '', problems);
-  if (typeof design !== 'object' || design === null) return problems;
+  if (!isPlainObject(design)) return problems;
   const structural = problems.count;
   try {
     semanticRules(design, options, problems);
@@ -161,21 +182,28 @@ export function collectProblems(design: AiStackDesign, options: ValidateOptions 
 
 function semanticRules(design: AiStackDesign, options: ValidateOptions, problems: Problems): void {
   const clouds = targetClouds(design, options);
-  if (typeof design.name === 'string' && !/^[a-z][a-z0-9-]{2,19}$/.test(design.name)) {
-    problems.add('name', `must be 3-20 lowercase letters, digits or hyphens starting with a letter (got '${design.name}')`);
+  if (typeof design.name === 'string' && !isToken(design.name) && !/^[a-z][a-z0-9-]{2,19}$/.test(design.name)) {
+    problems.add('name', `must be 3-20 lowercase letters, digits or hyphens starting with a letter (got ${quote(design.name)})`);
   }
   if (clouds.length === 0) problems.add('region', 'set the region of at least one cloud (aws, gcp or azure)');
   for (const cloud of clouds) {
     const region = design.region?.[cloud];
     const fmt = REGION_FORMAT[cloud];
     if (region === undefined) problems.add(join('region', cloud), `is required to synthesize for ${cloud} (e.g. '${fmt.example}')`);
-    else if (!fmt.pattern.test(region)) problems.add(join('region', cloud), `is not a ${cloud} region name (got '${region}', e.g. '${fmt.example}')`);
+    else if (typeof region === 'string' && !isToken(region) && !fmt.pattern.test(region)) problems.add(join('region', cloud), `is not a ${cloud} region name (got ${quote(region)}, e.g. '${fmt.example}')`);
   }
   if (design.tags) validateTags(design.tags, clouds, problems);
-  const accounts = design.accounts ?? {};
-  if (accounts.aws !== undefined && !/^\d{12}$/.test(accounts.aws)) problems.add('accounts.aws', `must be a 12-digit AWS account id (got '${accounts.aws}')`);
-  if (accounts.gcp !== undefined && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(accounts.gcp)) problems.add('accounts.gcp', `must be a GCP project id: 6-30 lowercase letters, digits or hyphens (got '${accounts.gcp}')`);
-  if (accounts.azure !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(accounts.azure)) problems.add('accounts.azure', `must be an Azure subscription id (a GUID) (got '${accounts.azure}')`);
+  const ACCOUNT_FORMAT: Record<Cloud, { readonly pattern: RegExp; readonly what: string }> = {
+    aws: { pattern: /^\d{12}$/, what: 'a 12-digit AWS account id' },
+    gcp: { pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, what: 'a GCP project id: 6-30 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen' },
+    azure: { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, what: 'an Azure subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)' },
+  };
+  for (const cloud of CLOUDS) {
+    const account = design.accounts?.[cloud];
+    if (typeof account === 'string' && !isToken(account) && !ACCOUNT_FORMAT[cloud].pattern.test(account)) {
+      problems.add(join('accounts', cloud), `must be ${ACCOUNT_FORMAT[cloud].what} (got ${quote(account)})`);
+    }
+  }
 
   const endpoints = design.endpoints ?? [];
   const seen = new Set<string>();
@@ -184,15 +212,32 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
     if (seen.has(e.name)) problems.add(join(path, 'name'), `duplicate endpoint name '${e.name}'`);
     seen.add(e.name);
     validateGpuEndpoint(e, path, clouds, problems);
+    for (const cloud of clouds) CLOUD_RULES[cloud].gpuEndpoint?.(e, path, problems);
   });
   if (design.router) validateRouter(design.router, endpoints.map((e) => e.name), problems);
   if (design.vectorStore) validateVectorStore(design.vectorStore, clouds, problems);
   if (design.guardrails) validateGuardrails(design.guardrails, problems);
   if (design.budget) validateBudget(design.budget, problems);
-  for (const [type, price] of Object.entries(design.prices?.instances ?? {})) {
-    for (const [k, v] of Object.entries(price)) if (typeof v === 'number' && v < 0) problems.add(join(join('prices.instances', type), k), `must be >= 0 (got ${v})`);
+  if (design.terraformState) validateTerraformState(design.terraformState, problems);
+  for (const cloud of clouds) CLOUD_RULES[cloud].stack?.(design, problems);
+  // Prices: >= 0, and keyed by what the catalog prices (a price nothing reads is a silently ignored typo).
+  const usd: NumberRule = { min: 0, unit: 'USD' };
+  const instanceTypes = [...new Set(allAccelerators().flatMap((a) => CLOUDS.flatMap((c) => a.offerings[c].offers.map((o) => o.type))))];
+  for (const [type, price] of Object.entries(isPlainObject(design.prices?.instances) ? design.prices.instances : {})) {
+    const path = joinKey('prices.instances', type);
+    if (!instanceTypes.includes(type)) {
+      const hint = closest(type, instanceTypes);
+      problems.add(path, `is not an instance type of the accelerator catalog, so nothing would use this price${hint ? ` (did you mean '${hint}'?)` : ''}; see lib/design/catalog/accelerators.ts`);
+    }
+    checkNumbers(price, { onDemandHourlyUsd: usd, spotHourlyUsd: usd, committed1yHourlyUsd: usd }, path, problems);
   }
-  for (const [id, price] of Object.entries(design.prices?.models ?? {})) {
-    for (const [k, v] of Object.entries(price)) if (typeof v === 'number' && v < 0) problems.add(join(join('prices.models', id), k), `must be >= 0 (got ${v})`);
+  const modelIds = allModels().map((m) => m.id);
+  for (const [id, price] of Object.entries(isPlainObject(design.prices?.models) ? design.prices.models : {})) {
+    const path = joinKey('prices.models', id);
+    if (!modelIds.includes(id)) {
+      const hint = closest(id, modelIds);
+      problems.add(path, `is not a model id of the model catalog, so nothing would use this price${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${quoteList(modelIds)}`);
+    }
+    checkNumbers(price, { inputPer1kUsd: usd, outputPer1kUsd: usd }, path, problems);
   }
 }

@@ -1,3 +1,4 @@
+import { isDeployed, notDeployedSections, type Section } from './capabilities';
 import type { InstanceOffer } from './catalog/accelerators';
 import { ENDPOINT_FIXED, NAT_FIXED, VECTOR_STORAGE_PER_GIB, VECTOR_STORE_FIXED } from './catalog/fixed-costs';
 import { findModel } from './catalog/models';
@@ -13,9 +14,24 @@ const DAYS_PER_MONTH = 30.4;
 
 export type CostComponent = 'gpu-fleet' | 'model-usage' | 'network' | 'vector-store';
 
+/** The design section whose resources (or, for model usage, whose traffic) each component prices. */
+const SECTION_OF: Readonly<Record<CostComponent, Section>> = {
+  'gpu-fleet': 'endpoints',
+  network: 'endpoints',
+  'model-usage': 'router',
+  'vector-store': 'vectorStore',
+};
+
 /** One priced line of the estimate. */
 export interface CostLine {
   readonly component: CostComponent;
+  /** The design section the line prices. */
+  readonly section: Section;
+  /**
+   * Whether the cloud's AiStack builds that section today (`isDeployed`). A line that is not deployed
+   * stays in `lines`, marked, but is left out of `totalMonthlyUsd`.
+   */
+  readonly deployed: boolean;
   /** What is priced, e.g. `endpoint llama (g6.xlarge) spot`. */
   readonly item: string;
   readonly monthlyUsd: number;
@@ -40,13 +56,30 @@ export interface CloudEstimate {
   readonly cloud: Cloud;
   readonly lines: readonly CostLine[];
   readonly endpoints: readonly EndpointEstimate[];
+  /** The deployed total: the lines of the sections this cloud's AiStack builds. */
   readonly totalMonthlyUsd: number;
+  /** The deployed lines if everything were bought on demand. */
   readonly allOnDemandMonthlyUsd: number;
+  /** Every line, deployed or not: what the whole design would cost once every section is built. */
+  readonly designTotalMonthlyUsd: number;
   /** allOnDemand - total: what the purchase mix saves. */
   readonly savingMonthlyUsd: number;
   readonly savingPercent: number;
+  /** Sections of the design this cloud does not build yet (their lines are marked and not in the total). */
+  readonly notDeployed: readonly Section[];
   /** Present when the design has a budget. */
-  readonly budget?: { readonly monthlyLimitUsd: number; readonly withinBudget: boolean };
+  readonly budget?: BudgetCheck;
+}
+
+/** The budget check of one cloud: the figure compared, and what it leaves out. */
+export interface BudgetCheck {
+  readonly monthlyLimitUsd: number;
+  /** Always the deployed total (`totalMonthlyUsd`). */
+  readonly comparedMonthlyUsd: number;
+  readonly compared: 'deployed total';
+  /** Sections with priced lines that this cloud does not deploy, so not in the compared figure. */
+  readonly excludedSections: readonly Section[];
+  readonly withinBudget: boolean;
 }
 
 export interface CostEstimate {
@@ -92,36 +125,54 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
       const ondemand = cents(replicas * price.onDemand * HOURS_PER_MONTH);
       total += monthly;
       allOnDemand += ondemand;
-      lines.push({ component: 'gpu-fleet', item: `endpoint ${e.name} (${offer.type}) ${purchase}`, purchase, replicas, hourlyUsd: hourly, monthlyUsd: monthly, allOnDemandMonthlyUsd: ondemand });
+      lines.push({ ...about('gpu-fleet', cloud), item: `endpoint ${e.name} (${offer.type}) ${purchase}`, purchase, replicas, hourlyUsd: hourly, monthlyUsd: monthly, allOnDemandMonthlyUsd: ondemand });
     }
     endpoints.push({ name: e.name, instanceType: offer.type, replicas: mix, monthlyUsd: cents(total), allOnDemandMonthlyUsd: cents(allOnDemand) });
     const lb = ENDPOINT_FIXED[cloud];
-    lines.push({ component: 'network', item: `endpoint ${e.name} ${lb.item}`, monthlyUsd: cents(lb.monthlyUsd), allOnDemandMonthlyUsd: cents(lb.monthlyUsd) });
+    lines.push({ ...about('network', cloud), item: `endpoint ${e.name} ${lb.item}`, monthlyUsd: cents(lb.monthlyUsd), allOnDemandMonthlyUsd: cents(lb.monthlyUsd) });
   }
   if ((design.endpoints ?? []).length > 0) {
     const nat = NAT_FIXED[cloud];
-    lines.push({ component: 'network', item: nat.item, monthlyUsd: cents(nat.monthlyUsd), allOnDemandMonthlyUsd: cents(nat.monthlyUsd) });
+    lines.push({ ...about('network', cloud), item: nat.item, monthlyUsd: cents(nat.monthlyUsd), allOnDemandMonthlyUsd: cents(nat.monthlyUsd) });
   }
-  if (design.router) lines.push(...modelUsage(design, design.router));
+  if (design.router) lines.push(...modelUsage(design, design.router, cloud));
   if (design.vectorStore) {
     const fixed = VECTOR_STORE_FIXED[cloud];
     const storage = (design.vectorStore.expectedSourceGiB ?? 1) * VECTOR_STORAGE_PER_GIB[cloud];
     const monthly = cents(fixed.monthlyUsd + storage);
-    lines.push({ component: 'vector-store', item: `${fixed.item} + storage`, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+    lines.push({ ...about('vector-store', cloud), item: `${fixed.item} + storage`, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
   }
-  const totalMonthlyUsd = cents(lines.reduce((s, l) => s + l.monthlyUsd, 0));
-  const allOnDemandMonthlyUsd = cents(lines.reduce((s, l) => s + l.allOnDemandMonthlyUsd, 0));
+  const deployed = lines.filter((l) => l.deployed);
+  const totalMonthlyUsd = cents(deployed.reduce((s, l) => s + l.monthlyUsd, 0));
+  const allOnDemandMonthlyUsd = cents(deployed.reduce((s, l) => s + l.allOnDemandMonthlyUsd, 0));
   const savingMonthlyUsd = cents(allOnDemandMonthlyUsd - totalMonthlyUsd);
+  const notDeployed = notDeployedSections(design, cloud);
   return {
     cloud,
     lines,
     endpoints,
     totalMonthlyUsd,
     allOnDemandMonthlyUsd,
+    designTotalMonthlyUsd: cents(lines.reduce((s, l) => s + l.monthlyUsd, 0)),
     savingMonthlyUsd,
     savingPercent: allOnDemandMonthlyUsd > 0 ? Math.round((savingMonthlyUsd / allOnDemandMonthlyUsd) * 1000) / 10 : 0,
-    budget: design.budget ? { monthlyLimitUsd: design.budget.monthlyLimitUsd, withinBudget: totalMonthlyUsd <= design.budget.monthlyLimitUsd } : undefined,
+    notDeployed,
+    budget: design.budget
+      ? {
+          monthlyLimitUsd: design.budget.monthlyLimitUsd,
+          comparedMonthlyUsd: totalMonthlyUsd,
+          compared: 'deployed total',
+          excludedSections: [...new Set(lines.filter((l) => !l.deployed).map((l) => l.section))],
+          withinBudget: totalMonthlyUsd <= design.budget.monthlyLimitUsd,
+        }
+      : undefined,
   };
+}
+
+/** The component, section and deployed flag of a line of `component` on `cloud`. */
+function about(component: CostComponent, cloud: Cloud): Pick<CostLine, 'component' | 'section' | 'deployed'> {
+  const section = SECTION_OF[component];
+  return { component, section, deployed: isDeployed(section, cloud) };
 }
 
 /** Price per 1K tokens of a router target, after design overrides. */
@@ -146,7 +197,7 @@ function primaryTargets(route: RouteDesign): { model: string; share: number }[] 
   return targets.map((t) => ({ model: t.model, share: (t.weight ?? ROUTER_DEFAULTS.weight) / sum }));
 }
 
-function modelUsage(design: AiStackDesign, router: RouterDesign): CostLine[] {
+function modelUsage(design: AiStackDesign, router: RouterDesign, cloud: Cloud): CostLine[] {
   const lines: CostLine[] = [];
   for (const t of router.traffic ?? []) {
     const route = router.routes.find((r) => r.name === t.route);
@@ -155,7 +206,7 @@ function modelUsage(design: AiStackDesign, router: RouterDesign): CostLine[] {
     for (const { model, share } of primaryTargets(route)) {
       const price = targetPrice(design, router, model);
       const monthly = cents(requests * share * ((t.avgInputTokens / 1000) * price.input + (t.avgOutputTokens / 1000) * price.output));
-      lines.push({ component: 'model-usage', item: `route ${route.name} -> ${model}${share < 1 ? ` (${Math.round(share * 100)}%)` : ''}`, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+      lines.push({ ...about('model-usage', cloud), item: `route ${route.name} -> ${model}${share < 1 ? ` (${Math.round(share * 100)}%)` : ''}`, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
     }
   }
   return lines;

@@ -1,7 +1,8 @@
 import { Accelerator, acceleratorId } from './accelerator';
 import { findAccelerator, offeredCounts, offersFor } from './catalog/accelerators';
 import type { Cloud } from './cloud';
-import { isToken, join, Problems } from './problems';
+import { isToken, join, joinKey, Problems } from './problems';
+import { quote } from './quote';
 import { arrayOf, num, obj, recordOf, str } from './shape';
 
 /** The model server container every replica runs. */
@@ -126,6 +127,22 @@ export interface GpuEndpointDesign {
    * @default - `accelerator` on every cloud
    */
   readonly acceleratorOverrides?: Readonly<Partial<Record<Cloud, Accelerator | string>>>;
+  /**
+   * Seconds a new replica gets to pull the image and load the model before health checks may replace
+   * it and before its GPU utilization counts for scaling (60-3600; Azure's automatic repair needs
+   * 600-5400). AWS: the group's health-check grace period and instance warmup; GCP: autohealing's
+   * initial delay and the autoscalers' cooldown; Azure: automatic instance repair's grace period.
+   * @default 900
+   */
+  readonly startupGraceSeconds?: number;
+  /**
+   * Seconds in-flight requests get to finish when a replica leaves (scale-in, spot interruption,
+   * rebalancing), 30-3600. AWS: the target group's deregistration delay and the termination hook's
+   * heartbeat; GCP: the backend service's connection draining. Azure's load balancer has no
+   * connection draining: there the value is not used (a synth warning says so when it is set).
+   * @default 120
+   */
+  readonly drainSeconds?: number;
 }
 
 export const gpuEndpointShape = obj(
@@ -139,6 +156,8 @@ export const gpuEndpointShape = obj(
     scaling: obj({ targetGpuUtilization: num, offPeak: obj({ start: str, end: str, min: num, timeZone: str }, ['start', 'end', 'min']) }),
     rootVolumeGiB: num,
     acceleratorOverrides: obj({ aws: str, gcp: str, azure: str }),
+    startupGraceSeconds: num,
+    drainSeconds: num,
   },
   ['name', 'accelerator', 'server', 'capacity'],
 );
@@ -153,6 +172,17 @@ export const GPU_ENDPOINT_DEFAULTS = {
   targetGpuUtilization: 70,
   rootVolumeGiB: 200,
   timeZone: 'UTC',
+  startupGraceSeconds: 900,
+  drainSeconds: 120,
+} as const;
+
+/** Bounds of the neutral endpoint numbers that are not ranges of each other. */
+export const GPU_ENDPOINT_LIMITS = {
+  startupGraceSeconds: [60, 3600],
+  drainSeconds: [30, 3600],
+  rootVolumeGiB: [50, 16384],
+  /** Elastic Load Balancing's limit, the tightest of the three clouds' health-check path limits. */
+  healthPathLength: 1024,
 } as const;
 
 /** A GPU endpoint design with every default filled in, for one cloud. */
@@ -167,6 +197,8 @@ export interface ResolvedGpuEndpoint {
   readonly purchase: Required<PurchaseDesign>;
   readonly scaling: { readonly targetGpuUtilization: number; readonly offPeak?: Required<OffPeakDesign> };
   readonly rootVolumeGiB: number;
+  readonly startupGraceSeconds: number;
+  readonly drainSeconds: number;
 }
 
 export function acceleratorFor(design: GpuEndpointDesign, cloud: Cloud): string {
@@ -201,11 +233,19 @@ export function resolveGpuEndpoint(design: GpuEndpointDesign, cloud: Cloud): Res
       offPeak: offPeak ? { ...offPeak, timeZone: offPeak.timeZone ?? d.timeZone } : undefined,
     },
     rootVolumeGiB: design.rootVolumeGiB ?? d.rootVolumeGiB,
+    startupGraceSeconds: design.startupGraceSeconds ?? d.startupGraceSeconds,
+    drainSeconds: design.drainSeconds ?? d.drainSeconds,
   };
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+/** An environment variable name every shell and container runtime accepts. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Characters an HTTP health-check path may hold on every cloud (ELB's set, the strictest). */
+const HEALTH_PATH = /^\/[A-Za-z0-9_\-.$/~"'@:+&()!,;=%]*$/;
 
 /** A five-field cron (minute hour day-of-month month day-of-week) of digits, ranges, lists and steps. */
 export function isCron(expr: string): boolean {
@@ -230,11 +270,11 @@ function validateTimeZone(timeZone: unknown, path: string, problems: Problems): 
   if (canonical === undefined) {
     problems.add(
       path,
-      `must be an IANA time zone name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (got '${timeZone}'); ` +
+      `must be an IANA time zone name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (got ${quote(timeZone)}); ` +
         'see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones',
     );
   } else if (canonical !== timeZone && canonical.toLowerCase() === timeZone.toLowerCase()) {
-    problems.add(path, `must be spelled as in the tz database: '${canonical}' (got '${timeZone}')`);
+    problems.add(path, `must be spelled as in the tz database: '${canonical}' (got ${quote(timeZone)})`);
   }
 }
 
@@ -242,32 +282,89 @@ function isInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n);
 }
 
+/** A literal number (not a token); the shape check has already refused non-finite values. */
+const literal = (n: unknown): n is number => typeof n === 'number' && !isToken(n);
+const literalString = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
+
+/** Whole-number fields with their bounds: one row per rule, checked the same way. */
+const WHOLE_NUMBER_RULES: readonly (readonly [field: string, read: (e: GpuEndpointDesign) => unknown, min: number, max: number, unit: string])[] = [
+  ['capacity.min', (e) => e.capacity?.min, 0, Number.MAX_SAFE_INTEGER, ''],
+  ['capacity.max', (e) => e.capacity?.max, 1, Number.MAX_SAFE_INTEGER, ''],
+  ['purchase.reserved', (e) => e.purchase?.reserved, 0, Number.MAX_SAFE_INTEGER, ''],
+  ['purchase.onDemandBase', (e) => e.purchase?.onDemandBase, 0, Number.MAX_SAFE_INTEGER, ''],
+  ['purchase.spotPercentAboveBase', (e) => e.purchase?.spotPercentAboveBase, 0, 100, ' percent'],
+  ['rootVolumeGiB', (e) => e.rootVolumeGiB, ...GPU_ENDPOINT_LIMITS.rootVolumeGiB, ' GiB'],
+  ['startupGraceSeconds', (e) => e.startupGraceSeconds, ...GPU_ENDPOINT_LIMITS.startupGraceSeconds, ' seconds'],
+  ['drainSeconds', (e) => e.drainSeconds, ...GPU_ENDPOINT_LIMITS.drainSeconds, ' seconds'],
+  ['server.port', (e) => e.server?.port, 1024, 65535, ''],
+];
+
+type NumberField = readonly [string, (e: GpuEndpointDesign) => unknown];
+
+/**
+ * Numbers the purchase split is computed from at synth on every cloud (instance types, on-demand base,
+ * spot share, reservation size): a token would leave the plan, and the estimate, without numbers.
+ */
+const PURCHASE_NUMBERS: readonly NumberField[] = [
+  ['acceleratorsPerReplica', (e) => e.acceleratorsPerReplica],
+  ['purchase.reserved', (e) => e.purchase?.reserved],
+  ['purchase.onDemandBase', (e) => e.purchase?.onDemandBase],
+  ['purchase.spotPercentAboveBase', (e) => e.purchase?.spotPercentAboveBase],
+];
+
+/**
+ * Numbers a cloud that splits the fleet over several groups (GCP's managed instance groups, Azure's
+ * two scale sets) turns into each group's bounds at synth. AWS's one Auto Scaling group takes them
+ * as they are, tokens included.
+ */
+const GROUP_SPLIT_NUMBERS: readonly NumberField[] = [
+  ['capacity.min', (e) => e.capacity?.min],
+  ['capacity.max', (e) => e.capacity?.max],
+  ['capacity.expectedAverage', (e) => e.capacity?.expectedAverage],
+  ['scaling.offPeak.min', (e) => e.scaling?.offPeak?.min],
+];
+
+function requireLiteralNumbers(e: GpuEndpointDesign, path: string, fields: readonly NumberField[], computed: string, problems: Problems): void {
+  for (const [field, read] of fields) {
+    if (isToken(read(e))) {
+      problems.add(join(path, field), `must be a literal number, not an unresolved token: ${computed} computed from it at synth. Pass the number itself`);
+    }
+  }
+}
+
+/** For clouds that split the fleet over several groups at synth (see GROUP_SPLIT_NUMBERS). */
+export function validateGroupSplitLiterals(e: GpuEndpointDesign, path: string, groups: string, problems: Problems): void {
+  requireLiteralNumbers(e, path, GROUP_SPLIT_NUMBERS, `the bounds of the ${groups} are`, problems);
+}
+
 /** Semantic rules of one endpoint (its shape was checked already). */
 export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: readonly Cloud[], problems: Problems): void {
-  if (typeof e.name === 'string' && !isToken(e.name) && !NAME.test(e.name)) {
-    problems.add(join(path, 'name'), `must be 1-20 lowercase letters, digits or hyphens starting with a letter (got '${e.name}')`);
+  if (literalString(e.name) && !NAME.test(e.name)) {
+    problems.add(join(path, 'name'), `must be 1-20 lowercase letters, digits or hyphens starting with a letter (got ${quote(e.name)})`);
   }
   const count = e.acceleratorsPerReplica ?? GPU_ENDPOINT_DEFAULTS.acceleratorsPerReplica;
-  if (!isToken(count) && (!isInt(count) || ![1, 2, 4, 8].includes(count))) {
-    problems.add(join(path, 'acceleratorsPerReplica'), `must be 1, 2, 4 or 8 (got ${count})`);
+  if (literal(count) && (!isInt(count) || ![1, 2, 4, 8].includes(count))) {
+    problems.add(join(path, 'acceleratorsPerReplica'), `must be 1, 2, 4 or 8 (got ${quote(count)})`);
+  }
+  requireLiteralNumbers(e, path, PURCHASE_NUMBERS, 'the purchase split (instance types, on-demand base, spot share, reservation size) is', problems);
+  for (const [field, read, lo, hi, unit] of WHOLE_NUMBER_RULES) {
+    const value = read(e);
+    if (literal(value) && (!isInt(value) || value < lo || value > hi)) {
+      const range = hi === Number.MAX_SAFE_INTEGER ? `>= ${lo}` : `between ${lo} and ${hi}${unit}`;
+      problems.add(join(path, field), `must be a whole number ${range} (got ${quote(value)})`);
+    }
   }
 
   const { min, max } = e.capacity ?? ({} as CapacityDesign);
-  const literal = (n: unknown): n is number => typeof n === 'number' && !isToken(n);
-  if (literal(min) && (!isInt(min) || min < 0)) problems.add(join(path, 'capacity.min'), `must be a whole number >= 0 (got ${min})`);
-  if (literal(max) && (!isInt(max) || max < 1)) problems.add(join(path, 'capacity.max'), `must be a whole number >= 1 (got ${max})`);
   if (literal(min) && literal(max) && max < min) problems.add(join(path, 'capacity.max'), `must be >= capacity.min (${max} < ${min})`);
   const avg = e.capacity?.expectedAverage;
   if (literal(avg) && literal(min) && literal(max) && (avg < min || avg > max)) {
-    problems.add(join(path, 'capacity.expectedAverage'), `must lie between capacity.min and capacity.max (${min}..${max}, got ${avg})`);
+    problems.add(join(path, 'capacity.expectedAverage'), `must lie between capacity.min and capacity.max (${min}..${max}, got ${quote(avg)})`);
   }
 
   const reserved = e.purchase?.reserved ?? 0;
   const base = e.purchase?.onDemandBase ?? 0;
   const spot = e.purchase?.spotPercentAboveBase ?? GPU_ENDPOINT_DEFAULTS.spotPercentAboveBase;
-  if (literal(reserved) && (!isInt(reserved) || reserved < 0)) problems.add(join(path, 'purchase.reserved'), `must be a whole number >= 0 (got ${reserved})`);
-  if (literal(base) && (!isInt(base) || base < 0)) problems.add(join(path, 'purchase.onDemandBase'), `must be a whole number >= 0 (got ${base})`);
-  if (literal(spot) && (spot < 0 || spot > 100)) problems.add(join(path, 'purchase.spotPercentAboveBase'), `must be between 0 and 100 (got ${spot})`);
   if (literal(reserved) && literal(max) && reserved > max) {
     problems.add(join(path, 'purchase.reserved'), `must be <= capacity.max (${reserved} > ${max}): reserved capacity above the fleet maximum is paid for and never used`);
   } else if (literal(reserved) && literal(base) && literal(max) && reserved + base > max) {
@@ -275,16 +372,18 @@ export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: 
   }
 
   const util = e.scaling?.targetGpuUtilization;
-  if (literal(util) && (util < 10 || util > 95)) problems.add(join(path, 'scaling.targetGpuUtilization'), `must be between 10 and 95 percent (got ${util})`);
+  if (literal(util) && (util < 10 || util > 95)) problems.add(join(path, 'scaling.targetGpuUtilization'), `must be between 10 and 95 percent (got ${quote(util)})`);
   const offPeak = e.scaling?.offPeak;
   if (offPeak) {
     for (const key of ['start', 'end'] as const) {
-      if (typeof offPeak[key] === 'string' && !isToken(offPeak[key]) && !isCron(offPeak[key])) {
-        problems.add(join(path, `scaling.offPeak.${key}`), `must be a five-field cron such as '0 20 * * 1-5' (got '${offPeak[key]}')`);
+      if (literalString(offPeak[key]) && !isCron(offPeak[key])) {
+        problems.add(join(path, `scaling.offPeak.${key}`), `must be a five-field cron such as '0 20 * * 1-5' (got ${quote(offPeak[key])})`);
       }
     }
     validateTimeZone(offPeak.timeZone, join(path, 'scaling.offPeak.timeZone'), problems);
-    if (literal(offPeak.min) && literal(min) && (offPeak.min < 0 || offPeak.min > min)) {
+    if (literal(offPeak.min) && (!isInt(offPeak.min) || offPeak.min < 0)) {
+      problems.add(join(path, 'scaling.offPeak.min'), `must be a whole number >= 0 (got ${quote(offPeak.min)})`);
+    } else if (literal(offPeak.min) && literal(min) && offPeak.min > min) {
       problems.add(join(path, 'scaling.offPeak.min'), `must be between 0 and capacity.min (${min}), got ${offPeak.min}`);
     } else if (literal(offPeak.min) && literal(reserved) && offPeak.min < reserved) {
       problems.add(
@@ -293,23 +392,93 @@ export function validateGpuEndpoint(e: GpuEndpointDesign, path: string, clouds: 
       );
     }
   }
-  const root = e.rootVolumeGiB;
-  if (literal(root) && (!isInt(root) || root < 50 || root > 16384)) problems.add(join(path, 'rootVolumeGiB'), `must be a whole number of GiB between 50 and 16384 (got ${root})`);
 
-  const server = e.server;
-  if (server) {
-    if (typeof server.image === 'string' && !isToken(server.image) && (!/[:@]/.test(server.image.split('/').pop() ?? '') || server.image.endsWith(':latest'))) {
-      problems.add(join(path, 'server.image'), `must pin a tag or digest other than 'latest' (got '${server.image}'), so every replica runs the same build`);
-    }
-    if (literal(server.port) && (!isInt(server.port) || server.port < 1024 || server.port > 65535)) {
-      problems.add(join(path, 'server.port'), `must be a port between 1024 and 65535 (got ${server.port})`);
-    }
-    if (typeof server.healthPath === 'string' && !isToken(server.healthPath) && !server.healthPath.startsWith('/')) {
-      problems.add(join(path, 'server.healthPath'), `must start with '/' (got '${server.healthPath}')`);
+  if (e.server) validateServer(e.server, join(path, 'server'), problems);
+  validateAcceleratorOnClouds(e, path, clouds, count, spot, problems);
+}
+
+function validateServer(server: ModelServerDesign, path: string, problems: Problems): void {
+  const image = server.image;
+  if (literalString(image)) {
+    if (image.trim() === '' || /\s/.test(image) || CONTROL.test(image)) {
+      problems.add(join(path, 'image'), `must be an image reference without spaces or control characters (got ${quote(image)})`);
+    } else if (!/[:@]/.test(image.split('/').pop() ?? '') || image.endsWith(':latest')) {
+      problems.add(join(path, 'image'), `must pin a tag or digest other than 'latest' (got ${quote(image)}), so every replica runs the same build`);
     }
   }
+  if (literalString(server.model) && (server.model.trim() === '' || CONTROL.test(server.model))) {
+    problems.add(join(path, 'model'), `must be a model name on one line, not empty (got ${quote(server.model)})`);
+  }
+  const health = server.healthPath;
+  if (literalString(health)) {
+    if (!health.startsWith('/')) problems.add(join(path, 'healthPath'), `must start with '/' (got ${quote(health)})`);
+    else if (health.length > GPU_ENDPOINT_LIMITS.healthPathLength) {
+      problems.add(join(path, 'healthPath'), `must be at most ${GPU_ENDPOINT_LIMITS.healthPathLength} characters (got ${health.length})`);
+    } else if (!HEALTH_PATH.test(health)) {
+      problems.add(join(path, 'healthPath'), `may hold only letters, digits and _ - . $ / ~ " ' @ : + & ( ) ! , ; = % (got ${quote(health)})`);
+    }
+  }
+  if (Array.isArray(server.args)) {
+    server.args.forEach((arg, i) => {
+      if (literalString(arg) && CONTROL.test(arg)) problems.add(join(join(path, 'args'), i), `must be one line without control characters (got ${quote(arg)})`);
+    });
+  }
+  for (const [name, value] of Object.entries(server.env ?? {})) {
+    const at = joinKey(join(path, 'env'), name);
+    validateEnvName(name, at, problems);
+    if (literalString(value) && CONTROL.test(value)) problems.add(at, `must be one line without control characters (got ${quote(value)})`);
+  }
+}
 
-  validateAcceleratorOnClouds(e, path, clouds, count, spot, problems);
+/** The rule for every environment variable name a replica gets (`server.env`, a cloud's `serverSecrets`). */
+export function validateEnvName(name: string, path: string, problems: Problems): void {
+  if (!ENV_NAME.test(name)) {
+    problems.add(path, `must be an environment variable name: letters, digits and '_', not starting with a digit (got ${quote(name)}), e.g. 'HF_TOKEN'`);
+  }
+}
+
+/**
+ * The names of a cloud's `serverSecrets` (whatever their values are on that cloud): environment
+ * variable names, none also set in `server.env`.
+ */
+export function validateServerSecretNames(names: readonly string[], env: Readonly<Record<string, string>> | undefined, path: string, problems: Problems): void {
+  for (const name of names) {
+    const at = joinKey(path, name);
+    validateEnvName(name, at, problems);
+    if (env && Object.prototype.hasOwnProperty.call(env, name)) problems.add(at, `is also set in server.env; set each variable in one place (a secret value belongs in serverSecrets only)`);
+  }
+}
+
+function bootLiteralMessage(script: string, secretHint: boolean): string {
+  return (
+    `must be a literal, not an unresolved token: it is written into the replicas' ${script}, which is rendered at synth. Pass the value itself` +
+    (secretHint ? '; for a secret value use serverSecrets, which the replicas read from the secret store at boot' : '')
+  );
+}
+
+/**
+ * For clouds that render the replicas' boot script into the configuration at synth (GCP's startup
+ * script, Azure's cloud-init): every value the script holds must be a literal, since a token would
+ * reach the VM as its placeholder text.
+ */
+export function validateBootLiterals(e: GpuEndpointDesign, path: string, script: string, problems: Problems): void {
+  const refuse = (at: string, secretHint: boolean) => problems.add(join(path, at), bootLiteralMessage(script, secretHint));
+  if (isToken(e.name)) refuse('name', false);
+  const server = e.server;
+  if (!server) return;
+  if (isToken(server.image)) refuse('server.image', true);
+  if (isToken(server.model)) refuse('server.model', true);
+  if (isToken(server.port)) refuse('server.port', false);
+  if (isToken(server.healthPath)) refuse('server.healthPath', false);
+  if (isToken(server.args)) refuse('server.args', true);
+  else (server.args ?? []).forEach((a, i) => isToken(a) && problems.add(join(join(path, 'server.args'), i), bootLiteralMessage(script, true)));
+  for (const [k, v] of Object.entries(server.env ?? {})) if (isToken(v)) problems.add(joinKey(join(path, 'server.env'), k), bootLiteralMessage(script, true));
+  const offPeak = e.scaling?.offPeak;
+  for (const key of ['start', 'end', 'timeZone'] as const) {
+    if (offPeak && isToken(offPeak[key])) {
+      problems.add(join(path, `scaling.offPeak.${key}`), 'must be a literal string, not an unresolved token: it is converted to the cloud\'s schedule format at synth. Pass the value itself');
+    }
+  }
 }
 
 function validateAcceleratorOnClouds(e: GpuEndpointDesign, path: string, clouds: readonly Cloud[], count: number, spot: number, problems: Problems): void {
@@ -317,7 +486,7 @@ function validateAcceleratorOnClouds(e: GpuEndpointDesign, path: string, clouds:
   const known = Accelerator.ids().join(', ');
   const baseId = acceleratorId(e.accelerator);
   if (!findAccelerator(baseId)) {
-    problems.add(join(path, 'accelerator'), `unknown accelerator '${baseId}'; known: ${known}`);
+    problems.add(join(path, 'accelerator'), `unknown accelerator ${quote(baseId)}; known: ${known}`);
     return;
   }
   for (const cloud of clouds) {
@@ -326,7 +495,7 @@ function validateAcceleratorOnClouds(e: GpuEndpointDesign, path: string, clouds:
     const where = overridden ? join(path, `acceleratorOverrides.${cloud}`) : join(path, 'accelerator');
     const spec = findAccelerator(id);
     if (!spec) {
-      problems.add(where, `unknown accelerator '${id}'; known: ${known}`);
+      problems.add(where, `unknown accelerator ${quote(id)}; known: ${known}`);
       continue;
     }
     const offering = spec.offerings[cloud];

@@ -1,4 +1,5 @@
-import { join, Problems } from './problems';
+import { isToken, join, Problems } from './problems';
+import { quote } from './quote';
 import { arrayOf, bool, obj, oneOf, str } from './shape';
 
 /** Filter strength, as the managed guardrail services grade it. */
@@ -97,19 +98,67 @@ export const GUARDRAIL_DEFAULTS = {
   blockedMessage: 'This request was blocked by the content policy.',
 };
 
+/**
+ * Limits of the guardrail services, the tightest of the three clouds (Bedrock Guardrails' quotas:
+ * topic names 1-100 characters, definitions 1-200, at most 5 examples of at most 100 characters,
+ * 30 denied topics, word filters of 1-100 characters and 10,000 words; blocked messaging 1-500).
+ */
+export const GUARDRAIL_LIMITS = {
+  topics: 30,
+  topicName: 100,
+  definition: 200,
+  examples: 5,
+  example: 100,
+  words: 10000,
+  word: 100,
+  blockedMessage: 500,
+} as const;
+
+const L = GUARDRAIL_LIMITS;
+const TOPIC_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9 _!?.-]{0,${L.topicName - 1}}$`);
+const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
+const list = <T>(v: readonly T[] | undefined): readonly T[] => (Array.isArray(v) && !isToken(v) ? v : []);
+
+/** `text` is 1..max characters and not only spaces. */
+function lengthProblem(text: string, max: number): string | undefined {
+  if (text.trim() === '') return `must not be empty (got ${quote(text)})`;
+  if (text.length > max) return `must be at most ${max} characters (got ${text.length}: ${quote(text)})`;
+  return undefined;
+}
+
 export function validateGuardrails(g: GuardrailDesign, problems: Problems): void {
   const p = 'guardrails';
-  const names = new Set<string>();
-  (g.deniedTopics ?? []).forEach((t, i) => {
+  const topics = list(g.deniedTopics);
+  if (topics.length > L.topics) problems.add(join(p, 'deniedTopics'), `must list at most ${L.topics} topics (got ${topics.length})`);
+  const names = new Map<string, number>();
+  topics.forEach((t, i) => {
+    if (typeof t !== 'object' || t === null) return;
     const tp = join(join(p, 'deniedTopics'), i);
-    if (typeof t.name === 'string' && !/^[A-Za-z0-9][A-Za-z0-9 _!?.-]{0,99}$/.test(t.name)) problems.add(join(tp, 'name'), `must be 1-100 letters, digits, spaces or _ ! ? . - (got '${t.name}')`);
-    if (names.has(t.name)) problems.add(join(tp, 'name'), `duplicate denied topic '${t.name}'`);
-    names.add(t.name);
-    if (typeof t.definition === 'string' && (t.definition.length < 1 || t.definition.length > 200)) problems.add(join(tp, 'definition'), `must be 1-200 characters (got ${t.definition.length})`);
-    if ((t.examples ?? []).length > 5) problems.add(join(tp, 'examples'), `at most 5 examples (got ${t.examples?.length})`);
+    if (literal(t.name)) {
+      if (!TOPIC_NAME.test(t.name)) problems.add(join(tp, 'name'), `must be 1-${L.topicName} letters, digits, spaces or _ ! ? . - starting with a letter or digit (got ${quote(t.name)})`);
+      const first = names.get(t.name.toLowerCase());
+      if (first === undefined) names.set(t.name.toLowerCase(), i);
+      else problems.add(join(tp, 'name'), `duplicate denied topic ${quote(t.name)} (also ${join(join(join(p, 'deniedTopics'), first), 'name')})`);
+    }
+    if (literal(t.definition)) {
+      const wrong = lengthProblem(t.definition, L.definition);
+      if (wrong) problems.add(join(tp, 'definition'), wrong);
+    }
+    const examples = list(t.examples);
+    if (examples.length > L.examples) problems.add(join(tp, 'examples'), `must list at most ${L.examples} examples (got ${examples.length})`);
+    examples.forEach((ex, j) => {
+      const wrong = literal(ex) ? lengthProblem(ex, L.example) : undefined;
+      if (wrong) problems.add(join(join(tp, 'examples'), j), wrong);
+    });
   });
-  (g.blockedWords ?? []).forEach((w, i) => {
-    if (typeof w === 'string' && (w.trim() === '' || w.length > 100)) problems.add(join(join(p, 'blockedWords'), i), 'must be 1-100 characters');
+  const words = list(g.blockedWords);
+  if (words.length > L.words) problems.add(join(p, 'blockedWords'), `must list at most ${L.words} words (got ${words.length})`);
+  words.forEach((w, i) => {
+    const wrong = literal(w) ? lengthProblem(w, L.word) : undefined;
+    if (wrong) problems.add(join(join(p, 'blockedWords'), i), wrong);
   });
-  if (typeof g.blockedMessage === 'string' && (g.blockedMessage.length < 1 || g.blockedMessage.length > 500)) problems.add(join(p, 'blockedMessage'), 'must be 1-500 characters');
+  if (literal(g.blockedMessage)) {
+    const wrong = lengthProblem(g.blockedMessage, L.blockedMessage);
+    if (wrong) problems.add(join(p, 'blockedMessage'), wrong);
+  }
 }

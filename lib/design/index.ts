@@ -1,4 +1,6 @@
 export * from './problems';
+export * from './quote';
+export * from './capabilities';
 export * from './cloud';
 export * from './accelerator';
 export * from './catalog/accelerators';
@@ -13,3 +15,7 @@ export * from './budget';
 export * from './design';
 export * from './load';
 export * from './estimate';
+export * from './terraform-state';
+export * from './naming';
+export * from './network';
+export * from './cloud-rules';

@@ -1,6 +1,7 @@
 import { findModel, MODEL_PROVIDERS, type ModelProvider } from './catalog/models';
 import { isToken, join, Problems } from './problems';
-import { arrayOf, num, obj, oneOf, str } from './shape';
+import { quote, quoteList } from './quote';
+import { arrayOf, checkNumber, checkNumbers, isLiteralNumber, num, obj, oneOf, str, type NumberRule, type NumberRules } from './shape';
 
 /** A model the router can call: a managed model at a provider, or one of the design's GPU endpoints. */
 export interface ModelTargetDesign {
@@ -220,111 +221,164 @@ export const ROUTER_DEFAULTS = {
 };
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-function duplicates(values: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const dup = new Set<string>();
-  for (const v of values) (seen.has(v) ? dup : seen).add(v);
-  return [...dup];
+/**
+ * Largest tenant budget: the router counts spend in whole nano-dollars in a double
+ * (lib/router/engine/cost.ts, `MAX_NANO_USD = Number.MAX_SAFE_INTEGER`), exact up to this many USD.
+ */
+export const MAX_TENANT_BUDGET_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1e9);
+
+const MODEL_NUMBERS: NumberRules<ModelTargetDesign> = {
+  inputPer1kUsd: { min: 0, unit: 'USD' },
+  outputPer1kUsd: { min: 0, unit: 'USD' },
+  contextWindowTokens: { whole: true, min: 1 },
+};
+
+const ROUTE_NUMBERS: NumberRules<RouteDesign> = {
+  timeoutMs: { whole: true, min: 100, max: 900000, unit: 'ms' },
+  deadlineMs: { whole: true, min: 1, unit: 'ms' },
+  retries: { whole: true, min: 0, max: 10 },
+};
+
+const WEIGHT: NumberRule = { above: 0 };
+const MAX_PROMPT_TOKENS: NumberRule = { whole: true, min: 1 };
+
+const TENANT_NUMBERS: NumberRules<TenantDesign> = {
+  monthlyBudgetUsd: { above: 0, max: MAX_TENANT_BUDGET_USD, unit: 'USD' },
+  requestsPerMinute: { whole: true, min: 1 },
+  tokensPerMinute: { whole: true, min: 1 },
+};
+
+/** The router runtime keeps these in whole milliseconds and counts whole failures (lib/router/engine/config-check.ts). */
+const BREAKER_NUMBERS: NumberRules<CircuitBreakerDesign> = {
+  failureThreshold: { whole: true, min: 1 },
+  windowSeconds: { whole: true, min: 1, unit: 's' },
+  cooldownSeconds: { whole: true, min: 1, unit: 's' },
+};
+
+const TRAFFIC_NUMBERS: NumberRules<TrafficDesign> = {
+  requestsPerDay: { min: 0 },
+  avgInputTokens: { min: 0 },
+  avgOutputTokens: { min: 0 },
+};
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const asList = <T>(v: readonly T[] | undefined): readonly T[] => (Array.isArray(v) ? v : []);
+const isEntry = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reports each repeated string of `key` in `items` at the later item's path, naming the first:
+ * `router.tenants[2].id: duplicate tenant id 'team-a' (also router.tenants[0].id)`. Items whose key
+ * is not a literal string are left to the shape check.
+ */
+function reportDuplicates<T>(items: readonly T[], key: keyof T & string, path: string, what: string, problems: Problems): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const v = isEntry(item) ? item[key] : undefined;
+    if (!isString(v) || isToken(v)) return;
+    const at = first.get(v);
+    if (at === undefined) first.set(v, i);
+    else problems.add(join(join(path, i), key), `duplicate ${what} ${quote(v)} (also ${join(join(path, at), key)})`);
+  });
 }
 
 /** Semantic rules of the router (its shape was checked already). */
-export function validateRouter(router: RouterDesign, endpointNames: readonly string[], problems: Problems): void {
-  const models = router.models ?? [];
-  const ids = new Set(models.map((m) => m.id));
-  for (const d of duplicates(models.map((m) => m.id))) problems.add('router.models', `duplicate target id '${d}'`);
-  models.forEach((m, i) => {
+export function validateRouter(router: RouterDesign, endpointNames: readonly unknown[], problems: Problems): void {
+  const endpoints = endpointNames.filter(isString);
+  const models = asList(router.models).filter(isEntry) as readonly ModelTargetDesign[];
+  const ids = new Set(models.map((m) => m.id).filter(isString));
+  const knownTargets = () => `targets: ${quoteList(ids)}`;
+  reportDuplicates(asList(router.models), 'id', 'router.models', 'target id', problems);
+  asList(router.models).forEach((m, i) => {
+    if (!isEntry(m)) return;
     const p = join('router.models', i);
-    if (typeof m.id === 'string' && !ID.test(m.id)) problems.add(join(p, 'id'), `must be lowercase letters, digits, '.', '_' or '-' (got '${m.id}')`);
-    if (typeof m.model !== 'string') return;
+    if (isString(m.id) && !isToken(m.id) && !ID.test(m.id)) problems.add(join(p, 'id'), `must be 1-63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit (got ${quote(m.id)})`);
+    checkNumbers(m, MODEL_NUMBERS, p, problems);
+    if (!isString(m.model) || isToken(m.model) || !(MODEL_PROVIDERS as readonly unknown[]).includes(m.provider)) return; // the shape reports a bad provider
     if (m.provider === 'endpoint') {
-      if (!endpointNames.includes(m.model)) {
-        problems.add(join(p, 'model'), `names no GPU endpoint (got '${m.model}'); endpoints: ${endpointNames.join(', ') || 'none'}`);
-      }
-    } else {
-      const spec = findModel(m.model);
-      if (!spec) problems.add(join(p, 'model'), `unknown model '${m.model}' for ${m.provider}; see the model catalog (docs/design.md)`);
-      else if (spec.provider !== m.provider) problems.add(join(p, 'model'), `'${m.model}' is a ${spec.provider} model, not ${m.provider}`);
-      else if (spec.kind !== 'chat') problems.add(join(p, 'model'), `'${m.model}' is an embedding model; the router serves chat models`);
+      if (!endpoints.includes(m.model)) problems.add(join(p, 'model'), `names no GPU endpoint (got ${quote(m.model)}); endpoints: ${quoteList(endpoints)}`);
+      return;
     }
-    for (const key of ['inputPer1kUsd', 'outputPer1kUsd'] as const) {
-      const v = m[key];
-      if (typeof v === 'number' && v < 0) problems.add(join(p, key), `must be >= 0 (got ${v})`);
-    }
-    if (typeof m.contextWindowTokens === 'number' && m.contextWindowTokens < 1) problems.add(join(p, 'contextWindowTokens'), `must be >= 1 (got ${m.contextWindowTokens})`);
+    const spec = findModel(m.model);
+    if (!spec) problems.add(join(p, 'model'), `unknown model ${quote(m.model)} for provider ${m.provider}; see the model catalog (docs/design.md)`);
+    else if (spec.provider !== m.provider) problems.add(join(p, 'model'), `${quote(m.model)} is a ${spec.provider} model, not ${m.provider}`);
+    else if (spec.kind !== 'chat') problems.add(join(p, 'model'), `${quote(m.model)} is an embedding model; the router serves chat models`);
   });
 
   const checkTargets = (targets: readonly RouteTargetDesign[] | undefined, path: string) => {
-    (targets ?? []).forEach((t, j) => {
-      if (typeof t.model === 'string' && !ids.has(t.model)) {
-        problems.add(join(join(path, j), 'model'), `names no model target (got '${t.model}'); targets: ${[...ids].join(', ') || 'none'}`);
-      }
-      if (typeof t.weight === 'number' && !isToken(t.weight) && !(t.weight > 0)) {
-        problems.add(join(join(path, j), 'weight'), `must be a positive number (got ${t.weight})`);
-      }
+    asList(targets).forEach((t, j) => {
+      if (!isEntry(t)) return;
+      const tp = join(path, j);
+      if (isString(t.model) && !isToken(t.model) && !ids.has(t.model)) problems.add(join(tp, 'model'), `names no model target (got ${quote(t.model)}); ${knownTargets()}`);
+      checkNumber(t.weight, WEIGHT, join(tp, 'weight'), problems);
     });
   };
 
-  const routes = router.routes ?? [];
-  if (routes.length === 0) problems.add('router.routes', 'must list at least one route');
-  for (const d of duplicates(routes.map((r) => r.name))) problems.add('router.routes', `duplicate route name '${d}'`);
+  const routes = asList(router.routes);
+  if (Array.isArray(router.routes) && routes.length === 0) problems.add('router.routes', 'must list at least one route');
+  reportDuplicates(routes, 'name', 'router.routes', 'route name', problems);
   routes.forEach((r, i) => {
+    if (!isEntry(r)) return;
     const p = join('router.routes', i);
+    if (isString(r.name) && r.name.trim() === '') problems.add(join(p, 'name'), `must not be empty (got ${quote(r.name)}): it is the model name clients send`);
     const strategy = r.strategy ?? ROUTER_DEFAULTS.strategy;
     checkTargets(r.targets, join(p, 'targets'));
     if (strategy === 'tiered') {
-      if (!r.tiers || r.tiers.length === 0) problems.add(join(p, 'tiers'), "must list at least one tier when strategy is 'tiered'");
-      (r.tiers ?? []).forEach((tier, k) => {
+      const tiers = asList(r.tiers);
+      if (tiers.length === 0) problems.add(join(p, 'tiers'), "must list at least one tier when strategy is 'tiered'");
+      reportDuplicates(tiers, 'name', join(p, 'tiers'), 'tier name', problems);
+      let previousLimit: { value: number; path: string } | undefined;
+      tiers.forEach((tier, k) => {
+        if (!isEntry(tier)) return;
         const tp = join(join(p, 'tiers'), k);
         checkTargets(tier.targets, join(tp, 'targets'));
-        if (!tier.targets || tier.targets.length === 0) problems.add(join(tp, 'targets'), 'must list at least one target');
-        const last = k === (r.tiers?.length ?? 0) - 1;
-        if (!last && tier.maxPromptTokens === undefined) problems.add(join(tp, 'maxPromptTokens'), 'is required on every tier but the last');
+        if (Array.isArray(tier.targets) && tier.targets.length === 0) problems.add(join(tp, 'targets'), 'must list at least one target');
+        const limitPath = join(tp, 'maxPromptTokens');
+        const last = k === tiers.length - 1;
+        if (!last && tier.maxPromptTokens === undefined) problems.add(limitPath, 'is required on every tier but the last');
+        checkNumber(tier.maxPromptTokens, MAX_PROMPT_TOKENS, limitPath, problems);
+        if (isLiteralNumber(tier.maxPromptTokens)) {
+          if (previousLimit && tier.maxPromptTokens <= previousLimit.value) {
+            problems.add(limitPath, `must be greater than ${previousLimit.path} (${tier.maxPromptTokens} <= ${previousLimit.value}): tiers are tried in order and the first that fits the prompt takes it, so list them from the smallest limit to the largest`);
+          }
+          previousLimit = { value: tier.maxPromptTokens, path: limitPath };
+        }
       });
     } else {
-      if (!r.targets || r.targets.length === 0) problems.add(join(p, 'targets'), 'must list at least one target');
-      if (r.tiers) problems.add(join(p, 'tiers'), `only apply to strategy 'tiered' (strategy is '${strategy}')`);
+      if (Array.isArray(r.targets) && r.targets.length === 0) problems.add(join(p, 'targets'), 'must list at least one target');
+      if (r.tiers !== undefined) problems.add(join(p, 'tiers'), `only apply to strategy 'tiered' (strategy is ${quote(strategy)})`);
     }
-    (r.fallbacks ?? []).forEach((f, j) => {
-      if (!ids.has(f)) problems.add(join(join(p, 'fallbacks'), j), `names no model target (got '${f}')`);
+    asList(r.fallbacks).forEach((f, j) => {
+      if (isString(f) && !isToken(f) && !ids.has(f)) problems.add(join(join(p, 'fallbacks'), j), `names no model target (got ${quote(f)}); ${knownTargets()}`);
     });
+    checkNumbers(r, ROUTE_NUMBERS, p, problems);
     const timeout = r.timeoutMs ?? ROUTER_DEFAULTS.timeoutMs;
     const deadline = r.deadlineMs ?? ROUTER_DEFAULTS.deadlineMs;
-    if (timeout < 100 || timeout > 900000) problems.add(join(p, 'timeoutMs'), `must be between 100 and 900000 ms (got ${timeout})`);
-    if (deadline < timeout) problems.add(join(p, 'deadlineMs'), `must be >= timeoutMs (${deadline} < ${timeout})`);
-    if (r.retries !== undefined && (!Number.isInteger(r.retries) || r.retries < 0 || r.retries > 10)) {
-      problems.add(join(p, 'retries'), `must be a whole number from 0 to 10 (got ${r.retries})`);
+    if (isLiteralNumber(timeout) && isLiteralNumber(deadline) && deadline < timeout) {
+      problems.add(join(p, 'deadlineMs'), `must be >= timeoutMs (${deadline} < ${timeout})${r.deadlineMs === undefined ? `: the default deadline is ${ROUTER_DEFAULTS.deadlineMs} ms; set deadlineMs` : ''}`);
     }
   });
 
-  const routeNames = new Set(routes.map((r) => r.name));
-  const tenants = router.tenants ?? [];
-  for (const d of duplicates(tenants.map((t) => t.id))) problems.add('router.tenants', `duplicate tenant id '${d}'`);
+  const routeNames = new Set(routes.filter(isEntry).map((r) => r.name).filter(isString));
+  const knownRoutes = () => `routes: ${quoteList(routeNames)}`;
+  const tenants = asList(router.tenants);
+  reportDuplicates(tenants, 'id', 'router.tenants', 'tenant id', problems);
   tenants.forEach((t, i) => {
+    if (!isEntry(t)) return;
     const p = join('router.tenants', i);
-    if (typeof t.id === 'string' && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(t.id)) problems.add(join(p, 'id'), `must be lowercase letters, digits and hyphens (got '${t.id}')`);
-    if (typeof t.monthlyBudgetUsd === 'number' && !(t.monthlyBudgetUsd > 0)) problems.add(join(p, 'monthlyBudgetUsd'), `must be > 0 (got ${t.monthlyBudgetUsd})`);
-    for (const key of ['requestsPerMinute', 'tokensPerMinute'] as const) {
-      const v = t[key];
-      if (typeof v === 'number' && !(Number.isInteger(v) && v > 0)) problems.add(join(p, key), `must be a whole number > 0 (got ${v})`);
-    }
-    (t.routes ?? []).forEach((r, j) => {
-      if (!routeNames.has(r)) problems.add(join(join(p, 'routes'), j), `names no route (got '${r}')`);
+    if (isString(t.id) && !isToken(t.id) && !TENANT_ID.test(t.id)) problems.add(join(p, 'id'), `must be 1-63 lowercase letters, digits and hyphens, starting with a letter or digit (got ${quote(t.id)})`);
+    checkNumbers(t, TENANT_NUMBERS, p, problems);
+    asList(t.routes).forEach((r, j) => {
+      if (isString(r) && !isToken(r) && !routeNames.has(r)) problems.add(join(join(p, 'routes'), j), `names no route (got ${quote(r)}); ${knownRoutes()}`);
     });
   });
 
-  const cb = router.circuitBreaker;
-  if (cb) {
-    for (const key of ['failureThreshold', 'windowSeconds', 'cooldownSeconds'] as const) {
-      const v = cb[key];
-      if (typeof v === 'number' && !(v > 0)) problems.add(join('router.circuitBreaker', key), `must be > 0 (got ${v})`);
-    }
-  }
-  (router.traffic ?? []).forEach((t, i) => {
+  checkNumbers(router.circuitBreaker, BREAKER_NUMBERS, 'router.circuitBreaker', problems);
+  asList(router.traffic).forEach((t, i) => {
+    if (!isEntry(t)) return;
     const p = join('router.traffic', i);
-    if (!routeNames.has(t.route)) problems.add(join(p, 'route'), `names no route (got '${t.route}')`);
-    for (const key of ['requestsPerDay', 'avgInputTokens', 'avgOutputTokens'] as const) {
-      if (typeof t[key] === 'number' && t[key] < 0) problems.add(join(p, key), `must be >= 0 (got ${t[key]})`);
-    }
+    if (isString(t.route) && !isToken(t.route) && !routeNames.has(t.route)) problems.add(join(p, 'route'), `names no route (got ${quote(t.route)}); ${knownRoutes()}`);
+    checkNumbers(t, TRAFFIC_NUMBERS, p, problems);
   });
 }

@@ -1,8 +1,9 @@
 import { findModel } from './catalog/models';
 import type { Cloud } from './cloud';
-import { join, Problems } from './problems';
+import { isToken, join, Problems } from './problems';
+import { quote } from './quote';
 import { isCron } from './gpu-endpoint';
-import { num, obj, oneOf, str } from './shape';
+import { checkNumbers, num, obj, oneOf, str, type NumberRules } from './shape';
 
 /** How source documents are split before embedding. */
 export interface ChunkingDesign {
@@ -80,29 +81,38 @@ export const VECTOR_STORE_DEFAULTS = {
 
 const PROVIDER_OF: Record<Cloud, string> = { aws: 'bedrock', gcp: 'vertex', azure: 'azure-openai' };
 
+/** Bedrock's fixed-size chunking takes 20-8192 tokens with an overlap of 1-99 percent, the tightest of the three clouds. */
+const CHUNKING_NUMBERS: NumberRules<ChunkingDesign> = {
+  maxTokens: { whole: true, min: 20, max: 8192 },
+  overlapPercent: { whole: true, min: 1, max: 99, unit: 'percent' },
+};
+
+const VECTOR_STORE_NUMBERS: NumberRules<VectorStoreDesign> = {
+  expectedSourceGiB: { min: 0, unit: 'GiB' },
+};
+
+const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
+
 export function validateVectorStore(v: VectorStoreDesign, clouds: readonly Cloud[], problems: Problems): void {
   const p = 'vectorStore';
-  if (typeof v.name === 'string' && !/^[a-z][a-z0-9-]{2,39}$/.test(v.name)) {
-    problems.add(join(p, 'name'), `must be 3-40 lowercase letters, digits or hyphens starting with a letter (got '${v.name}')`);
+  if (literal(v.name) && !/^[a-z][a-z0-9-]{2,39}$/.test(v.name)) {
+    problems.add(join(p, 'name'), `must be 3-40 lowercase letters, digits or hyphens starting with a letter (got ${quote(v.name)})`);
   }
-  const c = v.chunking;
-  if (c?.maxTokens !== undefined && (!Number.isInteger(c.maxTokens) || c.maxTokens < 20 || c.maxTokens > 8192)) {
-    problems.add(join(p, 'chunking.maxTokens'), `must be a whole number from 20 to 8192 (got ${c.maxTokens})`);
+  checkNumbers(v.chunking, CHUNKING_NUMBERS, join(p, 'chunking'), problems);
+  checkNumbers(v, VECTOR_STORE_NUMBERS, p, problems);
+  if (literal(v.refreshSchedule) && !isCron(v.refreshSchedule)) {
+    problems.add(join(p, 'refreshSchedule'), `must be a five-field cron such as '0 3 * * *' (got ${quote(v.refreshSchedule)})`);
   }
-  if (c?.overlapPercent !== undefined && (c.overlapPercent < 1 || c.overlapPercent > 99)) {
-    problems.add(join(p, 'chunking.overlapPercent'), `must be between 1 and 99 (got ${c.overlapPercent})`);
+  if (v.distance === 'dot-product' && clouds.includes('aws')) {
+    problems.add(join(p, 'distance'), "'dot-product' is not offered on aws: S3 Vectors indexes measure 'cosine' or 'euclidean' distance");
   }
-  if (v.refreshSchedule !== undefined && typeof v.refreshSchedule === 'string' && !isCron(v.refreshSchedule)) {
-    problems.add(join(p, 'refreshSchedule'), `must be a five-field cron such as '0 3 * * *' (got '${v.refreshSchedule}')`);
-  }
-  if (v.expectedSourceGiB !== undefined && !(v.expectedSourceGiB >= 0)) problems.add(join(p, 'expectedSourceGiB'), `must be >= 0 (got ${v.expectedSourceGiB})`);
   for (const cloud of clouds) {
-    const id = v.embeddingModels?.[cloud];
-    if (id === undefined) continue;
+    const id = (v.embeddingModels as Record<string, unknown> | undefined)?.[cloud];
+    if (!literal(id)) continue;
     const spec = findModel(id);
-    const path = join(p, `embeddingModels.${cloud}`);
-    if (!spec) problems.add(path, `unknown model '${id}'`);
-    else if (spec.kind !== 'embedding') problems.add(path, `'${id}' is a chat model, not an embedding model`);
-    else if (spec.provider !== PROVIDER_OF[cloud]) problems.add(path, `'${id}' is a ${spec.provider} model; ${cloud} needs a ${PROVIDER_OF[cloud]} embedding model`);
+    const path = join(join(p, 'embeddingModels'), cloud);
+    if (!spec) problems.add(path, `unknown model ${quote(id)}; ${cloud} needs a ${PROVIDER_OF[cloud]} embedding model of the model catalog, e.g. '${VECTOR_STORE_DEFAULTS.embeddingModels[cloud]}'`);
+    else if (spec.kind !== 'embedding') problems.add(path, `${quote(id)} is a chat model, not an embedding model (e.g. '${VECTOR_STORE_DEFAULTS.embeddingModels[cloud]}')`);
+    else if (spec.provider !== PROVIDER_OF[cloud]) problems.add(path, `${quote(id)} is a ${spec.provider} model; ${cloud} needs a ${PROVIDER_OF[cloud]} embedding model (e.g. '${VECTOR_STORE_DEFAULTS.embeddingModels[cloud]}')`);
   }
 }

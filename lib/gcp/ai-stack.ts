@@ -2,6 +2,7 @@ import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
+import { configureStateBackend } from '../cdktf/state-backend';
 import { applyCostLabels, type CostLabels } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
 import { PrivateNetwork } from './network';
@@ -32,6 +33,7 @@ export class AiStack extends TerraformStack {
     super(scope, id);
     const design = props.design;
     this.design = design;
+    configureStateBackend(this, design.name, 'gcp', design.terraformState?.gcp);
     this.region = design.region.gcp as string;
     this.project = design.accounts?.gcp ?? new TerraformVariable(this, 'gcp_project', { type: 'string', description: 'Google Cloud project id to deploy into' }).stringValue;
     this.costLabels = applyCostLabels(this, design.tags);
@@ -59,6 +61,7 @@ export class AiStack extends TerraformStack {
     for (const e of endpointDesigns) {
       endpoints[e.name] = new GpuEndpoint(this, `endpoint-${e.name}`, {
         ...e,
+        namePrefix: design.name,
         region: this.region,
         project: this.project,
         network: this.network ? { networkSelfLink: this.network.networkSelfLink, subnetworkSelfLink: this.network.subnetworkSelfLink } : undefined,

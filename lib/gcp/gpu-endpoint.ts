@@ -1,4 +1,4 @@
-import { Annotations, Fn, Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
 import { ComputeAddress } from '@cdktf/provider-google/lib/compute-address';
@@ -16,7 +16,9 @@ import { DataGoogleComputeZones } from '@cdktf/provider-google/lib/data-google-c
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { findAccelerator, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type ResolvedGpuEndpoint } from '../design';
+import { DesignError, findAccelerator, fitName, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type NamePrefixProps, type ResolvedGpuEndpoint } from '../design';
+import { namePrefixOf } from '../cdktf/name-prefix';
+import { warn, warnOwnNetwork } from '../cdktf/warnings';
 import { groupBounds, type CapacityClass, type GroupBounds } from './gpu-endpoint/groups';
 import { bootDiskTypeFor, DEFAULT_SOURCE_IMAGE, nicTypeFor } from './gpu-endpoint/machine';
 import { peakSchedules, type PeakSchedule } from './gpu-endpoint/schedule';
@@ -57,8 +59,11 @@ export interface GpuEndpointNetwork {
   readonly subnetworkSelfLink: string;
 }
 
-/** Props of the Google Cloud {@link GpuEndpoint}: the neutral design plus GCP overrides. */
-export interface GpuEndpointProps extends GpuEndpointDesign {
+/**
+ * Props of the Google Cloud {@link GpuEndpoint}: the neutral design (including `startupGraceSeconds`
+ * and `drainSeconds`) plus GCP overrides. Unknown props are refused.
+ */
+export interface GpuEndpointProps extends GpuEndpointDesign, NamePrefixProps {
   /**
    * Compute Engine region of the fleet, e.g. `us-central1`. Required rather than read from the
    * provider: zones, the reservation and the load balancer are checked against it at synth.
@@ -76,7 +81,8 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
    * Existing network and subnetwork to use; the construct then creates no network, subnetwork,
    * router or NAT (it still creates its two firewall rules, scoped to its own VMs by network tag).
    * The subnetwork needs Private Google Access, and Cloud NAT if the image or model is pulled from
-   * outside Google.
+   * outside Google. Pass the stack's network: without it each endpoint builds its own (a synth
+   * warning says so).
    * @default - a new custom-mode VPC network with one subnetwork (`subnetCidr`, Private Google Access), a Cloud Router and Cloud NAT
    */
   readonly network?: GpuEndpointNetwork;
@@ -131,12 +137,6 @@ export interface GpuEndpointProps extends GpuEndpointDesign {
    */
   readonly serverSecrets?: Readonly<Record<string, string>>;
   /**
-   * Seconds a new replica gets to pull the image and load the model before autohealing may replace it
-   * and before the autoscaler reads its GPU utilization (60-3600).
-   * @default 900
-   */
-  readonly startupGraceSeconds?: number;
-  /**
    * Project of the IAM grants on the new service account, and of the secrets `serverSecrets` names
    * without a project.
    * @default - the provider's project
@@ -173,6 +173,8 @@ export class GpuEndpoint extends Construct {
   public readonly plan: FleetPlan;
   /** The design with every default filled in, for GCP. */
   public readonly resolved: ResolvedGpuEndpoint;
+  /** Prefix of every physical name of this endpoint. */
+  public readonly namePrefix: string;
   /** Every group the fleet uses, in the order reserved, on-demand, spot. */
   public readonly groups: readonly GpuEndpointGroup[];
 
@@ -227,21 +229,24 @@ export class GpuEndpoint extends Construct {
     super(scope, id);
     const problems = new Problems();
     validateGcpGpuEndpointProps(props, 'props', problems);
-    problems.throwIfAny();
+    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
 
     const r = resolveGpuEndpoint(props, 'gcp');
     this.resolved = r;
     this.plan = planFleet(r);
-    const name = r.name;
+    this.namePrefix = namePrefixOf(this, props.namePrefix);
+    // Every physical name: prefix, endpoint name, role; within Compute Engine's 63 characters.
+    const name = fitName([this.namePrefix, r.name], 41);
+    const nameOf = (suffix: string, max = 63) => fitName([this.namePrefix, r.name, suffix], max);
     const region = props.region;
     const port = r.server.port;
-    const grace = props.startupGraceSeconds ?? 900;
+    const grace = r.startupGraceSeconds;
     const machineType = this.plan.instanceTypes[0].type;
     const acceleratorType = findAccelerator(r.accelerator)?.offerings.gcp.acceleratorType ?? r.accelerator;
     const offPeak = r.scaling.offPeak;
     const bounds = groupBounds(this.plan, offPeak?.min);
     const peak: readonly PeakSchedule[] = offPeak ? scheduleList(offPeak.start, offPeak.end) : [];
-    this.networkTag = `ai-stack-${name}`;
+    this.networkTag = fitName(['ai-stack', this.namePrefix, r.name], 63);
     this.warnAboutFloors(bounds, offPeak?.min);
 
     // Network: bring your own, or a private one.
@@ -251,13 +256,19 @@ export class GpuEndpoint extends Construct {
       this.subnetworkSelfLink = props.network.subnetworkSelfLink;
       clientCidrs = props.clientCidrs ?? [new DataGoogleComputeSubnetwork(this, 'Subnetwork', { selfLink: this.subnetworkSelfLink }).ipCidrRange];
     } else {
+      warnOwnNetwork(
+        this,
+        'gcp-endpoint-own-network',
+        'No network was given, so this endpoint creates its own VPC network, subnetwork, Cloud Router and Cloud NAT.',
+        "Pass the stack's network (networkSelfLink, subnetworkSelfLink) to every GpuEndpoint so they share one.",
+      );
       this.privateNetwork = new PrivateNetwork(this, 'Network', { name, region, subnetCidr: props.subnetCidr });
       this.networkSelfLink = this.privateNetwork.networkSelfLink;
       this.subnetworkSelfLink = this.privateNetwork.subnetworkSelfLink;
       clientCidrs = props.clientCidrs ?? [this.privateNetwork.subnetCidr];
     }
     this.healthCheckFirewall = new ComputeFirewall(this, 'HealthCheckFirewall', {
-      name: `${name}-allow-health-checks`,
+      name: nameOf('allow-health-checks'),
       description: `Google health-check probes to the ${name} model server port`,
       network: this.networkSelfLink,
       direction: 'INGRESS',
@@ -266,7 +277,7 @@ export class GpuEndpoint extends Construct {
       allow: [{ protocol: 'tcp', ports: [String(port)] }],
     });
     this.clientFirewall = new ComputeFirewall(this, 'ClientFirewall', {
-      name: `${name}-allow-clients`,
+      name: nameOf('allow-clients'),
       description: `Clients of the ${name} internal load balancer to the model server port`,
       network: this.networkSelfLink,
       direction: 'INGRESS',
@@ -282,7 +293,7 @@ export class GpuEndpoint extends Construct {
       member = `serviceAccount:${props.serviceAccountEmail}`;
     } else {
       const sa = new ServiceAccount(this, 'ServiceAccount', {
-        accountId: `${name}-gpu-sa`,
+        accountId: fitName([this.namePrefix, r.name, 'gpu'], 30),
         displayName: `GPU endpoint ${name}`,
         description: 'Runs the model server VMs of an ai-stack GpuEndpoint: writes logs and metrics, pulls the server image.',
       });
@@ -330,7 +341,7 @@ export class GpuEndpoint extends Construct {
     if (this.plan.reserved > 0) {
       reservationZone = props.zones?.[0] ?? this.firstZoneOf(region);
       this.reservation = new ComputeReservation(this, 'Reservation', {
-        name: `${name}-reservation`,
+        name: nameOf('reservation'),
         description: `Reserved capacity of GPU endpoint ${name}: only VMs naming this reservation consume it`,
         zone: reservationZone,
         specificReservationRequired: true,
@@ -345,7 +356,7 @@ export class GpuEndpoint extends Construct {
     }
 
     this.healthCheck = new ComputeRegionHealthCheck(this, 'HealthCheck', {
-      name: `${name}-health`,
+      name: nameOf('health'),
       description: `GET ${r.server.healthPath} on the ${name} model server`,
       region,
       checkIntervalSec: 10,
@@ -401,7 +412,7 @@ export class GpuEndpoint extends Construct {
       const suffix = GROUP_SUFFIX[b.capacity];
       const template = new ComputeInstanceTemplate(this, `${prefix}Template`, {
         ...templateBase,
-        namePrefix: `${name}-${suffix}-`,
+        namePrefix: `${nameOf(suffix, 36)}-`,
         description: `${b.capacity} replicas of GPU endpoint ${name}`,
         labels: { 'ai-stack-endpoint': name, 'ai-stack-capacity': b.capacity },
         scheduling: schedulingFor(b.capacity),
@@ -413,10 +424,10 @@ export class GpuEndpoint extends Construct {
       const zones = b.capacity === 'reserved' ? [reservationZone!] : props.zones;
       const rolloutUnit = zones?.length ?? MAX_ZONES_PER_REGION;
       const group = new ComputeRegionInstanceGroupManager(this, `${prefix}Group`, {
-        name: `${name}-${suffix}`,
+        name: nameOf(suffix),
         description: `${b.capacity} replicas of GPU endpoint ${name}`,
         region,
-        baseInstanceName: `${name}-${suffix}`,
+        baseInstanceName: nameOf(suffix, 58),
         version: [{ name: b.capacity, instanceTemplate: template.id }],
         distributionPolicyZones: zones ? [...zones] : undefined,
         // BALANCED spreads over zones but goes where GPUs are obtainable; the reserved group lives in one zone.
@@ -432,7 +443,7 @@ export class GpuEndpoint extends Construct {
       });
       const schedules = b.offPeakMinReplicas !== undefined && b.offPeakMinReplicas < b.minReplicas ? peak : [];
       const autoscaler = new ComputeRegionAutoscaler(this, `${prefix}Autoscaler`, {
-        name: `${name}-${suffix}`,
+        name: nameOf(suffix),
         description: `Holds ${r.scaling.targetGpuUtilization}% GPU utilization on the ${b.capacity} replicas of ${name}`,
         region,
         target: group.id,
@@ -471,7 +482,7 @@ export class GpuEndpoint extends Construct {
 
     // One internal URL over every group.
     this.address = new ComputeAddress(this, 'Address', {
-      name: `${name}-ilb`,
+      name: nameOf('ilb'),
       description: `Internal address of GPU endpoint ${name}`,
       region,
       addressType: 'INTERNAL',
@@ -479,7 +490,7 @@ export class GpuEndpoint extends Construct {
       subnetwork: this.subnetworkSelfLink,
     });
     this.backendService = new ComputeRegionBackendService(this, 'BackendService', {
-      name: `${name}-ilb`,
+      name: nameOf('ilb'),
       description: `Internal passthrough load balancer of GPU endpoint ${name}`,
       region,
       loadBalancingScheme: 'INTERNAL',
@@ -488,11 +499,11 @@ export class GpuEndpoint extends Construct {
       healthChecks: [this.healthCheck.id],
       sessionAffinity: 'NONE',
       // Let streamed completions finish when a replica leaves.
-      connectionDrainingTimeoutSec: 300,
+      connectionDrainingTimeoutSec: r.drainSeconds,
       backend: groups.map((g) => ({ group: g.group.instanceGroup, balancingMode: 'CONNECTION', description: `${g.capacity} replicas` })),
     });
     this.forwardingRule = new ComputeForwardingRule(this, 'ForwardingRule', {
-      name: `${name}-ilb`,
+      name: nameOf('ilb'),
       description: `Internal address and port of GPU endpoint ${name}`,
       region,
       loadBalancingScheme: 'INTERNAL',
@@ -517,8 +528,10 @@ export class GpuEndpoint extends Construct {
   /** The region's first zone that is UP, read at plan time; used when a reservation needs a zone and none was given. */
   private firstZoneOf(region: string): string {
     const zones = new DataGoogleComputeZones(this, 'Zones', { region, status: 'UP' });
-    Annotations.of(this).addWarning(
-      `[ai-stack:gcp-reservation-zone] the reservation of ${this.plan.reserved} ${this.plan.instanceTypes[0].type} goes in the first zone of ${region} that is UP, ` +
+    warn(
+      this,
+      'gcp-reservation-zone',
+      `the reservation of ${this.plan.reserved} ${this.plan.instanceTypes[0].type} goes in the first zone of ${region} that is UP, ` +
         'which may not offer the accelerator: set zones to zones that do (https://cloud.google.com/compute/docs/gpus/gpu-regions-zones).',
     );
     return Token.asString(Fn.element(zones.names, 0));
@@ -529,8 +542,10 @@ export class GpuEndpoint extends Construct {
     const raised = bounds.filter((b) => b.planMin < b.minReplicas);
     if (raised.length > 0) {
       const fleetMin = bounds.reduce((n, b) => n + b.minReplicas, 0);
-      Annotations.of(this).addWarning(
-        `[ai-stack:gcp-group-floor] ${raised.map((b) => `the ${b.capacity} group`).join(' and ')} ` +
+      warn(
+        this,
+        'gcp-group-floor',
+        `${raised.map((b) => `the ${b.capacity} group`).join(' and ')} ` +
           `${raised.length === 1 ? 'keeps' : 'keep'} one replica where the plan has none at capacity.min: a managed instance group scaled on GPU utilization ` +
           `(a per-instance metric) cannot go below one VM, so the fleet runs at least ${fleetMin} replicas (plan: ${this.plan.min}). ` +
           'To match the plan, choose a purchase mix that puts at least one replica of each class used at capacity.max into capacity.min ' +
@@ -540,8 +555,10 @@ export class GpuEndpoint extends Construct {
     if (offPeakMin !== undefined) {
       const offPeakFloor = bounds.reduce((n, b) => n + (b.offPeakMinReplicas ?? b.minReplicas), 0);
       if (offPeakFloor > offPeakMin) {
-        Annotations.of(this).addWarning(
-          `[ai-stack:gcp-offpeak-floor] off-peak the fleet keeps ${offPeakFloor} replicas (scaling.offPeak.min: ${offPeakMin}): ` +
+        warn(
+          this,
+          'gcp-offpeak-floor',
+          `off-peak the fleet keeps ${offPeakFloor} replicas (scaling.offPeak.min: ${offPeakMin}): ` +
             `each of its ${bounds.length} managed instance groups keeps at least one VM.`,
         );
       }

@@ -1,12 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import type { AiStackDesign } from '../design';
 import { AiStack } from '../aws/ai-stack';
-import type { CloudSynthResult } from './result';
+import { cdkWarning, type CloudSynthResult, type SynthWarning } from './result';
 
 /** Template validation findings fail synth instead of warning (CDK's strict mode). */
 export const STRICT_CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': true };
+
+/** No construct-creation stack traces in the assembly: they hold this machine's paths and line numbers. */
+const NO_TRACE_CONTEXT = { 'aws:cdk:disable-creation-stack-traces': true };
 
 /** Runs cdk-nag's AwsSolutions pack when cdk-nag is installed (it is an optional dev tool). */
 function addNagChecks(app: App): boolean {
@@ -20,9 +23,13 @@ function addNagChecks(app: App): boolean {
   return true;
 }
 
-/** Synthesizes the design's AWS stack as a CDK cloud assembly in `outdir`. */
+/**
+ * Synthesizes the design's AWS stack as a CDK cloud assembly in `outdir`. Stack traces are left out
+ * of the assembly's metadata: they hold this machine's paths, so the same design synthesized in two
+ * checkouts would differ.
+ */
 export function synthAws(design: AiStackDesign, outdir: string, options: { nag?: boolean } = {}): CloudSynthResult {
-  const app = new App({ outdir, analyticsReporting: false, context: STRICT_CONTEXT });
+  const app = new App({ outdir, analyticsReporting: false, stackTraces: false, context: { ...STRICT_CONTEXT, ...NO_TRACE_CONTEXT } });
   const stack = new AiStack(app, design.name, { design });
   const nagged = options.nag !== false && addNagChecks(app);
   let assembly: ReturnType<App['synth']>;
@@ -33,13 +40,13 @@ export function synthAws(design: AiStackDesign, outdir: string, options: { nag?:
     if (findings.length === 0) throw err;
     return { cloud: 'aws', files: [], resources: [], errors: findings, warnings: [], notes: [] };
   }
+  stripTraces(outdir);
   const errors: string[] = [];
-  const warnings: string[] = [];
+  const warnings: SynthWarning[] = [];
   for (const artifact of assembly.stacks) {
     for (const message of artifact.messages) {
-      const text = `${message.id}: ${String(message.entry.data)}`;
-      if (message.level === 'error') errors.push(text);
-      else if (message.level === 'warning') warnings.push(text);
+      if (message.level === 'error') errors.push(`${message.id.replace(/^\//, '')}: ${String(message.entry.data)}`);
+      else if (message.level === 'warning') warnings.push(cdkWarning(message.id, String(message.entry.data)));
     }
   }
   const template = assembly.getStackByName(stack.stackName).template as { Resources?: Record<string, { Type: string }> };
@@ -66,4 +73,17 @@ function validationFindings(outdir: string): string[] {
   return report.pluginReports.flatMap((plugin) =>
     plugin.violations.flatMap((v) => v.violatingConstructs.map((c) => `[${plugin.pluginName}] ${v.ruleName} at ${c.constructPath}: ${v.description}`)),
   );
+}
+
+/**
+ * Removes the `trace` of every metadata entry in the assembly's `*.metadata.json` files. aws-cdk-lib
+ * records one with each `Validations.acknowledge` even when stack traces are disabled.
+ */
+function stripTraces(outdir: string): void {
+  for (const file of readdirSync(outdir).filter((f) => f.endsWith('.metadata.json'))) {
+    const path = join(outdir, file);
+    const metadata = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>[]>;
+    for (const entries of Object.values(metadata)) for (const entry of entries) delete entry.trace;
+    writeFileSync(path, JSON.stringify(metadata, undefined, 2));
+  }
 }

@@ -3,15 +3,15 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AiStack } from '../../lib/aws';
-import { bareDesign } from '../fixtures/designs';
+import { bareDesign, oneEndpointDesign } from '../fixtures/designs';
 
 const EXPECTED = { team: 'ml-platform', 'cost-center': 'cc-1', environment: 'test', application: 'demo', owner: 'oncall' };
 
 function stackWithResources(): AiStack {
-  const design = bareDesign();
+  const design = oneEndpointDesign();
   design.tags.extra = { owner: 'oncall' };
   const stack = new AiStack(new App(), 'Tagged', { design });
-  new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  new ec2.Vpc(stack, 'ExtraVpc', { maxAzs: 2, natGateways: 1 });
   new s3.Bucket(stack, 'Bucket', { enforceSSL: true });
   return stack;
 }
@@ -37,7 +37,7 @@ describe('aws cost tags', () => {
   });
 
   test('the stack takes its region and account from the design', () => {
-    const design = bareDesign();
+    const design = oneEndpointDesign();
     design.accounts = { aws: '123456789012' };
     const stack = new AiStack(new App(), 'Env', { design });
     expect(stack.region).toBe('us-east-1');

@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DEFAULT_GPU_AMI_PARAMETER, GPU_METRICS_NAMESPACE, GpuEndpoint, type GpuEndpointProps } from '../../lib/aws/gpu-endpoint';
 import { splitAcrossZones } from '../../lib/aws/gpu-endpoint/reservations';
 import { shellQuote } from '../../lib/aws/gpu-endpoint/user-data';
-import { Accelerator, DesignError, planFleet, resolveGpuEndpoint, splitReplicas } from '../../lib/design';
+import { Accelerator, DesignError, estimateMonthlyCost, HOURS_PER_MONTH, type AiStackDesign } from '../../lib/design';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -101,33 +101,56 @@ describe('GpuEndpoint: purchase mix', () => {
     Annotations.fromStack(stack).hasWarning('/S/Llm', Match.stringLikeRegexp('the cost estimate prices g6.xlarge'));
   });
 
+  // Expected values computed by hand from the catalog (lib/design/catalog/accelerators.ts) and the
+  // rule in docs/design.md: reserved first, then onDemandBase, then of the replicas above that base
+  // spotPercentAboveBase percent on spot with the on-demand share rounded up, as EC2 Auto Scaling does.
   test.each([
-    ['L4 x1, reserved + base + spot', baseProps()],
-    ['A10G x4, no reservation, all spot above a base of 1', baseProps({ accelerator: 'nvidia-a10g', acceleratorsPerReplica: 4, capacity: { min: 1, max: 5 }, purchase: { onDemandBase: 1, spotPercentAboveBase: 100 } })],
-    ['L40S x1, defaults (70% spot)', baseProps({ accelerator: Accelerator.NVIDIA_L40S, purchase: undefined, scaling: undefined, capacity: { min: 1, max: 3 } })],
-    ['H100 x8, all reserved, no spot', baseProps({ accelerator: Accelerator.NVIDIA_H100, acceleratorsPerReplica: 8, capacity: { min: 3, max: 3 }, purchase: { reserved: 3, spotPercentAboveBase: 0 }, scaling: undefined })],
-  ])('estimate and resources agree: %s', (_label, props) => {
-    const plan = planFleet(resolveGpuEndpoint(props, 'aws'));
+    [
+      'L4 x1, reserved + base + spot',
+      baseProps(),
+      // base 2 + 1 = 3; at max 8: 5 above the base, on-demand ⌈5 × 30%⌉ = ⌈1.5⌉ = 2 → 2 reserved, 1 + 2 on-demand, 3 spot
+      { min: 2, max: 8, base: 3, onDemandAbove: 30, types: ['g6.xlarge', 'g6.2xlarge', 'g6.4xlarge', 'g6.8xlarge', 'g6.16xlarge'], reserved: 2, atMax: { reserved: 2, onDemand: 3, spot: 3 } },
+    ],
+    [
+      'A10G x4, no reservation, all spot above a base of 1',
+      baseProps({ accelerator: 'nvidia-a10g', acceleratorsPerReplica: 4, capacity: { min: 1, max: 5 }, purchase: { onDemandBase: 1, spotPercentAboveBase: 100 } }),
+      // base 1; at max 5: 4 above the base, all spot
+      { min: 1, max: 5, base: 1, onDemandAbove: 0, types: ['g5.12xlarge', 'g5.24xlarge'], reserved: 0, atMax: { reserved: 0, onDemand: 1, spot: 4 } },
+    ],
+    [
+      'L40S x1, defaults (70% spot)',
+      baseProps({ accelerator: Accelerator.NVIDIA_L40S, purchase: undefined, scaling: undefined, capacity: { min: 1, max: 3 } }),
+      // base 0; at max 3: on-demand ⌈3 × 30%⌉ = ⌈0.9⌉ = 1, spot 2
+      { min: 1, max: 3, base: 0, onDemandAbove: 30, types: ['g6e.xlarge', 'g6e.2xlarge', 'g6e.4xlarge', 'g6e.8xlarge'], reserved: 0, atMax: { reserved: 0, onDemand: 1, spot: 2 } },
+    ],
+    [
+      'H100 x8, all reserved, no spot',
+      baseProps({ accelerator: Accelerator.NVIDIA_H100, acceleratorsPerReplica: 8, capacity: { min: 3, max: 3 }, purchase: { reserved: 3, spotPercentAboveBase: 0 }, scaling: undefined }),
+      // base 3 = max: everything on the reservation
+      { min: 3, max: 3, base: 3, onDemandAbove: 100, types: ['p5.48xlarge'], reserved: 3, atMax: { reserved: 3, onDemand: 0, spot: 0 } },
+    ],
+  ])('estimate and resources agree: %s', (_label, props, expected) => {
     const { template, endpoint } = synth(props);
-    expect(endpoint.plan).toEqual(plan);
 
     const asg = only(template, 'AWS::AutoScaling::AutoScalingGroup').Properties;
     const dist = asg.MixedInstancesPolicy.InstancesDistribution;
-    expect(dist.OnDemandBaseCapacity).toBe(plan.baseCapacity);
-    expect(dist.OnDemandPercentageAboveBaseCapacity).toBe(100 - plan.spotPercentAboveBase);
-    expect(Number(asg.MinSize)).toBe(plan.min);
-    expect(Number(asg.MaxSize)).toBe(plan.max);
-    expect(asg.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual(plan.instanceTypes.map((t) => t.type));
+    expect(dist.OnDemandBaseCapacity).toBe(expected.base);
+    expect(dist.OnDemandPercentageAboveBaseCapacity).toBe(expected.onDemandAbove);
+    expect(Number(asg.MinSize)).toBe(expected.min);
+    expect(Number(asg.MaxSize)).toBe(expected.max);
+    expect(asg.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual(expected.types);
 
     const reservations = Object.values(template.findResources('AWS::EC2::CapacityReservation')).map((r) => r.Properties);
-    expect(reservations.reduce((n, r) => n + r.InstanceCount, 0)).toBe(plan.reserved);
-    for (const r of reservations) expect(r.InstanceType).toBe(plan.instanceTypes[0].type);
+    expect(reservations.reduce((n, r) => n + r.InstanceCount, 0)).toBe(expected.reserved);
+    for (const r of reservations) expect(r.InstanceType).toBe(expected.types[0]);
 
-    // What EC2 Auto Scaling does with the synthesized numbers at max size equals the plan's mix.
-    const onDemandAtMax = Math.min(plan.max, dist.OnDemandBaseCapacity) + Math.ceil((Math.max(plan.max - dist.OnDemandBaseCapacity, 0) * dist.OnDemandPercentageAboveBaseCapacity) / 100);
-    expect(onDemandAtMax).toBe(plan.atMax.reserved + plan.atMax.onDemand);
-    expect(plan.max - onDemandAtMax).toBe(plan.atMax.spot);
-    expect(splitReplicas(plan.max, plan.reserved, plan.onDemandBase, plan.spotPercentAboveBase)).toEqual(plan.atMax);
+    // What EC2 Auto Scaling does with the synthesized numbers at max size is the hand-computed mix...
+    const onDemandAtMax = Math.min(expected.max, dist.OnDemandBaseCapacity) + Math.ceil((Math.max(expected.max - dist.OnDemandBaseCapacity, 0) * dist.OnDemandPercentageAboveBaseCapacity) / 100);
+    expect(onDemandAtMax).toBe(expected.atMax.reserved + expected.atMax.onDemand);
+    expect(Number(asg.MaxSize) - onDemandAtMax).toBe(expected.atMax.spot);
+    // ...and the plan the estimate prices says the same.
+    expect(endpoint.plan.atMax).toEqual(expected.atMax);
+    expect(endpoint.plan.instanceTypes[0].type).toBe(expected.types[0]);
   });
 });
 
@@ -144,7 +167,7 @@ describe('GpuEndpoint: capacity reservation', () => {
         InstancePlatform: 'Linux/UNIX',
         InstanceMatchCriteria: 'targeted',
         EndDateType: 'unlimited',
-        TagSpecifications: [{ ResourceType: 'capacity-reservation', Tags: Match.arrayWith([{ Key: 'Name', Value: `llm-reserved-${i + 1}` }, { Key: 'ai-stack:endpoint', Value: 'llm' }]) }],
+        TagSpecifications: [{ ResourceType: 'capacity-reservation', Tags: Match.arrayWith([{ Key: 'Name', Value: `s-llm-reserved-${i + 1}` }, { Key: 'ai-stack:endpoint', Value: 'llm' }]) }],
       });
     }
     const refs = Object.keys(template.findResources('AWS::EC2::CapacityReservation')).map((id) => ({ Ref: id }));
@@ -325,8 +348,8 @@ describe('GpuEndpoint: load balancer and network', () => {
     });
   });
 
-  test('HTTP listener on port 80 forwarding to the server port; target group drains for drainTimeout', () => {
-    const { template, endpoint, stack } = synth(baseProps({ drainTimeout: Duration.seconds(90) }));
+  test('HTTP listener on port 80 forwarding to the server port; target group drains for drainSeconds', () => {
+    const { template, endpoint, stack } = synth(baseProps({ drainSeconds: 90 }));
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8000,
@@ -399,7 +422,7 @@ describe('GpuEndpoint: load balancer and network', () => {
 
 describe('GpuEndpoint: scaling, draining, notifications', () => {
   test('Auto Scaling group: ELB health checks with a model-load grace period, private subnets', () => {
-    const { template, endpoint } = synth(baseProps({ healthCheckGracePeriod: Duration.minutes(20) }));
+    const { template, endpoint } = synth(baseProps({ startupGraceSeconds: 1200 }));
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       HealthCheckType: 'ELB',
       HealthCheckGracePeriod: 1200,
@@ -488,13 +511,28 @@ describe('GpuEndpoint: warnings', () => {
   test('acknowledgeable by id', () => {
     const { stack } = synth(baseProps({ capacity: { min: 0, max: 2 }, purchase: { reserved: 0 }, scaling: undefined }), (_s, e) => {
       CoreAnnotations.of(e).acknowledgeWarning('ai-stack:gpu-endpoint-scale-from-zero', 'dev fleet, scaled by hand');
+      CoreAnnotations.of(e).acknowledgeWarning('ai-stack:gpu-endpoint-own-vpc', 'a sandbox account with one endpoint');
     });
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
-  test('none for the base design', () => {
-    const { stack } = synth();
+  test('none for the base design in the stack\'s own VPC', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    new GpuEndpoint(stack, 'Llm', baseProps({ vpc }));
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('an endpoint given no vpc says it builds its own; a second one in the stack adds one stack warning with the fix', () => {
+    const stack = newStack();
+    new GpuEndpoint(stack, 'Llm', baseProps());
+    const annotations = () => Annotations.fromStack(stack);
+    annotations().hasWarning('/S/Llm', Match.stringLikeRegexp('No vpc was given, so this endpoint creates its own VPC'));
+    expect(annotations().findWarning('/S', Match.anyValue())).toEqual([]);
+    new GpuEndpoint(stack, 'Small', baseProps({ name: 'small' }));
+    new GpuEndpoint(stack, 'Third', baseProps({ name: 'third' }));
+    const stackWarnings = annotations().findWarning('/S', Match.stringLikeRegexp('S/Llm and S/Small .*each build a VPC'));
+    expect(stackWarnings).toHaveLength(1);
   });
 });
 
@@ -518,35 +556,35 @@ describe('GpuEndpoint: validation', () => {
           name: 'Bad_Name',
           server: { image: 'vllm/vllm-openai:latest', model: 'm', env: { '1BAD': 'x' } },
           instanceTypes: [],
-          drainTimeout: Duration.seconds(10),
+          drainSeconds: 10,
           scaling: { targetGpuUtilization: 99 },
         }),
       ),
     ) as DesignError;
     expect(err.problems.map((p) => p.path)).toEqual([
       'props.name',
+      'props.drainSeconds',
       'props.scaling.targetGpuUtilization',
       'props.server.image',
-      'props.instanceTypes',
       'props.server.env.1BAD',
-      'props.drainTimeout',
+      'props.instanceTypes',
     ]);
     expect(err.message).toContain("got '1BAD'");
-    expect(err.message).toContain('got 10 seconds');
+    expect(err.message).toContain('drainSeconds: must be a whole number between 30 and 3600 seconds (got 10)');
   });
 
-  test('AWS-only rules: a whole spot percentage, a real time zone', () => {
+  test('a whole spot percentage (EC2 Auto Scaling takes a whole on-demand percentage), a real time zone', () => {
     const err = thrown(() =>
       synth(baseProps({ purchase: { spotPercentAboveBase: 33.3 }, scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1, timeZone: 'Mars/Olympus' } } })),
     );
-    expect(err.message).toMatch(/props\.purchase\.spotPercentAboveBase: must be a whole number on AWS.*got 33\.3/);
+    expect(err.message).toMatch(/props\.purchase\.spotPercentAboveBase: must be a whole number between 0 and 100 percent \(got 33\.3\)/);
     expect(err.message).toMatch(/props\.scaling\.offPeak\.timeZone: must be an IANA time zone.*got 'Mars\/Olympus'/);
   });
 
   test('a secret and a plain variable of the same name are rejected', () => {
     const stack = newStack();
     const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'x');
-    expect(() => new GpuEndpoint(stack, 'Llm', baseProps({ serverSecrets: { VLLM_LOGGING_LEVEL: secret } }))).toThrow(/props\.serverSecrets\.VLLM_LOGGING_LEVEL: is also set in props\.server\.env/);
+    expect(() => new GpuEndpoint(stack, 'Llm', baseProps({ serverSecrets: { VLLM_LOGGING_LEVEL: secret } }))).toThrow(/props\.serverSecrets\.VLLM_LOGGING_LEVEL: is also set in server\.env/);
   });
 
   test('tokens are not validated as literals, except where the plan needs a number', () => {
@@ -587,9 +625,17 @@ describe('docs/aws/gpu-endpoint.md', () => {
     const block = /<!-- example:start -->\n```ts\n([\s\S]*?)```\n<!-- example:end -->/.exec(page)?.[1];
     expect(block).toBeDefined();
     const { code } = transformSync(block ?? '', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } });
+    // The example's endpoint props, as it passes them, for the cost figures below.
+    const given: GpuEndpointProps[] = [];
+    class RecordingGpuEndpoint extends GpuEndpoint {
+      constructor(scope: Stack, id: string, props: GpuEndpointProps) {
+        super(scope, id, props);
+        given.push(props);
+      }
+    }
     const packages: Record<string, unknown> = {
       'ai-stack-constructs': require('../../lib/design'),
-      'ai-stack-constructs/aws': require('../../lib/aws/gpu-endpoint'),
+      'ai-stack-constructs/aws': { ...require('../../lib/aws/gpu-endpoint'), GpuEndpoint: RecordingGpuEndpoint },
     };
     const exported: Record<string, any> = {};
     new Function('require', 'exports', code)((m: string) => packages[m] ?? require(m), exported);
@@ -604,6 +650,23 @@ describe('docs/aws/gpu-endpoint.md', () => {
     template.resourceCountIs('AWS::EC2::CapacityReservation', 1);
     // The cost section's figures come from this example's plan.
     expect(stack.llm.plan.expected).toEqual({ reserved: 1, onDemand: 2, spot: 1 });
-    expect(page).toContain('≈ **$1,786/month** against $2,350 all');
+    // The cost section's sentence, computed from the estimate of the example's endpoint: a changed
+    // catalog price or purchase rule changes the figures, and the page must follow.
+    expect(given).toHaveLength(1);
+    const design: AiStackDesign = {
+      name: 'docs-example',
+      region: { aws: ENV.region },
+      tags: { team: 't', costCenter: 'c', environment: 'e', application: 'a' },
+      endpoints: [given[0]],
+    };
+    const estimate = estimateMonthlyCost(design, { clouds: ['aws'] }).clouds[0];
+    const [fleet] = estimate.endpoints;
+    const lines = estimate.lines.filter((l) => l.component === 'gpu-fleet');
+    const usd = (n: number) => `$${Math.round(n).toLocaleString('en-US')}`;
+    const { reserved, onDemand, spot } = fleet.replicas;
+    expect(page).toContain(
+      `(${fleet.instanceType}, ${ENV.region}, expected ${reserved + onDemand + spot} replicas → ${reserved} reserved, ${onDemand} on-demand, ${spot} spot):\n` +
+        `${lines.map((l) => `${l.replicas} × ${l.hourlyUsd} × ${HOURS_PER_MONTH}`).join(' + ')} ≈ **${usd(fleet.monthlyUsd)}/month** against ${usd(fleet.allOnDemandMonthlyUsd)} all`,
+    );
   });
 });

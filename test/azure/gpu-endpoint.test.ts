@@ -65,7 +65,7 @@ function build(overrides: Partial<GpuEndpointProps> = {}): Built {
 }
 
 function scaleSets(json: TfJson) {
-  return { reserved: resourceNamed(json, VMSS, 'vmss-llm-reserved'), burst: Object.values(resourcesOf(json, VMSS)).find((r) => r.name !== 'vmss-llm-reserved')! };
+  return { reserved: resourceNamed(json, VMSS, 'vmss-test-llm-reserved'), burst: Object.values(resourcesOf(json, VMSS)).find((r) => r.name !== 'vmss-test-llm-reserved')! };
 }
 
 /** `${type.name.attr}`: how the Terraform JSON refers to an attribute of a construct's resource. */
@@ -105,7 +105,7 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
     const reservation = onlyResource(json, 'azurerm_capacity_reservation');
     expect(reservation.sku).toEqual({ name: 'Standard_NC24ads_A100_v4', capacity: 2 });
     expect(reservation.capacity_reservation_group_id).toBe(ref(endpoint.capacityReservationGroup!));
-    expect(group.name).toBe('crg-llm');
+    expect(group.name).toBe('crg-test-llm');
   });
 
   test('the Regular scale set runs the reserved baseline on the reservation', () => {
@@ -124,7 +124,7 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
 
   test('the Spot scale set carries the on-demand base and the spot share through Spot Priority Mix', () => {
     expect(burst).toMatchObject({
-      name: 'vmss-llm-spot',
+      name: 'vmss-test-llm-spot',
       priority: 'Spot',
       eviction_policy: 'Delete',
       max_bid_price: -1,
@@ -161,7 +161,7 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
       );
       const health = extensions.find((e) => e.type === 'ApplicationHealthLinux')!;
       expect(JSON.parse(health.settings as string)).toMatchObject({ protocol: 'http', port: 8000, requestPath: '/health' });
-      expect(set.automatic_instance_repair).toEqual({ enabled: true, grace_period: 'PT60M', action: 'Replace' });
+      expect(set.automatic_instance_repair).toEqual({ enabled: true, grace_period: 'PT15M', action: 'Replace' });
     }
   });
 
@@ -208,7 +208,7 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
       const script = seedScript(set);
       expect(bashSyntax(script)).toEqual({ status: 0, stderr: '' });
       // Publishes on the load balancer, then waits until Azure Monitor lists the metric (what autoscale validates).
-      expect(script).toContain('providers/Microsoft.Network/loadBalancers/lbi-llm');
+      expect(script).toContain('providers/Microsoft.Network/loadBalancers/lbi-test-llm');
       expect(script).toContain(`"metric":"%s","namespace":"%s"`);
       expect(script).toContain(`metricDefinitions?api-version=2018-01-01&metricnamespace=aistack%2Fgpu`);
       expect(script).toContain(`grep -q '"${GPU_METRIC_NAME}"'`);
@@ -259,7 +259,7 @@ describe('GpuEndpoint (Azure): resources of the default purchase mix', () => {
     }
     // GPU utilization goes to the custom metric the autoscale rules read, on the load balancer.
     const metrics = files['/usr/local/sbin/ai-stack-gpu-metrics'];
-    expect(metrics).toContain('providers/Microsoft.Network/loadBalancers/lbi-llm');
+    expect(metrics).toContain('providers/Microsoft.Network/loadBalancers/lbi-test-llm');
     expect(metrics).toContain(`"${GPU_METRIC_NAME}" "${GPU_METRIC_NAMESPACE}"`);
     const runcmd = doc.runcmd.map((c) => c[2]);
     expect(runcmd).toEqual(expect.arrayContaining(['systemctl enable --now --no-block ai-stack-bootstrap.service', 'systemctl enable --now ai-stack-gpu-metrics.timer', 'systemctl mask ssh.service']));
@@ -475,11 +475,14 @@ describe('GpuEndpoint (Azure): variants', () => {
   test('H100 without spot: the burst set is Regular priority and a driver warning suggests the HPC image', () => {
     const { endpoint, json } = build({ accelerator: 'nvidia-h100', purchase: { reserved: 1, onDemandBase: 0, spotPercentAboveBase: 0 } });
     const { reserved, burst } = scaleSets(json);
-    expect(burst).toMatchObject({ name: 'vmss-llm-burst', priority: 'Regular', sku_name: 'Standard_NC40ads_H100_v5' });
+    expect(burst).toMatchObject({ name: 'vmss-test-llm-burst', priority: 'Regular', sku_name: 'Standard_NC40ads_H100_v5' });
     for (const key of ['priority_mix', 'eviction_policy', 'max_bid_price', 'sku_profile']) expect(burst).not.toHaveProperty(key);
     expect(reserved.sku_name).toBe('Standard_NC40ads_H100_v5');
     const warnings = endpoint.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
-    expect(warnings).toEqual([expect.stringContaining('[ai-stack:azure-gpu-driver] Standard_NC40ads_H100_v5')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('[ai-stack:azure-gpu-driver] Standard_NC40ads_H100_v5'),
+      expect.stringContaining('[ai-stack:azure-endpoint-own-network] No subnetId was given'),
+    ]);
   });
 
   test('no reservation: no capacity reservation, an empty Regular set, all replicas on the Spot set', () => {
@@ -578,8 +581,8 @@ describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
     );
     const byPath = Object.fromEntries(e.problems.map((p) => [p.path, p.message]));
     for (const path of ['props.server.image', 'props.server.model', 'props.server.args[1]', 'props.server.env.LEVEL']) {
-      expect(byPath[path]).toMatch(/must be a literal, not an unresolved token: it is written into the replicas\u2019 cloud-init, which is rendered at synth/);
-      expect(byPath[path]).toContain('props.serverSecrets');
+      expect(byPath[path]).toMatch(/must be a literal, not an unresolved token: it is written into the replicas' cloud-init, which is rendered at synth/);
+      expect(byPath[path]).toContain('use serverSecrets');
     }
     expect(byPath).not.toHaveProperty(['props.server.args[0]']);
     expect(byPath).not.toHaveProperty(['props.server.env.HF_HOME']);
@@ -604,7 +607,7 @@ describe('GpuEndpoint (Azure): tokens where synth needs literals', () => {
     const e = designErrorOf(() => build(overrides));
     expect(e.problems).toContainEqual({
       path: `props.${field}`,
-      message: expect.stringMatching(/^must be a literal number, not an unresolved token: .*computed from it at synth .*Pass the number itself$/),
+      message: expect.stringMatching(/^must be a literal number, not an unresolved token: .*computed from it at synth\. Pass the number itself$/),
     });
   });
 
@@ -660,7 +663,7 @@ curl() {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('ai-stack: published GpuUtilization=39');
     expect(r.stdout).toContain('is defined on the load balancer');
-    const target = '/subscriptions/0000/resourceGroups/rg-test/providers/Microsoft.Network/loadBalancers/lbi-llm';
+    const target = '/subscriptions/0000/resourceGroups/rg-test/providers/Microsoft.Network/loadBalancers/lbi-test-llm';
     expect(r.posts).toContain(`https://eastus2.monitoring.azure.com${target}/metrics`);
     expect(r.posts).toContain('Authorization: Bearer tok');
     const body = JSON.parse(/-d (\{.*\})/.exec(r.posts)![1]) as { data: { baseData: Record<string, unknown> } };
@@ -760,11 +763,11 @@ describe('GpuEndpoint (Azure): server secrets from Key Vault', () => {
       }),
     );
     const byPath = Object.fromEntries(e.problems.map((p) => [p.path, p.message]));
-    expect(byPath['props.serverSecrets.HF_TOKEN']).toBe('is also set in props.server.env; set each variable in one place (secrets only in serverSecrets)');
-    expect(byPath['props.serverSecrets.lower-case']).toMatch(/^must be an environment variable name: upper-case letters/);
+    expect(byPath['props.serverSecrets.HF_TOKEN']).toBe('is also set in server.env; set each variable in one place (a secret value belongs in serverSecrets only)');
+    expect(byPath['props.serverSecrets.lower-case']).toMatch(/^must be an environment variable name: letters, digits and '_'/);
     expect(byPath['props.serverSecrets.VERSIONED.secretId']).toMatch(/^must be the versionless secret id/);
     expect(byPath['props.serverSecrets.OTHER_VAULT.keyVaultId']).toBe("names vault 'kv-ml' but secretId is in vault 'kv-other'; both must refer to the same vault");
-    expect(byPath['props.serverSecrets.TOKEN_ID.secretId']).toMatch(/^must be a literal, not an unresolved token: it is written into the replicas\u2019 cloud-init/);
+    expect(byPath['props.serverSecrets.TOKEN_ID.secretId']).toMatch(/^must be a literal, not an unresolved token: it is written into the replicas' cloud-init/);
     expect(byPath['props.serverSecrets.NO_VAULT.keyVaultId']).toMatch(/^must be a Key Vault resource id such as/);
   });
 

@@ -1,4 +1,4 @@
-import { estimateMonthlyCost, planFleet, resolveGpuEndpoint, splitReplicas, loadDesign, type AiStackDesign } from '../../lib/design';
+import { estimateMonthlyCost, splitReplicas, loadDesign, type AiStackDesign } from '../../lib/design';
 import { join } from 'node:path';
 
 /** One L4 endpoint on AWS: min 3, max 10, expected 5, 1 reserved, 1 on-demand base, 50% spot. */
@@ -68,10 +68,14 @@ describe('estimateMonthlyCost', () => {
     expect(fleet.map((l) => l.monthlyUsd)).toEqual([438, 2190, 365]);
   });
 
-  test('the estimate prices the same replica counts the fleet plan gives the constructs', () => {
-    const design = awsDesign();
-    const plan = planFleet(resolveGpuEndpoint(design.endpoints![0], 'aws'));
-    expect(estimateMonthlyCost(design).clouds[0].endpoints[0].replicas).toEqual(plan.expected);
+  test('the reservation is paid in full even when the expected average runs fewer replicas on it', () => {
+    // 2 reserved, expected average 1: the capacity reservation bills 2 whether or not they run.
+    const base = awsDesign();
+    const design: AiStackDesign = { ...base, endpoints: [{ ...base.endpoints![0], capacity: { min: 1, max: 4, expectedAverage: 1 }, purchase: { reserved: 2, onDemandBase: 0, spotPercentAboveBase: 50 } }] };
+    const aws = estimateMonthlyCost(design).clouds[0];
+    // 2 x 0.5151 x 730 = 752.046; all on demand 2 x 0.8048 x 730 = 1175.008.
+    expect(aws.lines.filter((l) => l.component === 'gpu-fleet').map((l) => [l.purchase, l.replicas, l.monthlyUsd, l.allOnDemandMonthlyUsd])).toEqual([['reserved', 2, 752.05, 1175.01]]);
+    expect(aws.endpoints[0].replicas).toEqual({ reserved: 2, onDemand: 0, spot: 0 });
   });
 
   test('the example design: the purchase mix is cheaper than all on-demand on every cloud', () => {
@@ -87,5 +91,59 @@ describe('estimateMonthlyCost', () => {
     const design = awsDesign();
     (design.endpoints![0].capacity as { min: number }).min = 20;
     expect(() => estimateMonthlyCost(design)).toThrow(/capacity.max: must be >= capacity.min \(10 < 20\)/);
+  });
+});
+
+/** The AWS design with a router (traffic priced by model usage), a vector store and a budget. */
+function fullDesign(): AiStackDesign {
+  return awsDesign({
+    router: {
+      models: [{ id: 'haiku', provider: 'bedrock', model: 'claude-3-5-haiku' }],
+      routes: [{ name: 'chat', targets: [{ model: 'haiku' }] }],
+      traffic: [{ route: 'chat', requestsPerDay: 1000, avgInputTokens: 1000, avgOutputTokens: 500 }],
+    },
+    vectorStore: { name: 'docs', expectedSourceGiB: 10 },
+    budget: { monthlyLimitUsd: 2430, notifyEmails: ['oncall@example.com'] },
+  });
+}
+
+describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
+  // Hand-computed: fleet + network 2422.80 (above); model usage 85.12; vector store 10 GiB x $0.06 = 0.60.
+  test('their lines stay, marked not deployed, and are left out of the deployed total and the budget check', () => {
+    const aws = estimateMonthlyCost(fullDesign()).clouds[0];
+    expect(aws.lines.map((l) => [l.component, l.section, l.deployed, l.monthlyUsd])).toEqual([
+      ['gpu-fleet', 'endpoints', true, 376.02],
+      ['gpu-fleet', 'endpoints', true, 1762.51],
+      ['gpu-fleet', 'endpoints', true, 234.99],
+      ['network', 'endpoints', true, 16.43],
+      ['network', 'endpoints', true, 32.85],
+      ['model-usage', 'router', false, 85.12],
+      ['vector-store', 'vectorStore', false, 0.6],
+    ]);
+    expect(aws.totalMonthlyUsd).toBe(2422.8);
+    expect(aws.allOnDemandMonthlyUsd).toBe(2986.79);
+    expect(aws.designTotalMonthlyUsd).toBe(2508.52); // 2422.80 + 85.12 + 0.60
+    expect(aws.notDeployed).toEqual(['router', 'vectorStore', 'budget']);
+    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,508.52.
+    expect(aws.budget).toEqual({ monthlyLimitUsd: 2430, comparedMonthlyUsd: 2422.8, compared: 'deployed total', excludedSections: ['router', 'vectorStore'], withinBudget: true });
+  });
+
+  test('the lines switch over by themselves when capabilities.ts marks a section deployed', () => {
+    jest.isolateModules(() => {
+      const real = jest.requireActual('../../lib/design/capabilities') as typeof import('../../lib/design/capabilities');
+      const routerToo = (section: string, cloud: string) => (section === 'router' && cloud === 'aws') || real.isDeployed(section as never, cloud as never);
+      jest.doMock('../../lib/design/capabilities', () => ({
+        ...real,
+        isDeployed: routerToo,
+        notDeployedSections: (design: AiStackDesign, cloud: string) => real.SECTIONS.filter((s) => real.hasSection(design, s) && !routerToo(s, cloud)),
+      }));
+      const { estimateMonthlyCost: estimate } = require('../../lib/design/estimate') as typeof import('../../lib/design/estimate');
+      const aws = estimate(fullDesign()).clouds[0];
+      expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore']);
+      expect(aws.totalMonthlyUsd).toBe(2507.92); // 2422.80 + 85.12
+      expect(aws.notDeployed).toEqual(['vectorStore', 'budget']);
+      expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2507.92, excludedSections: ['vectorStore'], withinBudget: false });
+    });
+    jest.dontMock('../../lib/design/capabilities');
   });
 });

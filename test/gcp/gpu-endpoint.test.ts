@@ -55,7 +55,7 @@ const ref = (address: string, attribute: string) => `\${${address}.${attribute}}
 
 describe('instance templates', () => {
   const { json } = build(props());
-  const onDemand = templateByPrefix(json, 'llm-ondemand-').config;
+  const onDemand = templateByPrefix(json, 'test-llm-ondemand-').config;
 
   function template(prefix: string): Record<string, any> {
     const hit = Object.values(resourcesOf(json, 'google_compute_instance_template')).find((t) => t.name_prefix === prefix);
@@ -65,9 +65,9 @@ describe('instance templates', () => {
 
   test('one template per capacity class, named by prefix and replaced before destroy', () => {
     expect(Object.values(resourcesOf(json, 'google_compute_instance_template')).map((t) => t.name_prefix).sort()).toEqual([
-      'llm-ondemand-',
-      'llm-reserved-',
-      'llm-spot-',
+      'test-llm-ondemand-',
+      'test-llm-reserved-',
+      'test-llm-spot-',
     ]);
     for (const t of Object.values(resourcesOf(json, 'google_compute_instance_template'))) {
       expect(t.lifecycle).toEqual({ create_before_destroy: true });
@@ -75,7 +75,7 @@ describe('instance templates', () => {
   });
 
   test('spot template: SPOT provisioning, deleted on preemption, never on a reservation', () => {
-    const spot = template('llm-spot-');
+    const spot = template('test-llm-spot-');
     expect(spot.scheduling).toEqual({
       provisioning_model: 'SPOT',
       preemptible: true,
@@ -84,19 +84,19 @@ describe('instance templates', () => {
       on_host_maintenance: 'TERMINATE',
     });
     expect(spot.reservation_affinity).toEqual({ type: 'NO_RESERVATION' });
-    expect(spot.labels).toEqual({ 'ai-stack-endpoint': 'llm', 'ai-stack-capacity': 'spot' });
+    expect(spot.labels).toEqual({ 'ai-stack-endpoint': 'test-llm', 'ai-stack-capacity': 'spot' });
   });
 
   test('standard templates: STANDARD provisioning, restart, TERMINATE on host maintenance', () => {
-    for (const prefix of ['llm-ondemand-', 'llm-reserved-']) {
+    for (const prefix of ['test-llm-ondemand-', 'test-llm-reserved-']) {
       expect(template(prefix).scheduling).toEqual({ provisioning_model: 'STANDARD', preemptible: false, automatic_restart: true, on_host_maintenance: 'TERMINATE' });
     }
-    expect(template('llm-ondemand-').reservation_affinity).toEqual({ type: 'ANY_RESERVATION' });
+    expect(template('test-llm-ondemand-').reservation_affinity).toEqual({ type: 'ANY_RESERVATION' });
   });
 
   test('every template: plan machine type, guest accelerators, no external IP, shielded VM, locked-down metadata', () => {
     const plan = planFleet(resolveGpuEndpoint(props(), 'gcp'));
-    for (const prefix of ['llm-ondemand-', 'llm-reserved-', 'llm-spot-']) {
+    for (const prefix of ['test-llm-ondemand-', 'test-llm-reserved-', 'test-llm-spot-']) {
       const t = template(prefix);
       expect(t.machine_type).toBe(plan.instanceTypes[0].type);
       expect(t.machine_type).toBe('g2-standard-4');
@@ -118,7 +118,7 @@ describe('instance templates', () => {
       expect(t.metadata['block-project-ssh-keys']).toBe('true');
       expect(t.metadata['enable-oslogin']).toBe('TRUE');
       expect(t.service_account.scopes).toEqual(['cloud-platform']);
-      expect(t.tags).toEqual(['ai-stack-llm']);
+      expect(t.tags).toEqual(['ai-stack-test-llm']);
     }
   });
 
@@ -148,21 +148,21 @@ describe('instance templates', () => {
 
   test('a non-default port reaches the server as --port, and shared memory grows with the GPUs', () => {
     const { json: j } = build(props({ acceleratorsPerReplica: 4, server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', port: 9000 } }));
-    const script: string = templateByPrefix(j, 'llm-spot-').config.metadata['startup-script'];
+    const script: string = templateByPrefix(j, 'test-llm-spot-').config.metadata['startup-script'];
     expect(script).toContain(`'vllm/vllm-openai:v0.6.3' '--model' 'm' '--port' '9000'\n`);
     expect(script).toContain('-p 9000:9000');
     expect(script).toContain('--shm-size 16g');
     expect(onlyResource(j, 'google_compute_region_health_check').config.http_health_check.port).toBe(9000);
     // A port the user passes in args is not passed twice.
     const { json: own } = build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', port: 9000, args: ['--port=9000'] } }));
-    const ownScript: string = templateByPrefix(own, 'llm-spot-').config.metadata['startup-script'];
+    const ownScript: string = templateByPrefix(own, 'test-llm-spot-').config.metadata['startup-script'];
     expect(ownScript).toContain(`'--model' 'm' '--port=9000'\n`);
     expect(ownScript).not.toContain(`'--port' '9000'`);
   });
 
   test('the rendered startup script is valid bash', () => {
     const { json: j } = build(props({ serverSecrets: { HF_TOKEN: 'projects/secrets-proj/secrets/hf-token' } }));
-    for (const { config } of [templateByPrefix(json, 'llm-spot-'), templateByPrefix(j, 'llm-spot-')]) {
+    for (const { config } of [templateByPrefix(json, 'test-llm-spot-'), templateByPrefix(j, 'test-llm-spot-')]) {
       const script = fromTerraform(config.metadata['startup-script']);
       const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
       expect(check.stderr).toBe('');
@@ -172,7 +172,7 @@ describe('instance templates', () => {
 
   test('secure boot, boot disk type and image are overridable', () => {
     const { json: j } = build(props({ secureBoot: true, bootDiskType: 'pd-ssd', sourceImage: 'projects/my-proj/global/images/family/llm-signed' }));
-    const t = templateByPrefix(j, 'llm-spot-').config;
+    const t = templateByPrefix(j, 'test-llm-spot-').config;
     expect(t.shielded_instance_config.enable_secure_boot).toBe(true);
     expect(t.disk[0].disk_type).toBe('pd-ssd');
     expect(t.disk[0].source_image).toBe('projects/my-proj/global/images/family/llm-signed');
@@ -182,7 +182,7 @@ describe('instance templates', () => {
     const { json: j } = build(
       props({ accelerator: Accelerator.NVIDIA_H200, acceleratorsPerReplica: 8, capacity: { min: 1, max: 2 }, purchase: { reserved: 0, onDemandBase: 1, spotPercentAboveBase: 100 } }),
     );
-    const t = templateByPrefix(j, 'llm-ondemand-').config;
+    const t = templateByPrefix(j, 'test-llm-ondemand-').config;
     expect(t.machine_type).toBe('a3-ultragpu-8g');
     expect(t.guest_accelerator).toEqual([{ type: 'nvidia-h200-141gb', count: 8 }]);
     expect(t.disk[0].disk_type).toBe('hyperdisk-balanced');
@@ -214,12 +214,12 @@ describe('reservation', () => {
       instance_properties: { machine_type: 'g2-standard-4', guest_accelerators: [{ accelerator_type: 'nvidia-l4', accelerator_count: 1 }] },
     });
     expect(endpoint.reservation).toBeDefined();
-    const reserved = templateByPrefix(json, 'llm-reserved-').config;
+    const reserved = templateByPrefix(json, 'test-llm-reserved-').config;
     expect(reserved.reservation_affinity).toEqual({
       type: 'SPECIFIC_RESERVATION',
       specific_reservation: { key: RESERVATION_NAME_KEY, values: [ref(`google_compute_reservation.${r.name}`, 'name')] },
     });
-    const group = resourceNamed(json, 'google_compute_region_instance_group_manager', 'llm-reserved').config;
+    const group = resourceNamed(json, 'google_compute_region_instance_group_manager', 'test-llm-reserved').config;
     expect(group.distribution_policy_zones).toEqual(['us-central1-a']);
     // The reservation holds exactly the reserved VMs: updates replace in place.
     expect(group.update_policy).toMatchObject({ max_surge_fixed: 0, max_unavailable_fixed: 1 });
@@ -232,8 +232,8 @@ describe('reservation', () => {
     expect(zones[0][1]).toEqual({ region: 'us-central1', status: 'UP' });
     const firstZone = `\${element(data.google_compute_zones.${zones[0][0]}.names, 0)}`;
     expect(onlyResource(json, 'google_compute_reservation').config.zone).toBe(firstZone);
-    expect(resourceNamed(json, 'google_compute_region_instance_group_manager', 'llm-reserved').config.distribution_policy_zones).toEqual([firstZone]);
-    expect(resourceNamed(json, 'google_compute_region_instance_group_manager', 'llm-spot').config).not.toHaveProperty('distribution_policy_zones');
+    expect(resourceNamed(json, 'google_compute_region_instance_group_manager', 'test-llm-reserved').config.distribution_policy_zones).toEqual([firstZone]);
+    expect(resourceNamed(json, 'google_compute_region_instance_group_manager', 'test-llm-spot').config).not.toHaveProperty('distribution_policy_zones');
     expect(warningsOf(endpoint).some((w) => w.startsWith('[ai-stack:gcp-reservation-zone]'))).toBe(true);
     expect(unresolvedReferences(json)).toEqual([]);
   });
@@ -243,7 +243,7 @@ describe('reservation', () => {
     expect(resourcesOf(json, 'google_compute_reservation')).toEqual({});
     expect(endpoint.reservation).toBeUndefined();
     expect(endpoint.reservedGroup).toBeUndefined();
-    expect(Object.values(resourcesOf(json, 'google_compute_instance_template')).map((t) => t.name_prefix).sort()).toEqual(['llm-ondemand-', 'llm-spot-']);
+    expect(Object.values(resourcesOf(json, 'google_compute_instance_template')).map((t) => t.name_prefix).sort()).toEqual(['test-llm-ondemand-', 'test-llm-spot-']);
   });
 });
 
@@ -254,9 +254,9 @@ describe('managed instance groups', () => {
     const hc = onlyResource(json, 'google_compute_region_health_check');
     expect(hc.config.http_health_check).toEqual({ port: 8000, request_path: '/health' });
     for (const [groupName, prefix] of [
-      ['llm-reserved', 'llm-reserved-'],
-      ['llm-ondemand', 'llm-ondemand-'],
-      ['llm-spot', 'llm-spot-'],
+      ['test-llm-reserved', 'test-llm-reserved-'],
+      ['test-llm-ondemand', 'test-llm-ondemand-'],
+      ['test-llm-spot', 'test-llm-spot-'],
     ]) {
       const g = resourceNamed(json, 'google_compute_region_instance_group_manager', groupName).config;
       expect(g.version).toEqual([{ name: expect.any(String), instance_template: ref(templateByPrefix(json, prefix).address, 'id') }]);
@@ -268,7 +268,7 @@ describe('managed instance groups', () => {
   });
 
   test('on-demand and spot groups spread over the zones (BALANCED) and surge one VM per zone on updates', () => {
-    for (const name of ['llm-ondemand', 'llm-spot']) {
+    for (const name of ['test-llm-ondemand', 'test-llm-spot']) {
       const g = resourceNamed(json, 'google_compute_region_instance_group_manager', name).config;
       expect(g.distribution_policy_zones).toEqual(ZONES);
       expect(g.distribution_policy_target_shape).toBe('BALANCED');
@@ -278,7 +278,7 @@ describe('managed instance groups', () => {
 
   test('zones left to Compute Engine: no distribution zones, surge covers any region', () => {
     const { json: j } = build(props({ zones: undefined, purchase: { onDemandBase: 1 } }));
-    const g = resourceNamed(j, 'google_compute_region_instance_group_manager', 'llm-ondemand').config;
+    const g = resourceNamed(j, 'google_compute_region_instance_group_manager', 'test-llm-ondemand').config;
     expect(g).not.toHaveProperty('distribution_policy_zones');
     expect(g.update_policy.max_surge_fixed).toBe(4);
   });
@@ -293,7 +293,7 @@ function autoscalerBounds(json: TerraformJson): Record<string, { min: number; ma
   for (const a of Object.values(resourcesOf(json, 'google_compute_region_autoscaler'))) {
     const groupName = byGroupAddress.get(a.target);
     if (!groupName) throw new Error(`autoscaler target ${a.target} is not a group of this stack`);
-    result[groupName.replace(/^llm-/, '')] = { min: a.autoscaling_policy.min_replicas, max: a.autoscaling_policy.max_replicas };
+    result[groupName.replace(/^test-llm-/, '')] = { min: a.autoscaling_policy.min_replicas, max: a.autoscaling_policy.max_replicas };
   }
   return result;
 }
@@ -336,7 +336,7 @@ describe('autoscaler bounds follow the fleet plan', () => {
       ['on-demand', 1, 1],
       ['spot', 0, 1],
     ]);
-    const warnings = warningsOf(endpoint);
+    const warnings = warningsOf(endpoint).filter((w) => !w.startsWith('[ai-stack:gcp-endpoint-own-network]'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('[ai-stack:gcp-group-floor] the spot group keeps one replica');
     expect(warnings[0]).toContain('at least 3 replicas (plan: 2)');
@@ -396,7 +396,7 @@ describe('off-peak window', () => {
 
   test('the autoscaler minimum is the off-peak share; peak hours are a scaling schedule raising it back', () => {
     // min 4 splits 1 reserved / 2 on-demand / 1 spot; off-peak min 2 splits 1 reserved / 1 on-demand / 0 spot.
-    const onDemand = resourceNamed(json, 'google_compute_region_autoscaler', 'llm-ondemand').config.autoscaling_policy;
+    const onDemand = resourceNamed(json, 'google_compute_region_autoscaler', 'test-llm-ondemand').config.autoscaling_policy;
     expect(onDemand.min_replicas).toBe(1);
     expect(onDemand.max_replicas).toBe(6);
     expect(onDemand.scaling_schedules).toEqual([
@@ -412,7 +412,7 @@ describe('off-peak window', () => {
   });
 
   test('groups whose share does not drop off-peak get no schedule', () => {
-    for (const name of ['llm-reserved', 'llm-spot']) {
+    for (const name of ['test-llm-reserved', 'test-llm-spot']) {
       const policy = resourceNamed(json, 'google_compute_region_autoscaler', name).config.autoscaling_policy;
       expect(policy).not.toHaveProperty('scaling_schedules');
       expect(policy.min_replicas).toBe(1);
@@ -470,7 +470,7 @@ describe('internal load balancer', () => {
     expect(bs.protocol).toBe('TCP');
     expect(bs.health_checks).toEqual([ref(`google_compute_region_health_check.${hc.name}`, 'id')]);
     expect(hc.config.http_health_check).toEqual({ port: 9000, request_path: '/ready' });
-    const groupRefs = ['llm-reserved', 'llm-ondemand', 'llm-spot'].map((n) => ref(resourceNamed(json, 'google_compute_region_instance_group_manager', n).address, 'instance_group'));
+    const groupRefs = ['test-llm-reserved', 'test-llm-ondemand', 'test-llm-spot'].map((n) => ref(resourceNamed(json, 'google_compute_region_instance_group_manager', n).address, 'instance_group'));
     expect(bs.backend.map((b: any) => b.group)).toEqual(groupRefs);
     for (const b of bs.backend) expect(b.balancing_mode).toBe('CONNECTION');
   });
@@ -499,23 +499,23 @@ describe('internal load balancer', () => {
 describe('network and security', () => {
   test('default: custom-mode VPC, subnetwork with Private Google Access, Cloud Router and NAT', () => {
     const { json } = build(props());
-    expect(onlyResource(json, 'google_compute_network').config).toMatchObject({ name: 'llm-net', auto_create_subnetworks: false });
+    expect(onlyResource(json, 'google_compute_network').config).toMatchObject({ name: 'test-llm-net', auto_create_subnetworks: false });
     expect(onlyResource(json, 'google_compute_subnetwork').config).toMatchObject({ ip_cidr_range: '10.10.0.0/20', private_ip_google_access: true, region: 'us-central1' });
-    expect(onlyResource(json, 'google_compute_router').config.name).toBe('llm-router');
+    expect(onlyResource(json, 'google_compute_router').config.name).toBe('test-llm-router');
     expect(onlyResource(json, 'google_compute_router_nat').config).toMatchObject({ nat_ip_allocate_option: 'AUTO_ONLY', source_subnetwork_ip_ranges_to_nat: 'LIST_OF_SUBNETWORKS' });
   });
 
   test('firewall admits the server port only from health-check ranges and the clients, only to the endpoint VMs', () => {
     const { json } = build(props({ subnetCidr: '10.20.0.0/22' }));
-    const hc = resourceNamed(json, 'google_compute_firewall', 'llm-allow-health-checks').config;
-    const clients = resourceNamed(json, 'google_compute_firewall', 'llm-allow-clients').config;
+    const hc = resourceNamed(json, 'google_compute_firewall', 'test-llm-allow-health-checks').config;
+    const clients = resourceNamed(json, 'google_compute_firewall', 'test-llm-allow-clients').config;
     expect(hc.source_ranges).toEqual([...HEALTH_CHECK_RANGES]);
     expect(hc.source_ranges).toEqual(['35.191.0.0/16', '130.211.0.0/22']);
     expect(clients.source_ranges).toEqual(['10.20.0.0/22']);
     for (const rule of [hc, clients]) {
       expect(rule.direction).toBe('INGRESS');
       expect(rule.allow).toEqual([{ protocol: 'tcp', ports: ['8000'] }]);
-      expect(rule.target_tags).toEqual(['ai-stack-llm']);
+      expect(rule.target_tags).toEqual(['ai-stack-test-llm']);
     }
     expect(Object.keys(resourcesOf(json, 'google_compute_firewall'))).toHaveLength(2);
   });
@@ -530,20 +530,20 @@ describe('network and security', () => {
       expect(resourcesOf(json, type)).toEqual({});
     }
     expect(endpoint.privateNetwork).toBeUndefined();
-    const template = templateByPrefix(json, 'llm-spot-').config;
+    const template = templateByPrefix(json, 'test-llm-spot-').config;
     expect(template.network_interface[0]).toMatchObject({ network: network.networkSelfLink, subnetwork: network.subnetworkSelfLink });
     expect(onlyResource(json, 'google_compute_forwarding_rule').config).toMatchObject({ network: network.networkSelfLink, subnetwork: network.subnetworkSelfLink });
     const subnet = Object.entries(dataSourcesOf(json, 'google_compute_subnetwork'));
     expect(subnet).toHaveLength(1);
     expect(subnet[0][1].self_link).toBe(network.subnetworkSelfLink);
-    expect(resourceNamed(json, 'google_compute_firewall', 'llm-allow-clients').config.source_ranges).toEqual([ref(`data.google_compute_subnetwork.${subnet[0][0]}`, 'ip_cidr_range')]);
+    expect(resourceNamed(json, 'google_compute_firewall', 'test-llm-allow-clients').config.source_ranges).toEqual([ref(`data.google_compute_subnetwork.${subnet[0][0]}`, 'ip_cidr_range')]);
     expect(unresolvedReferences(json)).toEqual([]);
   });
 
   test('least-privilege service account: log and metric writer on the project, reader on the image repository only', () => {
     const { json, endpoint } = build(props());
     const sa = onlyResource(json, 'google_service_account');
-    expect(sa.config.account_id).toBe('llm-gpu-sa');
+    expect(sa.config.account_id).toBe('test-llm-gpu');
     const member = ref(`google_service_account.${sa.name}`, 'member');
     const config = Object.entries(dataSourcesOf(json, 'google_client_config'))[0][0];
     expect(Object.values(resourcesOf(json, 'google_project_iam_member')).map((m) => [m.role, m.member, m.project]).sort()).toEqual([
@@ -557,7 +557,7 @@ describe('network and security', () => {
       role: 'roles/artifactregistry.reader',
       member,
     });
-    expect(templateByPrefix(json, 'llm-spot-').config.service_account.email).toBe(ref(`google_service_account.${sa.name}`, 'email'));
+    expect(templateByPrefix(json, 'test-llm-spot-').config.service_account.email).toBe(ref(`google_service_account.${sa.name}`, 'email'));
     expect(endpoint.serviceAccount).toBeDefined();
     // No role anywhere is broader than these three.
     const roles = allRoles(json);
@@ -571,8 +571,8 @@ describe('network and security', () => {
     expect(resourcesOf(json, 'google_service_account')).toEqual({});
     expect(allRoles(json)).toEqual([]);
     expect(endpoint.serviceAccount).toBeUndefined();
-    expect(templateByPrefix(json, 'llm-ondemand-').config.service_account.email).toBe('llm@ops-proj.iam.gserviceaccount.com');
-    expect(templateByPrefix(json, 'llm-ondemand-').config.metadata['startup-script']).not.toContain('configure-docker');
+    expect(templateByPrefix(json, 'test-llm-ondemand-').config.service_account.email).toBe('llm@ops-proj.iam.gserviceaccount.com');
+    expect(templateByPrefix(json, 'test-llm-ondemand-').config.metadata['startup-script']).not.toContain('configure-docker');
   });
 });
 
@@ -607,7 +607,7 @@ describe('server secrets (Secret Manager)', () => {
 
   test('boot reads each secret (latest) into a root-only env file, passed with --env-file; no value in the metadata', () => {
     const { json } = build(props({ project: 'app-proj', serverSecrets: secrets }));
-    const script: string = templateByPrefix(json, 'llm-ondemand-').config.metadata['startup-script'];
+    const script: string = templateByPrefix(json, 'test-llm-ondemand-').config.metadata['startup-script'];
     expect(script).toContain(`read_secret 'API_KEY' 'projects/secrets-proj/secrets/vllm-api-key/versions/latest'`);
     expect(script).toContain(`read_secret 'HF_TOKEN' 'projects/app-proj/secrets/hf-token/versions/latest'`);
     expect(script).toContain('( umask 077 && : > /run/ai-stack/server.env )');
@@ -621,7 +621,7 @@ describe('server secrets (Secret Manager)', () => {
   test('a bare name without props.project: the script names the provider project through a Terraform reference', () => {
     const { json } = build(props({ serverSecrets: { HF_TOKEN: 'hf-token' } }));
     const config = Object.keys(dataSourcesOf(json, 'google_client_config'))[0];
-    const script: string = templateByPrefix(json, 'llm-spot-').config.metadata['startup-script'];
+    const script: string = templateByPrefix(json, 'test-llm-spot-').config.metadata['startup-script'];
     expect(script).toContain(`read_secret 'HF_TOKEN' 'projects/\${data.google_client_config.${config}.project}/secrets/hf-token/versions/latest'`);
     expect(unresolvedReferences(json)).toEqual([]);
   });
@@ -645,7 +645,7 @@ describe('server secrets (Secret Manager)', () => {
     const json = synthJson(stack);
     expect(onlyResource(json, 'google_secret_manager_secret_iam_member').config.secret_id).toBe('${google_secret_manager_secret.hf.id}');
     expect(onlyResource(json, 'google_secret_manager_secret_iam_member').config).not.toHaveProperty('project');
-    const script: string = templateByPrefix(json, 'llm-spot-').config.metadata['startup-script'];
+    const script: string = templateByPrefix(json, 'test-llm-spot-').config.metadata['startup-script'];
     expect(script).toContain(`read_secret 'HF_TOKEN' '\${google_secret_manager_secret.hf.id}/versions/latest'`);
     expect(endpoint.secretGrants.HF_TOKEN).toBeDefined();
   });
@@ -655,7 +655,7 @@ describe('server secrets (Secret Manager)', () => {
     const { json } = build(
       props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm' }, serverSecrets: { HF_TOKEN: 'projects/p/secrets/hf-token', API_KEY: 'projects/p/secrets/api-key' } }),
     );
-    const script = fromTerraform(templateByPrefix(json, 'llm-spot-').config.metadata['startup-script']);
+    const script = fromTerraform(templateByPrefix(json, 'test-llm-spot-').config.metadata['startup-script']);
 
     /** Runs the script with its root paths moved into a temp dir and stub commands first on PATH. */
     function boot(gcloud: string): { status: number | null; stderr: string; docker: string; envFile: string; envMode: string; envLeft: boolean } {
@@ -720,8 +720,8 @@ describe('server secrets (Secret Manager)', () => {
   });
 
   test.each([
-    ['lowercase env name', { hf_token: 'hf-token' }, 'props.serverSecrets.hf_token', "must be an environment variable name of capital letters, digits and '_'"],
-    ['clash with server.env', { VLLM_LOGGING_LEVEL: 'level' }, 'props.serverSecrets.VLLM_LOGGING_LEVEL', 'which server.env sets too'],
+    ['env name with a hyphen', { 'HF-TOKEN': 'hf-token' }, 'props.serverSecrets.HF-TOKEN', "must be an environment variable name: letters, digits and '_'"],
+    ['clash with server.env', { VLLM_LOGGING_LEVEL: 'level' }, 'props.serverSecrets.VLLM_LOGGING_LEVEL', 'is also set in server.env'],
     ['version suffix', { HF_TOKEN: 'projects/p/secrets/hf-token/versions/3' }, 'props.serverSecrets.HF_TOKEN', "without a version (replicas read 'latest'); got 'projects/p/secrets/hf-token/versions/3'"],
     ['not a secret id', { HF_TOKEN: 'hf token' }, 'props.serverSecrets.HF_TOKEN', "must name a Secret Manager secret as 'projects/<project>/secrets/<name>'"],
   ])('rejects %s', (_label, serverSecrets, problemPath, message) => {
@@ -757,7 +757,7 @@ describe('references and determinism', () => {
 
   test('user values cannot inject Terraform interpolation into the startup script', () => {
     const { json } = build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: ['--chat-template', '${HOME}/t %{ if x }'], env: { A: "it's ${B}" } } }));
-    const script: string = templateByPrefix(json, 'llm-spot-').config.metadata['startup-script'];
+    const script: string = templateByPrefix(json, 'test-llm-spot-').config.metadata['startup-script'];
     expect(script).toContain(`'--chat-template' '$\${HOME}/t %%{ if x }'`);
     expect(script).toContain(`--env 'A=it'\\''s $\${B}'`);
     expect(unresolvedReferences(json)).toEqual([]);
@@ -794,8 +794,8 @@ describe('invalid props throw a DesignError naming the path', () => {
     ['zone of another region', { zones: ['us-central1-a', 'europe-west4-b'] }, 'props.zones[1]', "must be a zone of us-central1 such as 'us-central1-a' (got 'europe-west4-b')"],
     ['bad region', { region: 'US Central' }, 'props.region', "must be a Compute Engine region such as 'us-central1' (got 'US Central')"],
     ['subnetCidr with an existing network', { network: { networkSelfLink: 'n', subnetworkSelfLink: 's' }, subnetCidr: '10.0.0.0/24' }, 'props.subnetCidr', 'applies only to the network this construct creates'],
-    ['bad client range', { clientCidrs: ['10.0.0.0/33'] }, 'props.clientCidrs[0]', "must be an IPv4 CIDR such as '10.0.0.0/8' (got '10.0.0.0/33')"],
-    ['grace out of range', { startupGraceSeconds: 5000 }, 'props.startupGraceSeconds', 'between 60 and 3600 (got 5000)'],
+    ['bad client range', { clientCidrs: ['10.0.0.0/33'] }, 'props.clientCidrs[0]', "must be an IPv4 address or CIDR such as '10.0.0.0/8' (got '10.0.0.0/33')"],
+    ['grace out of range', { startupGraceSeconds: 5000 }, 'props.startupGraceSeconds', 'between 60 and 3600 seconds (got 5000)'],
     ['monthly off-peak', { scaling: { offPeak: { start: '0 20 1 * *', end: '0 7 2 * *', min: 1 } } }, 'props.scaling.offPeak.start', "day-of-month and month must be '*' on GCP"],
     ['misspelled prop', { zone: 'us-central1-a' } as Partial<GpuEndpointProps>, 'props.zone', "unknown key (did you mean 'zones'?)"],
     ['bad env name', { server: { image: 'a/b:1', model: 'm', env: { 'NOT-VALID': 'x' } } }, 'props.server.env.NOT-VALID', 'must be an environment variable name'],
@@ -833,8 +833,7 @@ describe('unresolved tokens where GCP needs literals', () => {
     const token = stringToken();
     const error = designErrorOf(() => build(props(make(token) as Partial<GpuEndpointProps>)));
     const problem = error.problems.find((p) => p.path === `props.${field}`);
-    expect(problem?.message).toContain(`must be a literal, not an unresolved token (got '${token}')`);
-    expect(problem?.message).toContain('the startup script is rendered into the instance template at synth');
+    expect(problem?.message).toContain("must be a literal, not an unresolved token: it is written into the replicas' startup script, which is rendered at synth");
     expect(problem?.message).toContain('use serverSecrets');
     expect(error.problems).toHaveLength(1);
   });
@@ -842,7 +841,7 @@ describe('unresolved tokens where GCP needs literals', () => {
   test('a list token as server.args is rejected as a whole', () => {
     const error = designErrorOf(() => build(props({ server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: Token.asList(stringToken()) } })));
     expect(error.problems.map((p) => p.path)).toEqual(['props.server.args']);
-    expect(error.problems[0].message).toContain('must be a literal, not an unresolved token (got a list token)');
+    expect(error.problems[0].message).toContain("must be a literal, not an unresolved token: it is written into the replicas' startup script");
   });
 
   test.each([
@@ -861,12 +860,12 @@ describe('unresolved tokens where GCP needs literals', () => {
     expect([...new Set(error.problems.map((p) => p.path))]).toEqual([`props.${field}`]);
     const problem = error.problems.find((p) => p.message.startsWith('must be a literal'));
     expect(problem?.message).toMatch(/^must be a literal(, not an unresolved token| number, not an unresolved token)/);
-    if (field !== 'server.port') expect(problem?.message).toContain('autoscaler bounds are computed at synth');
+    if (field !== 'server.port') expect(problem?.message).toContain('the fleet plan (purchase split, reservation size, group bounds) and the cost estimate are computed from it at synth');
   });
 
   test('a token where Terraform resolves it (the boot image) is still accepted', () => {
     const { json } = build(props({ sourceImage: stringToken() }));
-    expect(templateByPrefix(json, 'llm-spot-').config.disk[0].source_image).toBe('x');
+    expect(templateByPrefix(json, 'test-llm-spot-').config.disk[0].source_image).toBe('x');
   });
 });
 
@@ -916,7 +915,7 @@ describe('documentation and example design', () => {
     const json = JSON.parse(Testing.synth(stack)) as TerraformJson;
     expect(unresolvedReferences(json)).toEqual([]);
     expect(Object.keys(resourcesOf(json, 'google_compute_region_autoscaler'))).toHaveLength(3);
-    expect(resourceNamed(json, 'google_compute_region_autoscaler', 'llm-ondemand').config.autoscaling_policy.scaling_schedules[0]).toMatchObject({
+    expect(resourceNamed(json, 'google_compute_region_autoscaler', 'inference-llm-ondemand').config.autoscaling_policy.scaling_schedules[0]).toMatchObject({
       schedule: '0 7 * * 1-5',
       duration_sec: 46800,
       min_required_replicas: 2,
@@ -941,7 +940,7 @@ describe('documentation and example design', () => {
     // llama-70b on GCP: four A100 40 GB per replica.
     expect(endpoints[1].plan.instanceTypes[0].type).toBe('a2-highgpu-4g');
     expect(endpoints[1].standardTemplate).toBeDefined();
-    const a100 = Object.values(resourcesOf(json, 'google_compute_instance_template')).find((t) => t.name_prefix === 'llama-70b-ondemand-')!;
+    const a100 = Object.values(resourcesOf(json, 'google_compute_instance_template')).find((t) => t.name_prefix === 'test-llama-70b-ondemand-')!;
     expect(a100.guest_accelerator).toEqual([{ type: 'nvidia-tesla-a100', count: 4 }]);
     expect(a100.disk[0].disk_size_gb).toBe(400);
   });

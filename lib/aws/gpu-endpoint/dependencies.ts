@@ -44,7 +44,7 @@ export function createAccessLogsBucket(scope: Construct): s3.Bucket {
   return bucket;
 }
 
-const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/;
+import { ECR_IMAGE } from './rules';
 
 /** The ECR repository of a literal ECR image URI (this or another account), or undefined for any other image. */
 export function repositoryOfImage(scope: Construct, image: string): ecr.IRepository | undefined {

@@ -34,23 +34,39 @@ export function warnAboutDesign(scope: IConstruct, r: ResolvedGpuEndpoint, plan:
 
 /** Acknowledges, each with its reason, the cdk-nag AwsSolutions findings inherent to the design. */
 export function acknowledgeInherentFindings(role: iam.IRole, group: autoscaling.AutoScalingGroup, pullsFromEcr: boolean): void {
-  Validations.of(role).acknowledge({
+  acknowledge(role, {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
     reason: 'The AWS managed policy for Session Manager access (no SSH, no open port) is the documented minimum for the SSM agent and is kept current by AWS.',
   });
-  Validations.of(role).acknowledge({
+  acknowledge(role, {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy]',
     reason: 'The AWS managed policy is the documented minimum for the CloudWatch agent that publishes the GPU utilization the fleet scales on.',
   });
-  Validations.of(group).acknowledge({
+  acknowledge(group, {
     id: 'AwsSolutions-EC26',
     reason:
       'cdk-nag EC26 reads only the LaunchTemplate property of a group and throws on a MixedInstancesPolicy; the launch template in that policy has a single block device, encrypted (gp3, Encrypted: true).',
   });
   if (pullsFromEcr) {
-    Validations.of(role).acknowledge({
+    acknowledge(role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken supports no resource-level permissions; image pulls themselves are scoped to the server image repository.',
     });
+  }
+}
+
+/**
+ * `Validations.of(scope).acknowledge(rule)`, also on aws-cdk-lib releases (2.260 among them) that
+ * reserve `::` in rule ids and so refuse cdk-nag's finding ids such as
+ * `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/…]`. There the acknowledgement is
+ * recorded as the same `aws:cdk:acknowledged-rules` metadata entry that `acknowledge` writes and that
+ * cdk-nag reads, so the finding is acknowledged on every version.
+ */
+function acknowledge(scope: IConstruct, rule: { id: string; reason: string }): void {
+  try {
+    Validations.of(scope).acknowledge(rule);
+  } catch (e) {
+    if (!rule.id.includes('::') || !/InvalidValidationId|'::' delimiter/.test(String((e as Error).message))) throw e;
+    scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [rule.id]: rule.reason });
   }
 }

@@ -16,6 +16,8 @@ export function splitAcrossZones(count: number, zones: readonly string[]): { zon
 export interface ReservationOptions {
   /** Endpoint name, used in the reservations' tags. */
   readonly endpointName: string;
+  /** Prefix of the reservations' `Name` tags (the design's name under AiStack). */
+  readonly namePrefix: string;
   readonly instanceType: string;
   readonly reserved: number;
   /** Distinct Availability Zones of the group's subnets, in subnet order. */
@@ -43,7 +45,7 @@ export function createReservations(scope: Construct, o: ReservationOptions): ec2
       {
         resourceType: 'capacity-reservation',
         tags: [
-          { key: 'Name', value: `${o.endpointName}-reserved-${i + 1}` },
+          { key: 'Name', value: `${o.namePrefix}-${o.endpointName}-reserved-${i + 1}` },
           { key: 'ai-stack:endpoint', value: o.endpointName },
         ],
       },

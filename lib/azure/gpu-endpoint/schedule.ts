@@ -1,4 +1,6 @@
-import { isCron, isToken, type Problems } from '../../design';
+import { isCron } from '../../design/gpu-endpoint';
+import { isToken, type Problems } from '../../design/problems';
+import { quote } from '../../design/quote';
 
 /** An Azure Monitor autoscale `recurrence` block: weekly, at one hour and minute, in a Windows time zone. */
 export interface AutoscaleRecurrence {
@@ -133,7 +135,7 @@ export function windowsTimeZone(zone: string, path: string, problems: Problems):
   if (mapped) return mapped;
   problems.add(
     path,
-    `Azure autoscale has no time zone for '${zone}': use an IANA zone such as 'Europe/Berlin' or 'America/New_York' ` +
+    `Azure autoscale has no time zone for ${quote(zone)}: use an IANA zone such as 'Europe/Berlin' or 'America/New_York' ` +
       `(${Object.keys(IANA_TO_WINDOWS).length} are mapped to Windows time zones)`,
   );
   return undefined;
@@ -167,7 +169,7 @@ function expandDays(field: string): number[] | undefined {
 export function cronToRecurrence(expr: string, timezone: string, path: string, problems: Problems): AutoscaleRecurrence | undefined {
   if (isToken(expr) || !isCron(expr)) return undefined;
   const [minute, hour, dom, month, dow] = expr.trim().split(/\s+/);
-  const fix = `Azure autoscale recurrences are weekly at one time, e.g. '0 20 * * 1-5' (got '${expr}')`;
+  const fix = `Azure autoscale recurrences are weekly at one time, e.g. '0 20 * * 1-5' (got ${quote(expr)})`;
   if (!/^\d+$/.test(minute) || Number(minute) > 59) {
     problems.add(path, `the minute must be one number 0-59; ${fix}`);
     return undefined;

@@ -22,8 +22,6 @@ export interface KeyVaultSecretRef {
   readonly keyVaultId: string;
 }
 
-/** Environment variable names a secret may be exposed as. */
-export const SECRET_ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** `https://<vault>.vault.azure.net/secrets/<name>` (Azure public cloud), without a version. */
 const SECRET_ID = /^https:\/\/([a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])\.vault\.azure\.net\/secrets\/([a-zA-Z0-9-]{1,127})\/?$/;

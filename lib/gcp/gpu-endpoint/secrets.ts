@@ -7,8 +7,6 @@
 /** Role granted on each secret, and only on it. */
 export const SECRET_ACCESSOR_ROLE = 'roles/secretmanager.secretAccessor';
 
-/** Names `serverSecrets` accepts as environment variables. */
-export const SECRET_ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** A Secret Manager secret id: letters, digits, `-` and `_`, at most 255 characters. */
 const SECRET_ID = '[A-Za-z0-9_-]{1,255}';

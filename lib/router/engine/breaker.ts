@@ -1,26 +1,47 @@
 import type { BreakerConfig } from '../config';
+import type { ProviderErrorKind } from '../providers/types';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** Whether an attempt may go to a target now; `probe` marks the single half-open trial call. */
 export type Admission = { readonly allowed: true; readonly probe: boolean } | { readonly allowed: false; readonly retryInMs: number };
 
+/** The last failure that counted against a target: what the client is told when its circuit is open. */
+export interface BreakerCause {
+  readonly kind: ProviderErrorKind;
+  readonly message: string;
+}
+
 /**
  * Circuit breaker of one target, per router instance:
- * - closed: calls flow; `failureThreshold` failures within `windowMs` open it;
+ * - closed: calls flow; it opens when `failureThreshold` failures fall within any `windowMs`
+ *   (a sliding window over failure times). Successes in between do not reset the count: a target
+ *   failing 30% of its calls opens as surely as one failing them all, once enough failures pile up
+ *   within the window. (The count is absolute, not a rate: a high-volume target needs a threshold
+ *   sized to its traffic.)
  * - open: calls are refused for `cooldownMs`, then the breaker is half-open;
- * - half-open: exactly one probe call is let through; its success closes the breaker, its failure
- *   opens it for another cooldown. Other calls are refused while the probe is in flight.
+ * - half-open: exactly one probe call is let through; its success closes the breaker (and forgets
+ *   the failures), its failure opens it for another cooldown. Other calls are refused meanwhile.
  * Only failures that say something about the target count (throttled, server, timeout, auth), never
  * failures caused by the request (bad_request, context_length, content_filter).
+ *
+ * The window keeps the last `failureThreshold` failure times in a ring (a Float64Array): the
+ * breaker opens when the oldest of them is within `windowMs` of the newest. Nothing is allocated
+ * per call.
  */
 export class CircuitBreaker {
-  private failures: number[] = [];
+  private readonly times: Float64Array;
+  private next = 0;
+  private count = 0;
   private openedAt = 0;
   private isOpen = false;
   private probing = false;
+  /** The latest failure that counted (kept after the circuit closes, for logs). */
+  lastFailure: BreakerCause | undefined;
 
-  constructor(private readonly config: BreakerConfig) {}
+  constructor(private readonly config: BreakerConfig) {
+    this.times = new Float64Array(Math.max(1, config.failureThreshold));
+  }
 
   state(now: number): BreakerState {
     if (!this.isOpen) return 'closed';
@@ -29,34 +50,38 @@ export class CircuitBreaker {
 
   admit(now: number): Admission {
     const state = this.state(now);
-    if (state === 'closed') return { allowed: true, probe: false };
+    if (state === 'closed') return ADMIT;
     if (state === 'open') return { allowed: false, retryInMs: this.openedAt + this.config.cooldownMs - now };
-    if (this.probing) return { allowed: false, retryInMs: 0 };
+    if (this.probing) return PROBE_IN_FLIGHT;
     this.probing = true;
-    return { allowed: true, probe: true };
+    return PROBE;
   }
 
   success(): void {
-    // Called on every served request: allocate nothing when there is nothing to forget.
-    if (this.failures.length > 0) this.failures = [];
+    // Called on every served request: allocates nothing. Only a probe's success forgets failures.
+    if (!this.isOpen) return;
     this.isOpen = false;
     this.probing = false;
+    this.count = 0;
   }
 
-  failure(now: number): void {
+  failure(now: number, cause?: BreakerCause): void {
+    if (cause) this.lastFailure = cause;
     if (this.isOpen) {
       // A failed probe (or a straggler from before the circuit opened) restarts the cooldown.
       this.openedAt = now;
       this.probing = false;
       return;
     }
-    const since = now - this.config.windowMs;
-    this.failures = this.failures.filter((t) => t > since);
-    this.failures.push(now);
-    if (this.failures.length >= this.config.failureThreshold) {
+    const n = this.times.length;
+    this.times[this.next] = now;
+    this.next = (this.next + 1) % n;
+    if (this.count < n) this.count++;
+    // Full ring: `next` now points at the oldest of the last n failures.
+    if (this.count === n && now - this.times[this.next] < this.config.windowMs) {
       this.isOpen = true;
       this.openedAt = now;
-      this.failures = [];
+      this.count = 0;
     }
   }
 
@@ -65,6 +90,10 @@ export class CircuitBreaker {
     if (probe) this.probing = false;
   }
 }
+
+const ADMIT: Admission = { allowed: true, probe: false };
+const PROBE: Admission = { allowed: true, probe: true };
+const PROBE_IN_FLIGHT: Admission = { allowed: false, retryInMs: 0 };
 
 /** One breaker per target id, created on first use. */
 export class BreakerRegistry {

@@ -1,6 +1,7 @@
 import { RouterConfigError, type RouterConfig, type RouterRoute, type RouterTarget } from '../config';
 import { jsonLineLogger, type RequestLog, type RequestLogger } from '../log';
 import { createAdapter } from '../providers';
+import { missingAdapterPackages, resolveFromHere, type PackageResolver } from '../providers/dependencies';
 import type { AdapterFactory, CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent } from '../providers/types';
 import type { Ledger, Reservation } from '../stores/ledger';
 import { MemoryLedger } from '../stores/memory-ledger';
@@ -12,6 +13,7 @@ import { budgetMonth, systemClock, type Clock, type Random } from './clock';
 import { checkRouterConfig } from './config-check';
 import { costNano, nanoPerToken, nanoToUsd, type TokenPrices } from './cost';
 import { RouterError } from './errors';
+import { clip } from './quote';
 import { execute, type AttemptStats, type Execution } from './executor';
 import type { ParsedChat } from './request';
 import { planTargets } from './select';
@@ -39,6 +41,14 @@ export interface EngineOptions {
   readonly random?: Random;
   /** @default - one JSON line per request on stdout */
   readonly logger?: RequestLogger;
+  /**
+   * Finds the optional packages the default adapters load (e.g. `@aws-sdk/client-bedrock-runtime`
+   * for Bedrock): the engine checks them when it is built, so a missing one fails at start with the
+   * `npm i` command, not on the first request. `false` skips the check (the cloud bundles, which
+   * carry their dependencies). Not used with a custom `adapterFactory`.
+   * @default - Node's module resolution
+   */
+  readonly resolvePackage?: PackageResolver | false;
 }
 
 /** One chat request as the engine receives it from the API layer. */
@@ -111,6 +121,8 @@ export class RouterEngine {
     // Build every adapter now so a target missing its region, project or URL fails at start, not
     // on the first request that happens to reach it.
     const problems: string[] = [];
+    const resolve = options.resolvePackage ?? resolveFromHere;
+    if (!options.adapterFactory && resolve) problems.push(...missingAdapterPackages(config.targets, resolve));
     for (const t of config.targets) {
       try {
         this.adapters.set(t.id, (options.adapterFactory ?? createAdapter)(t));
@@ -136,10 +148,10 @@ export class RouterEngine {
   private resolveRoute(tenant: Tenant, name: string): RouterRoute {
     const route = this.routes.get(name);
     if (!route) {
-      throw new RouterError(404, 'not_found_error', 'model_not_found', `the model '${name}' does not exist: it must be a route of this router (${this.routesFor(tenant).join(', ')}); see GET /v1/models`, 'model');
+      throw new RouterError(404, 'not_found_error', 'model_not_found', `the model '${clip(name)}' does not exist: it must be a route of this router (${this.routesFor(tenant).join(', ')}); see GET /v1/models`, 'model');
     }
     if (tenant.routes && !tenant.routes.includes(name)) {
-      throw new RouterError(403, 'permission_error', 'model_not_allowed', `tenant '${tenant.id}' may not call route '${name}' (allowed: ${tenant.routes.join(', ')}); ask the operator to add it to the tenant's routes`, 'model');
+      throw new RouterError(403, 'permission_error', 'model_not_allowed', `tenant '${tenant.id}' may not call route '${clip(name)}' (allowed: ${tenant.routes.join(', ')}); ask the operator to add it to the tenant's routes`, 'model');
     }
     return route;
   }
@@ -181,10 +193,10 @@ export class RouterEngine {
         startedAt,
         ...(input.clientSignal ? { clientSignal: input.clientSignal } : {}),
       };
-      if (stream) return await this.startStream(input, route, tier, execution, stats, reservation, promptEstimate);
+      if (stream) return await this.startStream(input, route, tier, execution, stats, reservation, basis.promptTokens, maxTokensFor);
       return await this.complete(input, route, tier, execution, stats, reservation);
     } catch (err) {
-      const e = err instanceof RouterError ? err : new RouterError(500, 'server_error', 'internal_error', `router error: ${(err as Error).message}`);
+      const e = err instanceof RouterError ? err : new RouterError(500, 'server_error', 'internal_error', `router error: ${clip((err as Error).message)}`);
       this.logFailure(input, route?.name, tier, stats, e, stream);
       throw e;
     }
@@ -237,7 +249,8 @@ export class RouterEngine {
     x: Execution,
     stats: AttemptStats,
     reservation: Reservation,
-    promptEstimate: number,
+    promptBound: number,
+    maxTokensFor: (t: RouterTarget) => number,
   ): Promise<ChatResult> {
     let served;
     try {
@@ -266,7 +279,8 @@ export class RouterEngine {
       target,
       attempts: served.attempts,
       stats,
-      promptEstimate,
+      promptBound,
+      maxTokens: maxTokensFor(target),
       clock: this.clock,
       startedAt: input.startedAt,
       breaker: this.breakers.for(target.id),

@@ -4,8 +4,9 @@ import { backoffMs } from './backoff';
 import type { BreakerRegistry } from './breaker';
 import type { Clock, Random } from './clock';
 import { RouterError } from './errors';
-import { exhaustedError, type TargetFailure } from './failures';
+import { exhaustedError, KIND_TEXT, type TargetFailure } from './failures';
 import { Cancellation, type CancelSignal } from './cancel';
+import { clip } from './quote';
 
 /** Everything one request's attempts need. */
 export interface Execution {
@@ -54,11 +55,17 @@ const TARGET_FAULTS = new Set(['throttled', 'server', 'timeout', 'auth']);
 /** Failures worth retrying on the same target. */
 const RETRYABLE = new Set(['throttled', 'server', 'timeout']);
 
-/** Turns whatever an adapter threw into a ProviderError (an adapter bug counts as a server fault). */
+/**
+ * Turns whatever an adapter threw into a ProviderError. Adapters report every provider failure as a
+ * ProviderError, so anything else was thrown by the adapter's own code while it built the provider
+ * request or read it (e.g. `Maximum call stack size exceeded` on an odd request): that is the
+ * request's fault, `bad_request` — never a target failure, never retried, never counted by a breaker
+ * (one tenant's odd request must not open the circuits every tenant uses).
+ */
 function asProviderError(err: unknown, signal: CancelSignal): ProviderError {
   if (err instanceof ProviderError) return err;
   if (signal.aborted && signal.reason instanceof ProviderError) return signal.reason;
-  return new ProviderError('server', `adapter error: ${err instanceof Error ? err.message : String(err)}`);
+  return new ProviderError('bad_request', `the adapter could not translate the request: ${clip(err instanceof Error ? `${err.name}: ${err.message}` : String(err))}`);
 }
 
 /** Runs `fn`, rejecting as soon as `signal` aborts even if the adapter ignores the signal. */
@@ -119,7 +126,10 @@ export async function execute<T>(x: Execution, stats: AttemptStats, attempt: Att
       const now = clock.now();
       const admission = breaker.admit(now);
       if (!admission.allowed) {
-        failures.push({ target: id, kind: 'circuit_open', calls: targetCalls, message: admission.retryInMs > 0 ? `circuit open, next probe in ${Math.ceil(admission.retryInMs / 1000)} s` : 'circuit half-open, a probe call is in flight', retryInMs: admission.retryInMs });
+        // The client is told why the circuit opened: the target's own last failure (a timeout is a 504).
+        const cause = breaker.lastFailure;
+        const state = admission.retryInMs > 0 ? `next probe in ${Math.ceil(admission.retryInMs / 1000)} s` : 'a probe call is in flight';
+        failures.push({ target: id, kind: 'circuit_open', calls: targetCalls, message: cause ? `${state}; last failure: ${KIND_TEXT[cause.kind]}: ${cause.message}` : state, retryInMs: admission.retryInMs, ...(cause ? { cause: cause.kind } : {}) });
         continue targets;
       }
       const remaining = deadlineAt - now;
@@ -166,7 +176,7 @@ export async function execute<T>(x: Execution, stats: AttemptStats, attempt: Att
       }
       const e = asProviderError(thrown, controller.signal);
       const failure: TargetFailure = { target: id, kind: e.kind, calls: targetCalls, message: e.status ? `HTTP ${e.status}: ${e.message}` : e.message, ...(e.retryAfterMs !== undefined ? { retryInMs: e.retryAfterMs } : {}) };
-      if (TARGET_FAULTS.has(e.kind)) breaker.failure(clock.now());
+      if (TARGET_FAULTS.has(e.kind)) breaker.failure(clock.now(), { kind: e.kind, message: failure.message });
       else breaker.abandon(admission.probe);
       if (e.kind === 'bad_request') {
         throw new RouterError(400, 'invalid_request_error', 'upstream_bad_request', `target '${id}' rejected the request: ${failure.message}`);

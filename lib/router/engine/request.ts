@@ -1,5 +1,7 @@
-import type { ChatMessage, ChatRequest } from '../providers/types';
+import type { ChatMessage, ChatRequest, ContentPart } from '../providers/types';
 import { invalidRequest } from './errors';
+import { checkDepth, DEFAULT_REQUEST_LIMITS, MAX_IMAGE_URL_CHARS, type RequestLimits } from './limits';
+import { clip, quote } from './quote';
 
 /** A validated chat-completions request plus the options that only the API layer needs. */
 export interface ParsedChat {
@@ -30,7 +32,7 @@ function numberIn(body: Record<string, unknown>, key: string, min: number, max: 
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw invalidRequest(`'${key}' must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`, key);
+    throw invalidRequest(`'${key}' must be a number from ${min} to ${max} (got ${quote(v)})`, key);
   }
   return v;
 }
@@ -39,55 +41,92 @@ function positiveInt(body: Record<string, unknown>, key: string): number | undef
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw invalidRequest(`'${key}' must be a whole number >= 1 (got ${JSON.stringify(v)})`, key);
+    throw invalidRequest(`'${key}' must be a whole number >= 1 (got ${quote(v)})`, key);
   }
   return v;
 }
 
-function message(raw: unknown, i: number): ChatMessage {
+/** A string field within its length limit, or a 400 naming it. */
+function limited(v: string, param: string, max: number, what = 'characters'): string {
+  if (v.length > max) throw invalidRequest(`'${param}' is ${v.length} ${what} long; the limit is ${max}`, param, 'too_long');
+  return v;
+}
+
+/**
+ * One content part, copied field by field: only what the adapters read goes on, so an extra field
+ * (however large or nested) never reaches a provider. Types: `text`, `image_url`.
+ */
+function contentPart(part: unknown, param: string, limits: RequestLimits): ContentPart {
+  if (!isObject(part) || typeof part.type !== 'string') throw invalidRequest(`'${param}' must be an object with a 'type'`, param);
+  if (part.type === 'text') {
+    if (typeof part.text !== 'string') throw invalidRequest(`'${param}.text' must be a string`, `${param}.text`);
+    return { type: 'text', text: limited(part.text, `${param}.text`, limits.maxTextChars) };
+  }
+  if (part.type === 'image_url') {
+    const image = part.image_url;
+    if (!isObject(image) || typeof image.url !== 'string') throw invalidRequest(`'${param}.image_url' must be an object with a 'url' string`, `${param}.image_url`);
+    const detail = image.detail;
+    if (detail !== undefined && detail !== 'auto' && detail !== 'low' && detail !== 'high') throw invalidRequest(`'${param}.image_url.detail' must be auto, low or high (got ${quote(detail)})`, `${param}.image_url.detail`);
+    return { type: 'image_url', image_url: { url: limited(image.url, `${param}.image_url.url`, MAX_IMAGE_URL_CHARS), ...(detail !== undefined ? { detail } : {}) } };
+  }
+  throw invalidRequest(`'${param}.type' must be text or image_url (got ${quote(part.type)})`, `${param}.type`);
+}
+
+function message(raw: unknown, i: number, limits: RequestLimits): ChatMessage {
   const param = `messages[${i}]`;
   if (!isObject(raw)) throw invalidRequest(`'${param}' must be an object with 'role' and 'content'`, param);
   const role = raw.role;
   if (role === 'tool' || role === 'function') throw invalidRequest(`'${param}.role' '${role}' is not supported: the router does not support tool calling yet`, `${param}.role`);
   if (typeof role !== 'string' || !ROLES.has(role)) {
-    throw invalidRequest(`'${param}.role' must be one of system, developer, user, assistant (got ${JSON.stringify(role)})`, `${param}.role`);
+    throw invalidRequest(`'${param}.role' must be one of system, developer, user, assistant (got ${quote(role)})`, `${param}.role`);
   }
-  const content = raw.content;
-  if (typeof content !== 'string' && !(content === null && role === 'assistant')) {
-    if (!Array.isArray(content)) throw invalidRequest(`'${param}.content' must be a string or an array of content parts`, `${param}.content`);
-    content.forEach((part, j) => {
-      if (!isObject(part) || typeof part.type !== 'string') throw invalidRequest(`'${param}.content[${j}]' must be an object with a 'type'`, `${param}.content[${j}]`);
-      if (part.type === 'text' && typeof part.text !== 'string') throw invalidRequest(`'${param}.content[${j}].text' must be a string`, `${param}.content[${j}].text`);
-    });
+  const raw_ = raw.content;
+  let content: ChatMessage['content'];
+  if (typeof raw_ === 'string') content = limited(raw_, `${param}.content`, limits.maxTextChars);
+  else if (raw_ === null && role === 'assistant') content = null;
+  else {
+    if (!Array.isArray(raw_)) throw invalidRequest(`'${param}.content' must be a string or an array of content parts`, `${param}.content`);
+    if (raw_.length > limits.maxContentParts) throw invalidRequest(`'${param}.content' has ${raw_.length} parts; the limit is ${limits.maxContentParts}`, `${param}.content`, 'too_many');
+    content = raw_.map((part, j) => contentPart(part, `${param}.content[${j}]`, limits));
   }
   if (raw.name !== undefined && typeof raw.name !== 'string') throw invalidRequest(`'${param}.name' must be a string`, `${param}.name`);
-  return { role: role as ChatMessage['role'], content: content as ChatMessage['content'], ...(typeof raw.name === 'string' ? { name: raw.name } : {}) };
+  if (typeof raw.name === 'string') limited(raw.name, `${param}.name`, limits.maxFieldChars);
+  return { role: role as ChatMessage['role'], content, ...(typeof raw.name === 'string' ? { name: raw.name } : {}) };
 }
 
-function stopSequences(v: unknown): string | readonly string[] | undefined {
+function stopSequences(v: unknown, limits: RequestLimits): string | readonly string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && v.length <= 4 && v.every((s) => typeof s === 'string')) return v as string[];
-  throw invalidRequest(`'stop' must be a string or an array of up to 4 strings (got ${JSON.stringify(v)})`, 'stop');
+  if (typeof v === 'string') return limited(v, 'stop', limits.maxFieldChars);
+  if (Array.isArray(v) && v.length <= 4 && v.every((s) => typeof s === 'string')) {
+    v.forEach((s: string, i) => limited(s, `stop[${i}]`, limits.maxFieldChars));
+    return v as string[];
+  }
+  throw invalidRequest(`'stop' must be a string or an array of up to 4 strings (got ${quote(v)})`, 'stop');
 }
 
-/** Parses the JSON body of `POST /v1/chat/completions`; throws a 400 `RouterError` naming the field. */
-export function parseChatBody(text: string): ParsedChat {
+/**
+ * Parses the JSON body of `POST /v1/chat/completions`; throws a 400 `RouterError` naming the field.
+ * Every limit of `limits` is checked here, before any routing.
+ */
+export function parseChatBody(text: string, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ParsedChat {
+  checkDepth(text, limits.maxDepth);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (err) {
-    throw invalidRequest(`request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
+    throw invalidRequest(`request body is not valid JSON: ${clip((err as Error).message)}`, null, 'invalid_json');
   }
   if (!isObject(body)) throw invalidRequest('request body must be a JSON object', null);
   for (const [key, why] of Object.entries(UNSUPPORTED)) {
     if (body[key] !== undefined && body[key] !== null) throw invalidRequest(`'${key}': ${why}`, key, 'unsupported_parameter');
   }
   if (typeof body.model !== 'string' || body.model.length === 0) throw invalidRequest("'model' is required: the name of a route, see GET /v1/models", 'model');
+  limited(body.model, 'model', limits.maxFieldChars);
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw invalidRequest("'messages' must be a non-empty array", 'messages');
-  const messages = body.messages.map(message);
+  if (body.messages.length > limits.maxMessages) throw invalidRequest(`'messages' has ${body.messages.length} entries; the limit is ${limits.maxMessages}`, 'messages', 'too_many');
+  const messages = body.messages.map((m, i) => message(m, i, limits));
   const n = body.n;
-  if (n !== undefined && n !== null && n !== 1) throw invalidRequest(`'n' must be 1: the router returns one choice (got ${JSON.stringify(n)})`, 'n', 'unsupported_parameter');
+  if (n !== undefined && n !== null && n !== 1) throw invalidRequest(`'n' must be 1: the router returns one choice (got ${quote(n)})`, 'n', 'unsupported_parameter');
   const format = body.response_format;
   if (format !== undefined && format !== null && !(isObject(format) && format.type === 'text')) {
     throw invalidRequest("'response_format' other than {\"type\":\"text\"} is not supported by the router", 'response_format', 'unsupported_parameter');
@@ -96,11 +135,12 @@ export function parseChatBody(text: string): ParsedChat {
   const streamOptions = body.stream_options;
   if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) throw invalidRequest("'stream_options' must be an object", 'stream_options');
   if (body.user !== undefined && body.user !== null && typeof body.user !== 'string') throw invalidRequest("'user' must be a string", 'user');
+  if (typeof body.user === 'string') limited(body.user, 'user', limits.maxFieldChars);
 
   const maxTokens = positiveInt(body, 'max_completion_tokens') ?? positiveInt(body, 'max_tokens');
   const temperature = numberIn(body, 'temperature', 0, 2);
   const topP = numberIn(body, 'top_p', 0, 1);
-  const stop = stopSequences(body.stop);
+  const stop = stopSequences(body.stop, limits);
   const request: ChatRequest = {
     model: body.model,
     messages,

@@ -1,3 +1,4 @@
+import { clip } from './quote';
 import type { RouterRoute, WeightedTarget } from '../config';
 import type { Random } from './clock';
 import { invalidRequest } from './errors';
@@ -33,7 +34,7 @@ function tierFor(route: RouterRoute, promptTokens: number, forced: string | unde
   if (forced !== undefined) {
     const tier = route.tiers.find((t) => t.name === forced);
     if (!tier) {
-      throw invalidRequest(`x-ai-stack-tier '${forced}' is not a tier of route '${route.name}' (tiers: ${route.tiers.map((t) => t.name).join(', ')})`, 'x-ai-stack-tier', 'unknown_tier');
+      throw invalidRequest(`x-ai-stack-tier '${clip(forced)}' is not a tier of route '${route.name}' (tiers: ${route.tiers.map((t) => t.name).join(', ')})`, 'x-ai-stack-tier', 'unknown_tier');
     }
     return tier;
   }

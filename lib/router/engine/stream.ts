@@ -7,8 +7,13 @@ import type { Clock } from './clock';
 import { nanoToUsd } from './cost';
 import type { ResultMeta } from './engine';
 import { RouterError } from './errors';
+import { clip } from './quote';
+import { brokenStreamUsage } from './stream-charge';
 import type { AttemptStats } from './executor';
 import type { Cancellation, CancelSignal } from './cancel';
+
+/** Failures that say the target is unhealthy (as in the executor). */
+const TARGET_FAULT_KINDS: ReadonlySet<string> = new Set(['throttled', 'server', 'timeout', 'auth']);
 
 /** What the API layer streams: text deltas, then one `done` or one `error`, each with the metadata. */
 export type EngineStreamEvent =
@@ -25,7 +30,10 @@ export interface StreamContext {
   readonly target: RouterTarget;
   readonly attempts: number;
   readonly stats: AttemptStats;
-  readonly promptEstimate: number;
+  /** Upper bound of the prompt's tokens, charged when the provider reported none (see stream-charge.ts). */
+  readonly promptBound: number;
+  /** `max_tokens` sent to the target. */
+  readonly maxTokens: number;
   readonly clock: Clock;
   readonly startedAt: number;
   readonly breaker: CircuitBreaker;
@@ -61,16 +69,22 @@ function nextWithin(c: StreamContext, ms: number): Promise<IteratorResult<Stream
 /**
  * Relays a provider stream after its first event has arrived (from then on the client has seen
  * output, so there is no retry or fallback). A gap of more than the route's `timeoutMs` between
- * events is a failure. The budget reservation is settled exactly once: with the reported usage on
- * `done`; with an estimate (prompt estimate + streamed characters / 4) when the provider fails
- * mid-stream (the `error` event carries that cost) or when the client goes away.
+ * events is a failure. The budget reservation is settled exactly once: with the provider's usage on
+ * `done`; when the provider fails mid-stream (the `error` event carries that cost) or the client
+ * goes away, with `brokenStreamUsage`: the provider's usage so far where it sent one, else upper
+ * bounds, so a broken stream is never charged less than the provider bills.
  */
 export function streamEvents(c: StreamContext): AsyncIterableIterator<EngineStreamEvent> {
   return closeable(relay(c), async () => {
     // The client left before reading anything: stop the upstream and charge what it produced.
     c.abort.abort(new Error('client closed the stream'));
     void c.iterator.return?.()?.catch(() => undefined);
-    const usage = { promptTokens: c.promptEstimate, completionTokens: Math.ceil((c.first.type === 'delta' ? c.first.text.length : 0) / 4) };
+    const usage = brokenStreamUsage({
+      promptBound: c.promptBound,
+      ...(c.first.type !== 'delta' ? { reported: c.first.usage } : {}),
+      streamedBytes: c.first.type === 'delta' ? Buffer.byteLength(c.first.text) : 0,
+      maxTokens: c.maxTokens,
+    });
     const cost = await c.settle(usage);
     c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: c.clock.now() - c.startedAt, overheadMs: 0, outcome: 'client_closed', status: 499 });
   });
@@ -80,8 +94,10 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
   const now = () => c.clock.now();
   let ownMs = now() - c.startedAt - c.stats.upstreamMs - c.stats.backoffMs;
   let chars = 0;
+  let bytes = 0;
+  let reported: Usage | undefined;
   let finished = false;
-  const estimate = (): Usage => ({ promptTokens: c.promptEstimate, completionTokens: Math.ceil(chars / 4) });
+  const estimate = (): Usage => brokenStreamUsage({ promptBound: c.promptBound, ...(reported ? { reported } : {}), streamedBytes: bytes, maxTokens: c.maxTokens });
   const meta = (costNanoUsd: number): ResultMeta => ({ requestId: c.requestId, route: c.route.name, target: c.target.id, attempts: c.attempts, costNanoUsd, overheadMs: Math.max(0, ownMs) });
   let event = c.first;
   const onClientGone = () => c.abort.abort(new Error('the client closed the connection'));
@@ -97,8 +113,12 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
         yield { type: 'done', finishReason: event.finishReason, usage: event.usage, meta: meta(cost) };
         return;
       }
-      chars += event.text.length;
-      yield event;
+      if (event.type === 'usage') reported = event.usage;
+      else {
+        chars += event.text.length;
+        bytes += Buffer.byteLength(event.text);
+        yield event;
+      }
       const t = now();
       const next = await nextWithin(c, c.route.timeoutMs);
       const received = now();
@@ -110,14 +130,14 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
   } catch (err) {
     finished = true;
     c.abort.abort(err);
+    const reason = clip(err instanceof Error ? err.message : String(err), 500);
     if (c.clientSignal?.aborted) {
       const usage = estimate();
       const cost = await c.settle(usage);
       c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: 'client_closed', status: 499 });
       return;
     }
-    const reason = err instanceof Error ? err.message : String(err);
-    if (err instanceof ProviderError && ['throttled', 'server', 'timeout', 'auth'].includes(err.kind)) c.breaker.failure(now());
+    if (err instanceof ProviderError && TARGET_FAULT_KINDS.has(err.kind)) c.breaker.failure(now(), { kind: err.kind, message: `mid-stream: ${reason}` });
     const usage = estimate();
     const cost = await c.settle(usage);
     const error = new RouterError(502, 'upstream_error', 'upstream_stream_failed', `target '${c.target.id}' failed after streaming ${chars} characters: ${reason}; the output is incomplete`);

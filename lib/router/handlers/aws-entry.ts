@@ -3,4 +3,6 @@ import { embeddedMetricLogger } from '../log';
 import { pipelineFromEnv } from './from-env';
 import { createLambdaHandler } from './lambda';
 
-export const handler = createLambdaHandler(pipelineFromEnv({ logger: embeddedMetricLogger() }));
+// resolvePackage: false — the bundle carries its adapters' packages (inlined by esbuild, or the Lambda
+// runtime's AWS SDK), which Node's resolution would not find as files.
+export const handler = createLambdaHandler(pipelineFromEnv({ logger: embeddedMetricLogger(), resolvePackage: false }));

@@ -4,7 +4,9 @@
 import { createAzureHandler } from './azure';
 import { pipelineFromEnv } from './from-env';
 
-export const handler = createAzureHandler(pipelineFromEnv());
+// resolvePackage: false — the bundle carries its adapters' packages (inlined by esbuild, or the Lambda
+// runtime's AWS SDK), which Node's resolution would not find as files.
+export const handler = createAzureHandler(pipelineFromEnv({ resolvePackage: false }));
 
 interface AzureFunctionsApp {
   setup(options: { enableHttpStream: boolean }): void;

@@ -3,7 +3,8 @@ import type { RouterConfig } from '../config';
 import { parseRouterConfig } from '../engine/config-check';
 import { RouterEngine, type EngineOptions } from '../engine/engine';
 import { hashTenantKeys, parseTenantKeys } from '../engine/keys';
-import { createPipeline, type HandleRequest } from './pipeline';
+import { DEFAULT_REQUEST_LIMITS } from '../engine/limits';
+import { createPipeline, type HandleRequest, type Pipeline, type Preflight, type RequestHeaders, type RouterResponse, type PipelineOptions } from './pipeline';
 
 /**
  * The router config of a cloud function: `AI_STACK_ROUTER_CONFIG` holds the JSON written by
@@ -38,10 +39,10 @@ export function engineFromEnv(env: Readonly<Record<string, string | undefined>> 
  * configuration answers every request with a 500 naming the problem (and logs it once) instead of
  * crash-looping the function.
  */
-export function lazyPipeline(build: () => HandleRequest, logError: (message: string) => void = (m) => console.error(m)): HandleRequest {
-  let handle: HandleRequest | undefined;
+export function lazyPipeline(build: () => HandleRequest | Pipeline, logError: (message: string) => void = (m) => console.error(m)): Pipeline {
+  let handle: HandleRequest | Pipeline | undefined;
   let failure: string | undefined;
-  return (method, path, headers, body, signal) => {
+  const ready = (): HandleRequest | Pipeline | undefined => {
     if (!handle && failure === undefined) {
       try {
         handle = build();
@@ -50,13 +51,52 @@ export function lazyPipeline(build: () => HandleRequest, logError: (message: str
         logError(failure);
       }
     }
-    if (handle) return handle(method, path, headers, body, signal);
-    const error = { message: failure, type: 'server_error', code: 'router_misconfigured', param: null };
-    return Promise.resolve({ status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error }) });
+    return handle;
   };
+  const misconfigured = (): RouterResponse => {
+    const error = { message: failure, type: 'server_error', code: 'router_misconfigured', param: null };
+    return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error }) };
+  };
+  const run: HandleRequest = (method, path, headers, body, signal, admitted) => {
+    const h = ready();
+    return h ? h(method, path, headers, body, signal, admitted) : Promise.resolve(misconfigured());
+  };
+  const preflight = (method: string, path: string, headers: RequestHeaders): Preflight => {
+    const h = ready();
+    if (!h) return { response: misconfigured() };
+    // A plain HandleRequest checks everything itself once the body is in.
+    return 'preflight' in h ? h.preflight(method, path, headers) : { admitted: undefined as never };
+  };
+  // `limits` is read when a request arrives, so the pipeline is still built on the first request.
+  return Object.defineProperties(run, {
+    preflight: { value: preflight },
+    limits: { get: () => { const h = ready(); return h && 'limits' in h ? h.limits : DEFAULT_REQUEST_LIMITS; } },
+  }) as Pipeline;
 }
 
-/** The pipeline of a cloud function: config and keys from the environment. */
-export function pipelineFromEnv(options: Partial<EngineOptions> = {}): HandleRequest {
-  return lazyPipeline(() => createPipeline(engineFromEnv(process.env, options)));
+/** Environment variables of the pipeline's limits, for cloud functions (each a whole number >= 1). */
+export const PIPELINE_ENV = {
+  maxInFlight: 'AI_STACK_ROUTER_MAX_IN_FLIGHT',
+  maxInFlightPerTenant: 'AI_STACK_ROUTER_MAX_IN_FLIGHT_PER_TENANT',
+  maxBodyBytes: 'AI_STACK_ROUTER_MAX_BODY_BYTES',
+} as const;
+
+/** Pipeline options from `PIPELINE_ENV`; throws naming a variable that is not a whole number >= 1. */
+export function pipelineOptionsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): PipelineOptions {
+  const read = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number >= 1 (got '${raw.slice(0, 50)}')`);
+    return n;
+  };
+  const maxInFlight = read(PIPELINE_ENV.maxInFlight);
+  const maxInFlightPerTenant = read(PIPELINE_ENV.maxInFlightPerTenant);
+  const maxBodyBytes = read(PIPELINE_ENV.maxBodyBytes);
+  return { ...(maxInFlight ? { maxInFlight } : {}), ...(maxInFlightPerTenant ? { maxInFlightPerTenant } : {}), ...(maxBodyBytes ? { limits: { maxBodyBytes } } : {}) };
+}
+
+/** The pipeline of a cloud function: config, keys and limits from the environment. */
+export function pipelineFromEnv(options: Partial<EngineOptions> = {}): Pipeline {
+  return lazyPipeline(() => createPipeline(engineFromEnv(process.env, options), pipelineOptionsFromEnv(process.env)));
 }

@@ -2,4 +2,6 @@
 import { pipelineFromEnv } from './from-env';
 import { createGcpHandler } from './gcp';
 
-export const handler = createGcpHandler(pipelineFromEnv());
+// resolvePackage: false — the bundle carries its adapters' packages (inlined by esbuild, or the Lambda
+// runtime's AWS SDK), which Node's resolution would not find as files.
+export const handler = createGcpHandler(pipelineFromEnv({ resolvePackage: false }));

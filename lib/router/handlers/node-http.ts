@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { HandleRequest, RequestHeaders, RouterResponse } from './pipeline';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Admitted, HandleRequest, Pipeline, RequestHeaders, RouterResponse } from './pipeline';
+import { tooLarge } from './pipeline';
 import { Cancellation } from '../engine/cancel';
+import { DEFAULT_REQUEST_LIMITS } from '../engine/limits';
 
-/** Largest request body accepted (a chat request with a long context is a few MB at most). */
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Largest request body accepted when the handler is not a `Pipeline` with its own limits. */
+export const MAX_BODY_BYTES = DEFAULT_REQUEST_LIMITS.maxBodyBytes;
 
 function headersOf(req: IncomingMessage): RequestHeaders {
   const out: Record<string, string | undefined> = {};
@@ -13,29 +15,36 @@ function headersOf(req: IncomingMessage): RequestHeaders {
 }
 
 class BodyTooLarge extends Error {
-  constructor() {
-    super(`request body is larger than ${MAX_BODY_BYTES} bytes`);
+  constructor(readonly limit: number) {
+    super(`request body is larger than ${limit} bytes`);
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         // Stop buffering; the 413 goes out with `connection: close` and the socket closes after it.
         req.removeAllListeners('data');
         req.resume();
-        reject(new BodyTooLarge());
+        reject(new BodyTooLarge(limit));
         return;
       }
       chunks.push(c);
     });
     req.on('end', () => resolve(chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     req.on('error', reject);
+    // A client that leaves mid-upload: 'aborted' then 'close' without 'end'.
+    req.on('close', () => (req.complete ? undefined : reject(new Error('the client closed the connection while sending the body'))));
   });
+}
+
+/** Whether the request still has a body on the wire that nobody has read. */
+function hasBody(req: IncomingMessage): boolean {
+  return !req.complete && (Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined);
 }
 
 /**
@@ -84,30 +93,87 @@ export async function writeResponse(res: NodeResponseLike, r: RouterResponse): P
   }
 }
 
-/** A Node `http` request listener serving the pipeline. */
-export function nodeListener(handle: HandleRequest): (req: IncomingMessage, res: ServerResponse) => void {
+/** Answers without reading the body: the connection is closed after the answer, so the rest is never read. */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, r: RouterResponse): void {
+  const unread = hasBody(req);
+  const headers = unread ? { ...r.headers, connection: 'close' } : r.headers;
+  writeResponse(res, { ...r, headers }).then(
+    () => (unread ? req.destroy() : undefined),
+    () => req.destroy(),
+  );
+}
+
+function errorBody(status: number, code: string, type: string, message: string): RouterResponse {
+  return { status, headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ error: { message, type, code, param: null } }) };
+}
+
+/**
+ * A Node `http` request listener serving the pipeline. With a `Pipeline` (what `createPipeline`
+ * returns), the key, the `content-length` and the in-flight caps are checked from the headers
+ * before a byte of the body is read: an unauthenticated or oversized upload costs no memory.
+ */
+export function nodeListener(handle: HandleRequest | Pipeline): (req: IncomingMessage, res: ServerResponse) => void {
+  const pipeline = 'preflight' in handle ? handle : undefined;
+  const limit = pipeline?.limits.maxBodyBytes ?? MAX_BODY_BYTES;
   return (req, res) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const headers = headersOf(req);
+    let admitted: Admitted | undefined;
+    if (pipeline) {
+      let pre;
+      try {
+        pre = pipeline.preflight(method, url, headers);
+      } catch (err) {
+        return refuseUnread(req, res, errorBody(500, 'internal_error', 'server_error', `router error: ${(err as Error).message}`));
+      }
+      if (pre.response) return refuseUnread(req, res, pre.response);
+      admitted = pre.admitted;
+    }
     const aborted = new Cancellation();
     res.on('close', () => {
       if (!res.writableFinished) aborted.abort(new Error('client closed the connection'));
     });
-    readBody(req)
-      .then((body) => handle(req.method ?? 'GET', req.url ?? '/', headersOf(req), body, aborted.signal))
+    readBody(req, limit)
+      .then(
+        (body) => handle(method, url, headers, body, aborted.signal, admitted),
+        (err) => {
+          admitted?.release();
+          throw err;
+        },
+      )
       .then((r) => writeResponse(res, r))
       .catch((err: Error) => {
-        if (res.headersSent) return void res.destroy(err);
-        const tooLarge = err instanceof BodyTooLarge;
-        const error = tooLarge
-          ? { message: err.message, type: 'invalid_request_error', code: 'request_too_large', param: null }
-          : { message: `router error: ${err.message}`, type: 'server_error', code: 'internal_error', param: null };
-        const body = JSON.stringify({ error });
-        res.writeHead(tooLarge ? 413 : 500, { 'content-type': 'application/json', connection: 'close' });
-        res.end(body, () => req.destroy());
+        if (res.headersSent || res.destroyed) return void res.destroy();
+        const r =
+          err instanceof BodyTooLarge
+            ? { ...errorBody(413, 'request_too_large', 'invalid_request_error', tooLarge(err.limit).message) }
+            : errorBody(500, 'internal_error', 'server_error', `router error: ${(err as Error).message}`);
+        res.writeHead(r.status, r.headers);
+        res.end(r.body, () => req.destroy());
       });
   };
 }
 
-export interface ListenOptions {
+/** Limits of the Node server itself (connections and slow clients); each is an `ai-stack serve` option. */
+export interface NodeServerLimits {
+  /**
+   * Most open connections; a connection over the cap is answered 503 `too_many_connections` and
+   * closed at once.
+   * @default 1024
+   */
+  readonly maxConnections?: number;
+  /** Time a client has to send the request line and headers (Node's `headersTimeout`). @default 10000 ms */
+  readonly headersTimeoutMs?: number;
+  /** Time a client has to send the whole request, body included (Node's `requestTimeout`; answers may stream longer). @default 30000 ms */
+  readonly requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open between requests. @default 5000 ms */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+export const NODE_SERVER_DEFAULTS = { maxConnections: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 } as const;
+
+export interface ListenOptions extends NodeServerLimits {
   /** @default 8080 (0 picks a free port) */
   readonly port?: number;
   /** @default '127.0.0.1' */
@@ -121,9 +187,48 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A raw 503 for a connection over the cap: written before node-http parses anything on it. */
+function busyResponse(max: number): string {
+  const body = JSON.stringify({ error: { message: `the router has its limit of ${max} open connections; retry shortly`, type: 'server_error', code: 'too_many_connections', param: null } });
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * A Node http server for the pipeline, with every limit of `NodeServerLimits` applied. Node checks
+ * its header and request timeouts every `connectionsCheckingInterval` (30 s by default, far too
+ * coarse for a 10 s limit): it is set to a tenth of the header timeout (100 ms to 1 s), so a slow
+ * client is cut within ~10% of its limit.
+ */
+export function createNodeServer(handle: HandleRequest | Pipeline, limits: NodeServerLimits = {}): Server {
+  const o = { ...NODE_SERVER_DEFAULTS, ...limits };
+  const server = createServer(
+    {
+      headersTimeout: o.headersTimeoutMs,
+      requestTimeout: o.requestTimeoutMs,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(o.headersTimeoutMs / 10))),
+    },
+    nodeListener(handle),
+  );
+  let open = 0;
+  const busy = busyResponse(o.maxConnections);
+  server.prependListener('connection', (socket: Socket) => {
+    if (open >= o.maxConnections) {
+      socket.on('error', () => undefined);
+      socket.end(busy);
+      socket.destroySoon();
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
+  });
+  // A client that sends garbage or stalls gets node's own 400 or 408, and its socket is closed.
+  return server;
+}
+
 /** Starts an HTTP server for the pipeline; resolves once it listens. */
-export function listen(handle: HandleRequest, options: ListenOptions = {}): Promise<RunningServer> {
-  const server = createServer({ keepAliveTimeout: 65_000 }, nodeListener(handle));
+export function listen(handle: HandleRequest | Pipeline, options: ListenOptions = {}): Promise<RunningServer> {
+  const server = createNodeServer(handle, options);
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     server.once('error', reject);

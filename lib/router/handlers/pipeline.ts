@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { closeable } from '../engine/closeable';
+import { clip } from '../engine/quote';
 import { formatUsd } from '../engine/cost';
 import type { ChatResult, RouterEngine } from '../engine/engine';
 import { RouterError } from '../engine/errors';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../engine/limits';
 import { parseChatBody, type ParsedChat } from '../engine/request';
+import { InFlight } from './in-flight';
 import type { EngineStreamEvent } from '../engine/stream';
 import type { Tenant } from '../engine/tenants';
 import { completionJson, deltaChunk, metaJson, modelListJson, sse, SSE_DONE, usageJson, type ChunkBase } from './openai-format';
@@ -21,7 +24,41 @@ export interface RouterResponse {
   readonly stream?: AsyncIterable<string>;
 }
 
-export type HandleRequest = (method: string, path: string, headers: RequestHeaders, body: string | Uint8Array | undefined, signal?: CancelSignal) => Promise<RouterResponse>;
+/**
+ * Serves one request. `admitted` is what `Pipeline.preflight` returned for the same request, when
+ * the handler called it before reading the body (Node http); it then takes over its in-flight slot.
+ */
+export type HandleRequest = (method: string, path: string, headers: RequestHeaders, body: string | Uint8Array | undefined, signal?: CancelSignal, admitted?: Admitted) => Promise<RouterResponse>;
+
+/** A chat request that passed the checks on its headers: authenticated, not too large, a slot taken. */
+export interface Admitted {
+  readonly tenant: Tenant;
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** Frees the request's in-flight slot; idempotent (a handler calls it when the body never came). */
+  release(): void;
+}
+
+/** Either an answer already (a refusal, `/healthz`, `/v1/models`), or an admitted chat request. */
+export type Preflight = { readonly response: RouterResponse; readonly admitted?: undefined } | { readonly response?: undefined; readonly admitted: Admitted };
+
+/** The request pipeline: a `HandleRequest`, plus the checks that need only the request's head. */
+export interface Pipeline extends HandleRequest {
+  /** Path, method, key, `content-length` and in-flight caps, from the request line and headers alone. */
+  preflight(method: string, path: string, headers: RequestHeaders): Preflight;
+  readonly limits: RequestLimits;
+}
+
+export interface PipelineOptions {
+  /** Request-shape limits (see `RequestLimits`). @default DEFAULT_REQUEST_LIMITS */
+  readonly limits?: Partial<RequestLimits>;
+  /** Most chat requests in flight in this instance; more are answered 503 `server_busy`. @default 1000 */
+  readonly maxInFlight?: number;
+  /** Most chat requests in flight per tenant in this instance; more are answered 429 `concurrency_limit_exceeded`. @default 100 */
+  readonly maxInFlightPerTenant?: number;
+}
+
+export const PIPELINE_DEFAULTS = { maxInFlight: 1000, maxInFlightPerTenant: 100 } as const;
 
 /** Header names of the router's response metadata. */
 export const HEADER = {
@@ -58,12 +95,25 @@ function endpointOf(path: string): 'chat' | 'models' | 'health' | undefined {
   return undefined;
 }
 
+/** The size of a body as the platform handed it over (bytes, or characters for a string). */
+function bodySize(body: string | Uint8Array | undefined): number {
+  return body === undefined ? 0 : typeof body === 'string' ? body.length : body.byteLength;
+}
+
+export function tooLarge(maxBodyBytes: number, size?: number): RouterError {
+  return new RouterError(413, 'invalid_request_error', 'request_too_large', `request body is ${size !== undefined ? `${size} bytes, ` : ''}larger than the limit of ${maxBodyBytes} bytes`);
+}
+
 /**
  * The one request pipeline every handler (Node http, Lambda, Cloud Functions, Azure Functions)
- * shares: path dispatch, auth, body validation, the engine, and the OpenAI wire format.
+ * shares: path dispatch, auth, limits, body validation, the engine, and the OpenAI wire format.
+ * Everything that needs only the request's head runs first (`preflight`), so a handler that reads
+ * the body itself can refuse a request without reading it.
  */
-export function createPipeline(engine: RouterEngine): HandleRequest {
+export function createPipeline(engine: RouterEngine, options: PipelineOptions = {}): Pipeline {
   const startedSeconds = Math.floor(engine.clock.epochMs() / 1000);
+  const limits: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
+  const inFlight = new InFlight(options.maxInFlight ?? PIPELINE_DEFAULTS.maxInFlight, options.maxInFlightPerTenant ?? PIPELINE_DEFAULTS.maxInFlightPerTenant);
 
   const refuse = (e: RouterError, requestId: string, startedAt: number, tenant?: Tenant): RouterResponse => {
     const latencyMs = engine.clock.now() - startedAt;
@@ -71,40 +121,82 @@ export function createPipeline(engine: RouterEngine): HandleRequest {
     return errorResponse(e, requestId);
   };
 
-  return async (method, path, headers, body, signal) => {
+  const preflight = (method: string, path: string, headers: RequestHeaders): Preflight => {
     const startedAt = engine.clock.now();
-    const requestId = requestIdOf(headers[HEADER.requestId]);
     const endpoint = endpointOf(path);
-    if (endpoint === 'health') return json(200, { status: 'ok', routes: engine.config.routes.length });
-    if (!endpoint) return refuse(new RouterError(404, 'not_found_error', 'unknown_url', `unknown path ${method} ${path}: the router serves POST /v1/chat/completions, GET /v1/models and GET /healthz`), requestId, startedAt);
+    if (endpoint === 'health') return { response: json(200, { status: 'ok', routes: engine.config.routes.length }) };
+    const requestId = requestIdOf(headers[HEADER.requestId]);
+    if (!endpoint) return { response: refuse(new RouterError(404, 'not_found_error', 'unknown_url', `unknown path ${clip(method, 16)} ${clip(path)}: the router serves POST /v1/chat/completions, GET /v1/models and GET /healthz`), requestId, startedAt) };
     const expected = endpoint === 'chat' ? 'POST' : 'GET';
     if (method.toUpperCase() !== expected) {
-      return refuse(new RouterError(405, 'invalid_request_error', 'method_not_allowed', `${method} is not allowed on ${path}; use ${expected}`, null, { allow: expected }), requestId, startedAt);
+      return { response: refuse(new RouterError(405, 'invalid_request_error', 'method_not_allowed', `${clip(method, 16)} is not allowed on ${clip(path)}; use ${expected}`, null, { allow: expected }), requestId, startedAt) };
     }
-    let tenant: Tenant | undefined;
-    let parsed: ParsedChat;
+    let tenant: Tenant;
     try {
       tenant = engine.tenants.authenticate(headers.authorization);
-      if (endpoint === 'models') return json(200, modelListJson(engine.routesFor(tenant), startedSeconds), { [HEADER.requestId]: requestId });
-      const text = body === undefined ? '' : typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-      parsed = parseChatBody(text);
     } catch (err) {
-      if (err instanceof RouterError) return refuse(err, requestId, startedAt, tenant);
+      if (err instanceof RouterError) return { response: refuse(err, requestId, startedAt) };
       throw err;
     }
+    if (endpoint === 'models') return { response: json(200, modelListJson(engine.routesFor(tenant), startedSeconds), { [HEADER.requestId]: requestId }) };
+    const declared = Number(headers['content-length']);
+    if (declared > limits.maxBodyBytes) return { response: refuse(tooLarge(limits.maxBodyBytes, declared), requestId, startedAt, tenant) };
+    const slot = inFlight.enter(tenant.id);
+    if (slot === 'instance') {
+      return { response: refuse(new RouterError(503, 'server_error', 'server_busy', `the router instance is serving its limit of ${inFlight.maxTotal} requests; retry in 1 s`, null, { 'retry-after': '1' }), requestId, startedAt, tenant) };
+    }
+    if (slot === 'tenant') {
+      return { response: refuse(new RouterError(429, 'rate_limit_error', 'concurrency_limit_exceeded', `tenant '${tenant.id}' has ${inFlight.maxPerTenant} requests in flight on this router instance, its limit; retry when one completes`, null, { 'retry-after': '1' }), requestId, startedAt, tenant) };
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      inFlight.leave(tenant.id);
+    };
+    return { admitted: { tenant, requestId, startedAt, release } };
+  };
+
+  const handle = async (method: string, path: string, headers: RequestHeaders, body: string | Uint8Array | undefined, signal?: CancelSignal, admitted?: Admitted): Promise<RouterResponse> => {
+    let a = admitted;
+    if (!a) {
+      const pre = preflight(method, path, headers);
+      if (pre.response) return pre.response;
+      a = pre.admitted;
+    }
+    const { tenant, requestId, startedAt, release } = a;
+    let handedOver = false;
     try {
-      const forcedTier = headers[HEADER.tier];
-      const result = await engine.chat({ tenant, parsed, requestId, startedAt, ...(forcedTier ? { forcedTier } : {}), ...(signal ? { clientSignal: signal } : {}) });
-      return respond(result, parsed, requestId, Math.floor(engine.clock.epochMs() / 1000));
-    } catch (err) {
-      // The engine has logged it already.
-      if (err instanceof RouterError) return errorResponse(err, requestId);
-      throw err;
+      const size = bodySize(body);
+      if (size > limits.maxBodyBytes) return refuse(tooLarge(limits.maxBodyBytes, size), requestId, startedAt, tenant);
+      let parsed: ParsedChat;
+      try {
+        const text = body === undefined ? '' : typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+        parsed = parseChatBody(text, limits);
+      } catch (err) {
+        if (err instanceof RouterError) return refuse(err, requestId, startedAt, tenant);
+        throw err;
+      }
+      try {
+        const forcedTier = headers[HEADER.tier];
+        const result = await engine.chat({ tenant, parsed, requestId, startedAt, ...(forcedTier ? { forcedTier } : {}), ...(signal ? { clientSignal: signal } : {}) });
+        const response = respond(result, parsed, requestId, Math.floor(engine.clock.epochMs() / 1000), release);
+        handedOver = response.stream !== undefined;
+        return response;
+      } catch (err) {
+        // The engine has logged it already.
+        if (err instanceof RouterError) return errorResponse(err, requestId);
+        throw err;
+      }
+    } finally {
+      // A stream keeps its slot until it ends (sseStream releases it).
+      if (!handedOver) release();
     }
   };
+  return Object.assign(handle, { preflight, limits });
 }
 
-function respond(result: ChatResult, parsed: ParsedChat, requestId: string, created: number): RouterResponse {
+function respond(result: ChatResult, parsed: ParsedChat, requestId: string, created: number, release: () => void): RouterResponse {
   const id = `chatcmpl-${requestId}`;
   const model = parsed.request.model;
   if (result.kind === 'completion') {
@@ -127,7 +219,7 @@ function respond(result: ChatResult, parsed: ParsedChat, requestId: string, crea
       [HEADER.attempts]: String(result.attempts),
       [HEADER.requestId]: requestId,
     },
-    stream: sseStream({ id, created, model }, result.events, parsed.includeUsage),
+    stream: sseStream({ id, created, model }, result.events, parsed.includeUsage, release),
   };
 }
 
@@ -137,14 +229,18 @@ function respond(result: ChatResult, parsed: ParsedChat, requestId: string, crea
  * `[DONE]`. The router's cost and overhead ride on the last chunk as `x_ai_stack`, since headers
  * were sent before they were known. A provider failure mid-stream ends with an `error` event.
  */
-function sseStream(base: ChunkBase, events: AsyncIterable<EngineStreamEvent>, includeUsage: boolean): AsyncIterableIterator<string> {
+function sseStream(base: ChunkBase, events: AsyncIterable<EngineStreamEvent>, includeUsage: boolean, release: () => void): AsyncIterableIterator<string> {
   const iterator = events[Symbol.asyncIterator]();
-  return closeable(sseFrames(base, iterator, includeUsage), async () => {
-    await iterator.return?.();
+  return closeable(sseFrames(base, iterator, includeUsage, release), async () => {
+    try {
+      await iterator.return?.();
+    } finally {
+      release();
+    }
   });
 }
 
-async function* sseFrames(base: ChunkBase, iterator: AsyncIterator<EngineStreamEvent>, includeUsage: boolean): AsyncGenerator<string> {
+async function* sseFrames(base: ChunkBase, iterator: AsyncIterator<EngineStreamEvent>, includeUsage: boolean, release: () => void): AsyncGenerator<string> {
   try {
     yield sse(deltaChunk(base, { role: 'assistant', content: '' }));
     for (;;) {
@@ -168,6 +264,10 @@ async function* sseFrames(base: ChunkBase, iterator: AsyncIterator<EngineStreamE
     }
   } finally {
     // On the way out, early (client gone) or not, the engine's stream releases the upstream and settles.
-    await iterator.return?.();
+    try {
+      await iterator.return?.();
+    } finally {
+      release();
+    }
   }
 }

@@ -107,6 +107,7 @@ export class BedrockAdapter implements ProviderAdapter {
           finish = finishReason(event.messageStop.stopReason);
         } else if (event.metadata) {
           usage = usageOf(event.metadata.usage);
+          if (usage) yield { type: 'usage', usage };
         } else {
           const exception = event.throttlingException ?? event.serviceUnavailableException ?? event.internalServerException ?? event.modelStreamErrorException ?? event.validationException;
           if (exception) throw this.failure(exception, signal);

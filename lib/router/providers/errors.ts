@@ -1,5 +1,6 @@
 import { ProviderError, type ProviderErrorKind } from './types';
 import type { CancelSignal } from '../engine/cancel';
+import { clip } from '../engine/quote';
 
 /**
  * How providers word "prompt + max tokens exceed the model's window" in a 4xx answer. Kept as data so a
@@ -104,6 +105,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Provider messages may echo the prompt: cut them and escape control characters, as caller values are. */
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
+  return clip(text, max);
 }

@@ -78,17 +78,24 @@ export function postJson(where: string, url: string, headers: Record<string, str
     }
     // Aborting destroys the request, and the response with it if it has begun. A listener of our own
     // does what the `signal` option does for ~15 µs less a call (that one also watches the stream).
-    const onAbort = () => req.destroy(new Error('aborted', { cause: signal.reason }));
+    let answer: http.IncomingMessage | undefined;
+    const onAbort = () => abortRequest(req, answer);
+    const detach = () => signal.removeEventListener('abort', onAbort);
     signal.addEventListener('abort', onAbort, { once: true });
-    req.once('close', () => signal.removeEventListener('abort', onAbort)); // after the response's end
+    req.once('close', detach);
     req.on('error', (error) => reject(transportError(where, error, signal)));
     req.once('socket', (socket) => {
+      guardSocket(socket);
       if (!socket.connecting) return; // a pooled connection
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
       const done = () => clearTimeout(timer);
       socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', done).once('close', done);
     });
     req.on('response', (res) => {
+      answer = res;
+      // Once the answer is in, the socket may go back to the pool at any moment: an abort after that
+      // must not reach it (see abortRequest).
+      res.once('end', detach);
       const status = res.statusCode ?? 0;
       const decode = DECODERS[String(res.headers['content-encoding'] ?? '').trim().toLowerCase()];
       // pipeline destroys the response when the decoder is destroyed early, so closing still closes.
@@ -99,6 +106,49 @@ export function postJson(where: string, url: string, headers: Record<string, str
     // Headers and body leave in one write.
     req.end(payload);
   });
+}
+
+/**
+ * Stops a call whose attempt was aborted (timeout, client gone, stream failed or finished early).
+ *
+ * - When the answer has arrived in full (`complete`), nothing is destroyed: its rest is drained and
+ *   node-http hands the socket back to the pool. Destroying it then raced that hand-back: node
+ *   removes the request's 'error' listener from the socket when it frees it, and a socket destroyed
+ *   *with an error* in that window emitted an 'error' nobody listened to, which killed the process
+ *   (issue #10: an in-band stream error followed by the engine's abort of the finished attempt).
+ * - Otherwise the request is destroyed *without* an error: the socket closes without an 'error'
+ *   event; the request's own 'error' (socket hang up) goes to our listener, which reports the
+ *   attempt as aborted from the signal's reason.
+ */
+function abortRequest(req: http.ClientRequest, answer: http.IncomingMessage | undefined): void {
+  if (answer?.complete) {
+    if (!answer.readableEnded) drain(answer);
+    return;
+  }
+  req.destroy();
+}
+
+/** Reads and drops the rest of an answer so its socket can be reused. */
+export function drain(body: Readable): void {
+  body.on('error', ignore);
+  // resume() does nothing while an async iterator's 'readable' listener is on.
+  body.removeAllListeners('readable');
+  body.resume();
+}
+
+const ignore = () => undefined;
+const GUARDED = Symbol('ai-stack.guarded');
+
+/**
+ * One no-op 'error' listener per socket, for the whole of its life in the pool: node-http leaves a
+ * freed socket without one between the response's end and its return to the pool ("TODO(ronag)" in
+ * _http_client.js), and any error there would otherwise be thrown. Errors still reach the request.
+ */
+function guardSocket(socket: import('node:net').Socket): void {
+  const s = socket as import('node:net').Socket & { [GUARDED]?: true };
+  if (s[GUARDED]) return;
+  s[GUARDED] = true;
+  socket.on('error', ignore);
 }
 
 interface RequestTarget {
@@ -174,11 +224,7 @@ export async function* sseData(where: string, response: UpstreamResponse, signal
     }
   } finally {
     if (!finished && !response.raw.complete) body.destroy();
-    else if (!finished) {
-      // Drain the unread rest. resume() does nothing while the iterator's 'readable' listener is on.
-      body.removeAllListeners('readable');
-      body.resume();
-    }
+    else if (!finished) drain(body); // the answer is all here: read the rest, keep the socket
   }
 }
 

@@ -66,7 +66,11 @@ export async function* openAiStream(where: string, data: AsyncIterable<string>, 
       }
       if (typeof choice.finish_reason === 'string') finish = finishReason(choice.finish_reason);
     }
-    usage = wireUsage(chunk.usage) ?? usage;
+    const u = wireUsage(chunk.usage);
+    if (u) {
+      usage = u;
+      yield { type: 'usage', usage: u };
+    }
   }
   if (finish === undefined) throw new ProviderError('server', `${where}: stream ended before a finish reason`);
   yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };

@@ -6,11 +6,18 @@ import type { CancelSignal } from '../engine/cancel';
  * completions to clients; each adapter translates one request to its provider's real API and back.
  */
 
+/** An OpenAI content part, as validated by the API layer (only these fields are passed on). */
+export interface ContentPart {
+  readonly type: string;
+  readonly text?: string;
+  readonly image_url?: { readonly url: string; readonly detail?: string };
+}
+
 /** A chat message in OpenAI's shape (text content; image parts are passed through where supported). */
 export interface ChatMessage {
   readonly role: 'system' | 'developer' | 'user' | 'assistant';
-  /** Plain text, or OpenAI content parts of which the `text` parts are used. */
-  readonly content: string | readonly { readonly type: string; readonly text?: string }[] | null;
+  /** Plain text, or OpenAI content parts (`text`, `image_url`; Bedrock and Vertex read the text parts). */
+  readonly content: string | readonly ContentPart[] | null;
   readonly name?: string;
 }
 
@@ -50,8 +57,16 @@ export interface CompletionResult {
   readonly usage: Usage;
 }
 
-/** Events of a streamed completion: text deltas, then exactly one `done` with the usage. */
-export type StreamEvent = { readonly type: 'delta'; readonly text: string } | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
+/**
+ * Events of a streamed completion: text deltas, then exactly one `done` with the usage. An adapter
+ * also yields `usage` whenever the provider reports usage before the end (Vertex's usageMetadata on
+ * each chunk; OpenAI's usage chunk and Bedrock's metadata event, which come just before the end), so
+ * a stream that breaks after it is charged from the provider's own numbers.
+ */
+export type StreamEvent =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'usage'; readonly usage: Usage }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage };
 
 /** Classes of provider failure; the engine decides retries and fallbacks by class. */
 export type ProviderErrorKind =

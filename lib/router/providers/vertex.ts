@@ -80,7 +80,11 @@ export class VertexAdapter implements ProviderAdapter {
       }
       finish = f ?? finish;
       // Each chunk carries the usage so far; the last one has the totals.
-      usage = usageOf(chunk) ?? usage;
+      const u = usageOf(chunk);
+      if (u) {
+        usage = u;
+        yield { type: 'usage', usage: u };
+      }
     }
     if (finish === undefined) throw new ProviderError('server', `${this.where}: stream ended before a finish reason`);
     yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };

@@ -26,6 +26,10 @@ describe('ai-stack serve arguments and errors', () => {
     [['--upstream-base-url', 'primary'], /--upstream-base-url takes TARGET=URL \(got 'primary'\)/],
     [['--verbose'], /unknown option --verbose/],
     [['a.yaml', 'b.yaml'], /one design file only/],
+    [['--max-in-flight', '0'], /--max-in-flight must be a whole number >= 1 \(got '0'\)/],
+    [['--headers-timeout-ms', 'soon'], /--headers-timeout-ms must be a whole number >= 1 \(got 'soon'\)/],
+    [['--max-connections=-3'], /--max-connections must be a whole number >= 1/],
+    [['--simulate=yes'], /--simulate takes no value/],
   ])('%j is a usage error (exit 2)', async (argv, message) => {
     const { code, out } = await run(argv);
     expect(code).toBe(2);
@@ -66,5 +70,36 @@ describe('ai-stack serve arguments and errors', () => {
     taken.close();
     expect(busy.code).toBe(1);
     expect(busy.out).toMatch(new RegExp(`cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`));
+  });
+
+  test('a target whose adapter package is missing stops the start with the npm i command (exit 1)', async () => {
+    const messages: string[] = [];
+    const code = await runServe([design, '--port', '0', '--upstream-base-url', 'primary=http://127.0.0.1:1', '--upstream-base-url', 'backup=http://127.0.0.1:2'], {
+      message: (m) => messages.push(m),
+      logger: () => undefined,
+      resolvePackage: (name) => name !== '@aws-sdk/client-bedrock-runtime',
+    });
+    expect(code).toBe(1);
+    expect(messages.join('\n')).toMatch(/router target 'haiku' \(bedrock\) needs the package @aws-sdk\/client-bedrock-runtime, which is not installed; run: npm i @aws-sdk\/client-bedrock-runtime/);
+  });
+
+  test('the limit options reach the server: --max-connections 1 answers a second connection 503', async () => {
+    const stop = new AbortController();
+    const { createConnection } = await import('node:net');
+    let url = '';
+    const served = runServe([design, '--port', '0', '--max-connections', '1', '--upstream-base-url', 'primary=http://127.0.0.1:1', '--upstream-base-url', 'backup=http://127.0.0.1:2'], { message: () => undefined, logger: () => undefined, signal: stop.signal, onListening: (u) => (url = u) });
+    while (!url) await new Promise((r) => setTimeout(r, 10));
+    const port = Number(new URL(url).port);
+    const first = await new Promise<import('node:net').Socket>((r) => { const c = createConnection(port, '127.0.0.1', () => r(c)); });
+    const second = await new Promise<string>((resolve) => {
+      let text = '';
+      const c = createConnection(port, '127.0.0.1');
+      c.on('data', (d) => (text += d));
+      c.on('close', () => resolve(text));
+    });
+    expect(second).toContain('"code":"too_many_connections"');
+    first.destroy();
+    stop.abort();
+    expect(await served).toBe(0);
   });
 });

@@ -44,6 +44,34 @@ describe('CircuitBreaker', () => {
     expect(b.state(11_000)).toBe('half-open');
   });
 
+  test('successes between failures do not reset the count: 3 failures within the window open it', () => {
+    const b = new CircuitBreaker(cfg);
+    // 30% failures: fail, ok, ok, fail, ok, ok, fail, spread over 6 s of the 10 s window.
+    const pattern = [false, true, true, false, true, true, false];
+    pattern.forEach((ok, i) => (ok ? b.success() : b.failure(i * 1000)));
+    expect(b.state(6000)).toBe('open');
+  });
+
+  test('the window slides: failures spread wider than the window never open it, however many', () => {
+    const b = new CircuitBreaker(cfg);
+    // One failure every 5 s: any 10 s window holds at most 2 (< 3).
+    for (let t = 0; t < 100_000; t += 5001) {
+      b.failure(t);
+      b.success();
+      expect(b.state(t)).toBe('closed');
+    }
+  });
+
+  test('a probe success closes and forgets earlier failures', () => {
+    const b = new CircuitBreaker(cfg);
+    for (const t of [0, 1, 2]) b.failure(t);
+    expect(b.admit(5002)).toMatchObject({ probe: true });
+    b.success();
+    b.failure(5003);
+    b.failure(5004);
+    expect(b.state(5004)).toBe('closed');
+  });
+
   test('an abandoned probe lets the next call probe', () => {
     const b = new CircuitBreaker(cfg);
     for (const t of [0, 1, 2]) b.failure(t);
@@ -54,6 +82,23 @@ describe('CircuitBreaker', () => {
 });
 
 describe('circuit breaking in the engine', () => {
+  test('at a 30% failure rate with successes interleaved, the circuit opens at the documented count', async () => {
+    // Calls 0, 3, 6, … fail (one in three); threshold 3 in 10 s, every request at the same fake time.
+    const a: Behavior = async (call) => {
+      if (call % 3 === 0) throw new ProviderError('server', 'flaky', 503);
+      return { content: 'ok', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
+    };
+    const { factory, calls } = fakeFactory({ a });
+    const { engine } = engineWith(config([target('a'), target('b')], [route('r', ['a'], { fallbacks: ['b'], retries: 0 })]), factory);
+    for (let i = 0; i < 7; i++) await chat(engine, { model: 'r' });
+    // Calls to a: 0 fail, 1 ok, 2 ok, 3 fail, 4 ok, 5 ok, 6 fail → open; the 8th request skips a.
+    calls.length = 0;
+    const r = await chat(engine, { model: 'r' });
+    expect(calls.map((c) => c.target)).toEqual(['b']);
+    expect(r.kind === 'completion' && r.meta.target).toBe('b');
+  });
+
+
   test('an open circuit skips the target until the cooldown, then one probe closes it', async () => {
     let healthy = false;
     const a: Behavior = async () => {
@@ -80,14 +125,18 @@ describe('circuit breaking in the engine', () => {
     expect(calls.map((c) => c.target)).toEqual(['a', 'a']);
   });
 
-  test('a route whose only target has its circuit open answers 503 naming the circuit', async () => {
-    const { factory } = fakeFactory({ a: async () => { throw new ProviderError('server', 'down', 500); } });
+  test.each([
+    ['server', 500, 502, 'upstream_failed', /a: circuit open \(next probe in 5 s; last failure: server error: HTTP 500: down\)/],
+    ['timeout', undefined, 504, 'upstream_timeout', /a: circuit open \(next probe in 5 s; last failure: timed out: down\)/],
+    ['throttled', 429, 503, 'upstream_unavailable', /a: circuit open \(next probe in 5 s; last failure: throttled: HTTP 429: down\)/],
+  ] as const)('a circuit opened by %s errors answers as those errors (%s → %s), naming the last failure', async (kind, status, clientStatus, code, message) => {
+    const { factory } = fakeFactory({ a: async () => { throw new ProviderError(kind, 'down', status); } });
     const { engine } = engineWith(config([target('a')], [route('r', ['a'], { retries: 0 })]), factory);
     for (let i = 0; i < 3; i++) await chat(engine, { model: 'r' }).catch(() => undefined);
     const e = await chat(engine, { model: 'r' }).catch((x) => x);
-    expect(e).toMatchObject({ status: 503, code: 'upstream_unavailable' });
-    expect(e.message).toMatch(/a: circuit open \(circuit open, next probe in 5 s\)/);
-    expect(e.headers['retry-after']).toBe('5');
+    expect(e).toMatchObject({ status: clientStatus, code });
+    expect(e.message).toMatch(message);
+    if (clientStatus !== 502) expect(e.headers['retry-after']).toBe('5');
   });
 
   test('request faults (bad_request, context_length, content_filter) do not open the circuit', async () => {

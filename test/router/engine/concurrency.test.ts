@@ -31,7 +31,8 @@ describe('budget exactness under concurrency', () => {
       random,
       logger: (r) => logs.push(r),
     });
-    const handle = createPipeline(engine);
+    // In-flight caps well above the 500: this test is about the budget, not about those caps.
+    const handle = createPipeline(engine, { maxInFlight: 1000, maxInFlightPerTenant: 1000 });
     const body = JSON.stringify({ model: 'r', max_tokens: 100, messages: [{ role: 'user', content: 'hello there' }] });
 
     const responses = await Promise.all(

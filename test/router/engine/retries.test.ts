@@ -110,11 +110,17 @@ describe('retries and fallbacks by error class', () => {
     expect(e.headers['retry-after']).toBe('1');
   });
 
-  test('an adapter that throws something other than a ProviderError counts as a server fault', async () => {
-    const s = setup({ a: failsThen([new TypeError('cannot read x of undefined')]) }, { retries: 0 });
+  test('an adapter that throws something other than a ProviderError fails the request as bad_request: no retry, no fallback, no breaker count', async () => {
+    const overflow = new RangeError('Maximum call stack size exceeded');
+    const s = setup({ a: failsThen([overflow, overflow, overflow, overflow, overflow]) });
+    // Five such requests: more than the breaker's threshold of 3 if they were counted.
+    for (let i = 0; i < 5; i++) {
+      await expect(chat(s.engine, { model: 'r' })).rejects.toMatchObject({ status: 400, code: 'upstream_bad_request', message: expect.stringMatching(/target 'a' rejected the request: the adapter could not translate the request: RangeError: Maximum call stack size exceeded/) });
+    }
+    expect(s.order()).toEqual(['a', 'a', 'a', 'a', 'a']);
+    // The breaker of 'a' is still closed: the next request is served by 'a'.
     const result = await chat(s.engine, { model: 'r' });
-    expect(s.order()).toEqual(['a', 'b']);
-    expect(result.kind === 'completion' && result.meta.target).toBe('b');
+    expect(result.kind === 'completion' && result.meta.target).toBe('a');
   });
 
   test('max_tokens sent to each target is capped by its maximum output', async () => {

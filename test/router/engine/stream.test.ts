@@ -87,10 +87,10 @@ describe('streaming', () => {
     if (last.type !== 'error') throw new Error('expected an error event');
     expect(last.error).toMatchObject({ status: 502, code: 'upstream_stream_failed' });
     expect(last.error.message).toBe("target 'a' failed after streaming 8 characters: connection reset; the output is incomplete");
-    // estimate: 'hello there' → 3 prompt tokens; 8 characters → 2 completion tokens
-    expect(last.usage).toEqual({ promptTokens: 3, completionTokens: 2 });
-    expect(last.meta.costNanoUsd).toBe(3 * 1000 + 2 * 2000);
-    expect(await ledger.spent('acme', MONTH)).toEqual({ spentNanoUsd: 7_000, reservedNanoUsd: 0 });
+    // upper bound: 'hello there' → 11 bytes + 16 template = 27 prompt tokens; 8 bytes + 32 tail → 40
+    expect(last.usage).toEqual({ promptTokens: 27, completionTokens: 40 });
+    expect(last.meta.costNanoUsd).toBe(27 * 1000 + 40 * 2000);
+    expect(await ledger.spent('acme', MONTH)).toEqual({ spentNanoUsd: 107_000, reservedNanoUsd: 0 });
     expect(logs[0]).toMatchObject({ outcome: 'upstream_stream_failed', status: 502 });
   });
 
@@ -127,7 +127,8 @@ describe('streaming', () => {
     expect(await iterator.next()).toEqual({ done: false, value: { type: 'delta', text: 'abcd' } });
     await iterator.return?.(undefined);
     expect(signals[0].aborted).toBe(true);
-    expect(await ledger.spent('acme', MONTH)).toEqual({ spentNanoUsd: 3 * 1000 + 1 * 2000, reservedNanoUsd: 0 });
+    // The prompt bound and the 4 bytes delivered + 32 tail.
+    expect(await ledger.spent('acme', MONTH)).toEqual({ spentNanoUsd: 27 * 1000 + 36 * 2000, reservedNanoUsd: 0 });
     expect(logs[0]).toMatchObject({ outcome: 'client_closed', status: 499 });
   });
 
@@ -144,8 +145,8 @@ describe('streaming', () => {
     if (result.kind !== 'stream') throw new Error('expected a stream');
     await result.events[Symbol.asyncIterator]().return?.(undefined);
     expect(signals[0].aborted).toBe(true);
-    // The first delta (8 characters ≈ 2 tokens) was produced upstream, so it is charged.
-    expect(await ledger.spent('acme', MONTH)).toEqual({ spentNanoUsd: 3 * 1000 + 2 * 2000, reservedNanoUsd: 0 });
+    // The first delta (8 bytes) was produced upstream, so it is charged, with the tail and prompt bound.
+    expect(await ledger.spent('acme', MONTH)).toEqual({ spentNanoUsd: 27 * 1000 + 40 * 2000, reservedNanoUsd: 0 });
     expect(logs[0]).toMatchObject({ outcome: 'client_closed', status: 499 });
   });
 

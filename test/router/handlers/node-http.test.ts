@@ -53,7 +53,7 @@ describe('Node http server', () => {
   test('a body over the limit is refused with 413', async () => {
     const r = await post(server.url, Buffer.alloc(MAX_BODY_BYTES + 1, 'a'));
     expect(r.status).toBe(413);
-    expect(JSON.parse(r.text).error).toMatchObject({ code: 'request_too_large', message: `request body is larger than ${MAX_BODY_BYTES} bytes` });
+    expect(JSON.parse(r.text).error).toMatchObject({ code: 'request_too_large', message: `request body is ${MAX_BODY_BYTES + 1} bytes, larger than the limit of ${MAX_BODY_BYTES} bytes` });
   });
 
   test('a client leaving mid-stream aborts the upstream call and settles', async () => {

@@ -55,7 +55,7 @@ describe('errorDetails', () => {
 
   test('falls back to the raw text, truncated', () => {
     expect(errorDetails(undefined, ' upstream connect error ').message).toBe('upstream connect error');
-    expect(errorDetails(undefined, 'x'.repeat(600)).message).toHaveLength(501);
+    expect(errorDetails(undefined, 'x'.repeat(600)).message).toBe(`${'x'.repeat(500)}… (100 more characters)`);
     expect(errorDetails(undefined, '').message).toBe('no error message');
   });
 });

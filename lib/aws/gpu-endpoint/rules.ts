@@ -1,0 +1,27 @@
+// What `ai-stack check` must know of a GPU endpoint on AWS. Pure: no aws-cdk-lib, so the design's
+// validation runs it without loading the construct library.
+import { resolveGpuEndpoint, type GpuEndpointDesign } from '../../design/gpu-endpoint';
+import { isToken } from '../../design/problems';
+
+/** An ECR image URI: account, region, `.cn` for the China partition, repository. */
+export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/;
+
+/** Availability Zones of the VPC `AiStack` creates (and so the most capacity reservations an endpoint gets). */
+export const STACK_VPC_ZONES = 2;
+
+/**
+ * CloudFormation resources one endpoint adds to an `AiStack` (launch template, group, hook, scaling
+ * policy, load balancer, listener, target group, security groups and rules, role, policy, instance
+ * profile, log group, topic and policy), plus a reservation per zone holding reserved replicas, two
+ * scheduled actions for an off-peak window and the ECR pull policy. test/aws checks it against synth.
+ */
+export function endpointResourceCount(e: GpuEndpointDesign): number {
+  const r = resolveGpuEndpoint(e, 'aws');
+  const reservations = Math.min(r.purchase.reserved, STACK_VPC_ZONES);
+  const offPeak = r.scaling.offPeak ? 2 : 0;
+  const ecr = !isToken(r.server.image) && ECR_IMAGE.test(r.server.image) ? 1 : 0;
+  return 16 + reservations + offPeak + ecr;
+}
+
+/** What the stack shares once its first endpoint exists: the VPC with its subnets, routes, NAT and flow logs, and the access-log bucket. */
+export const SHARED_ENDPOINT_RESOURCES = 28;

@@ -1,0 +1,38 @@
+// Everything `ai-stack check` must know about AWS beyond the neutral design. Pure: no aws-cdk-lib.
+import { deployedSections, notDeployedSections } from '../design/capabilities';
+import type { CloudRules } from '../design/cloud-rules';
+import type { AiStackDesign } from '../design/design';
+import type { Problems } from '../design/problems';
+import { endpointResourceCount, SHARED_ENDPOINT_RESOURCES } from './gpu-endpoint/rules';
+
+/** CloudFormation's limit of resources in one stack. */
+export const CLOUDFORMATION_RESOURCE_LIMIT = 500;
+
+function stackRules(design: AiStackDesign, problems: Problems): void {
+  if (deployedSections(design, 'aws').length === 0) {
+    // CloudFormation refuses a template without resources (cost tags alone make none).
+    const waiting = notDeployedSections(design, 'aws');
+    problems.add(
+      'endpoints',
+      'the design builds no resource on AWS, and CloudFormation refuses an empty stack: ' +
+        `${waiting.length > 0 ? `${waiting.join(', ')} ${waiting.length === 1 ? 'is' : 'are'} not deployed on AWS yet and ` : ''}` +
+        'there are no endpoints. Add an endpoint, or leave aws out of the design (clouds, or region.aws)',
+    );
+    return;
+  }
+  const endpoints = Array.isArray(design.endpoints) ? design.endpoints : [];
+  if (endpoints.length === 0) return;
+  const counts = endpoints.map(endpointResourceCount);
+  const total = SHARED_ENDPOINT_RESOURCES + counts.reduce((a, b) => a + b, 0);
+  if (total > CLOUDFORMATION_RESOURCE_LIMIT) {
+    let fit = 0;
+    for (let sum = SHARED_ENDPOINT_RESOURCES; fit < counts.length && sum + counts[fit] <= CLOUDFORMATION_RESOURCE_LIMIT; fit++) sum += counts[fit];
+    problems.add(
+      'endpoints',
+      `${endpoints.length} endpoints make ${total} CloudFormation resources on AWS, over the ${CLOUDFORMATION_RESOURCE_LIMIT} one stack may hold ` +
+        `(the first ${fit} fit): split the endpoints over two designs, or build the endpoints in stacks of your own with aws.GpuEndpoint`,
+    );
+  }
+}
+
+export const awsRules: CloudRules = { stack: stackRules };

@@ -1,0 +1,5 @@
+// Everything `ai-stack check` must know about Azure beyond the neutral design. Pure: no cdktf.
+import type { CloudRules } from '../design/cloud-rules';
+import { validateGpuEndpointOnAzure } from './gpu-endpoint/rules';
+
+export const azureRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAzure };

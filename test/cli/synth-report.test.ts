@@ -1,0 +1,72 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../lib/cli/main';
+import { notDeployedSections, loadDesign } from '../../lib/design';
+
+const ROOT = join(__dirname, '../..');
+const EXAMPLE = join(ROOT, 'examples/ai-stack.yaml');
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+/** The warnings the example's GCP stack raises: [id, construct path]. */
+const GCP_WARNINGS = [
+  ['ai-stack:gcp-group-floor', 'support-ai/endpoint-llama-8b'],
+  ['ai-stack:gcp-offpeak-floor', 'support-ai/endpoint-llama-8b'],
+  ['ai-stack:gcp-reservation-zone', 'support-ai/endpoint-llama-8b'],
+  ['ai-stack:gcp-group-floor', 'support-ai/endpoint-llama-70b'],
+  ['ai-stack:gcp-reservation-zone', 'support-ai/endpoint-llama-70b'],
+];
+
+describe('ai-stack synth: warnings, --strict, sections not deployed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ai-stack-report-'));
+
+  test('prints every GCP warning with its id and construct path, and the sections it did not deploy', async () => {
+    const { code, stdout, stderr } = await run(['synth', EXAMPLE, '--cloud', 'gcp', '--out', join(dir, 'gcp-out')]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const printed = [...stdout.matchAll(/^warning \[([^\]]+)\] at (\S+): (.+)$/gm)].map((m) => [m[1], m[2]]);
+    expect(printed).toEqual(GCP_WARNINGS);
+    expect(stdout).toContain('warning [ai-stack:gcp-group-floor] at support-ai/endpoint-llama-8b: the spot group keeps one replica');
+    const expected = notDeployedSections(loadDesign(EXAMPLE), 'gcp');
+    expect(expected.length).toBeGreaterThan(0);
+    expect(stdout).toContain(`not deployed on gcp: ${expected.join(', ')} (in the design`);
+    // The estimate marks the lines of those sections and says which figure the budget check compared.
+    expect(stdout).toMatch(/model-usage +route chat-default -> haiku \(80%\) .* not deployed on gcp/);
+    expect(stdout).toMatch(/within the monthly budget of \$30,000\.00: deployed total \$[\d,.]+ \(router, vectorStore not deployed: not included\)/);
+  });
+
+  test('--strict fails on any warning: exit 1, the warnings listed, nothing written', async () => {
+    const out = join(dir, 'strict-out');
+    const { code, stderr, stdout } = await run(['synth', EXAMPLE, '--cloud', 'gcp', '--out', out, '--strict']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('--strict: synth raised 5 warning(s), so nothing was written');
+    for (const [id, path] of GCP_WARNINGS) expect(stderr).toContain(`warning [${id}] at ${path}: `);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('staging'))).toEqual([]);
+  });
+
+  test('--strict passes a synth without warnings', async () => {
+    const out = join(dir, 'strict-azure');
+    const result = await run(['synth', EXAMPLE, '--cloud', 'azure', '--out', out, '--strict']);
+    expect(result.stdout).not.toMatch(/^warning /m);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(existsSync(join(out, 'azure/stacks/support-ai/cdk.tf.json'))).toBe(true);
+  });
+
+  test("without --cloud, synth builds the design's clouds only (those with a region)", async () => {
+    const design = join(dir, 'gcp-only.yaml');
+    writeFileSync(design, readFileSync(EXAMPLE, 'utf8').replace('  aws: us-east-1\n', '').replace('  azure: eastus\n', ''));
+    const out = join(dir, 'default-clouds');
+    const { code, stdout, stderr } = await run(['synth', design, '--out', out]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(out)).toEqual(['gcp']);
+    expect(stdout).toMatch(/^== gcp: /m);
+    expect(stdout).not.toMatch(/^== (aws|azure): /m);
+  });
+});

@@ -1,0 +1,201 @@
+// Property test: `check` says what `synth` will do (issue #8).
+//
+// A few thousand designs are generated deterministically from SEED (test/property/generator.ts: the
+// example YAML and the test fixtures, each with 1-3 mutations: deleted, duplicated and retyped
+// fields, boundary and out-of-range numbers, odd strings, unknown and misspelled keys, empty lists,
+// many endpoints, odd env names and server fields, catalog and capacity combinations, clouds and
+// regions, names). For each design and each cloud:
+//
+//   - refused by `collectProblems(design, { clouds: [cloud] })`: `validateDesign` throws one
+//     DesignError with the same problems, every problem has a path, and no message prints
+//     `undefined`, `[object Object]`, `null` for a value that is not null, or a long value in full.
+//     Checked EXHAUSTIVELY: every design on every cloud (validation is cheap).
+//   - accepted: the cloud's `AiStack` builds and synthesizes (AWS: CDK template validation in strict
+//     mode as lib/synth/aws.ts runs it, and at most 500 resources; GCP/Azure: cdktf validations and
+//     every Terraform reference declared). SAMPLED: synthesis costs 0.1-0.5 s a design, so
+//     SYNTH_PER_CLOUD accepted designs per cloud are synthesized, taken round-robin over the
+//     mutation kinds (each kind's designs in index order), so every kind is synthesized.
+//
+// On failure the message names the seed, index, mutations, cloud and error of one reproducer per
+// failure class; `npx tsx test/property/reproduce.ts <index> --cloud <cloud> --synth` rebuilds it.
+// Environment overrides for exploring: PROPERTY_SEED, PROPERTY_COUNT, PROPERTY_SYNTH (a number per
+// cloud, or `all`), PROPERTY_REPORT_DIR (writes each test's failure classes there as JSON).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLOUDS, type Cloud } from '../../lib/design';
+import { KINDS, mutatedDesign, SEED as DEFAULT_SEED, type MutatedDesign } from './generator';
+import { acceptanceViolations, cleanupSynth, clip, failureClass, refusalViolations, synthesize, verdict, type Verdict, type Violation } from './harness';
+
+/** Designs generated and validated on every cloud. */
+const DESIGNS = 3000;
+/** Accepted designs synthesized per cloud (stratified over mutation kinds). */
+const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 40, gcp: 50, azure: 60 };
+
+const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : DEFAULT_SEED;
+const COUNT = process.env.PROPERTY_COUNT ? Number(process.env.PROPERTY_COUNT) : DESIGNS;
+const synthQuota = (cloud: Cloud): number =>
+  process.env.PROPERTY_SYNTH === 'all' ? Infinity : process.env.PROPERTY_SYNTH ? Number(process.env.PROPERTY_SYNTH) : SYNTH_PER_CLOUD[cloud];
+
+interface Failure {
+  readonly index: number;
+  readonly cloud: Cloud;
+  readonly phase: 'validate' | 'synth';
+  /** Failures with one class have one cause: the broken rule and the error with its values blanked. */
+  readonly klass: string;
+  readonly error: string;
+}
+
+function validateFailure(index: number, cloud: Cloud, v: Violation): Failure {
+  const shape = v.message !== undefined ? failureClass(v.message).replace(/\b(aws|gcp|azure)\b/g, '<cloud>') : '';
+  return { index, cloud, phase: 'validate', klass: `[validate] ${v.rule}${shape ? ` | ${shape}` : ''}`, error: `${v.rule}: ${v.detail}` };
+}
+
+function synthFailure(index: number, cloud: Cloud, error: string): Failure {
+  return { index, cloud, phase: 'synth', klass: `[${cloud} synth] ${failureClass(error)}`, error };
+}
+
+interface Entry {
+  readonly m: MutatedDesign;
+  readonly verdicts: Readonly<Record<Cloud, Verdict>>;
+}
+
+let corpus: Entry[] | undefined;
+/** Every design with its verdict on each cloud, computed once for all tests of the file. */
+function getCorpus(): Entry[] {
+  if (!corpus) {
+    corpus = [];
+    for (let i = 0; i < COUNT; i++) {
+      const m = mutatedDesign(SEED, i);
+      const verdicts = {} as Record<Cloud, Verdict>;
+      for (const cloud of CLOUDS) verdicts[cloud] = verdict(m.design, cloud);
+      corpus.push({ m, verdicts });
+    }
+  }
+  return corpus;
+}
+
+/**
+ * Accepted designs of `cloud`, at most `quota`: round-robin over mutation kinds; within a kind, first
+ * the designs whose first mutation is new (e.g. each endpoint count of `many-endpoints` once), in
+ * index order, then the others.
+ */
+function synthSample(cloud: Cloud, quota: number): Entry[] {
+  const byKind = new Map<string, Entry[]>(['none', ...KINDS].map((k) => [k, []]));
+  for (const e of getCorpus()) if (e.verdicts[cloud].accepted === true) byKind.get(e.m.kind)?.push(e);
+  const queues = [...byKind.values()]
+    .filter((q) => q.length > 0)
+    .map((q) => {
+      const seen = new Set<string>();
+      const fresh: Entry[] = [];
+      const rest: Entry[] = [];
+      for (const e of q) {
+        const signature = (e.m.mutations[0] ?? '').replace(/\[\d+\]/g, '[N]');
+        (seen.has(signature) ? rest : fresh).push(e);
+        seen.add(signature);
+      }
+      return [...fresh, ...rest];
+    });
+  const out: Entry[] = [];
+  for (let round = 0; out.length < quota && queues.some((q) => q.length > round); round++) {
+    for (const q of queues) if (round < q.length && out.length < quota) out.push(q[round]);
+  }
+  return out.sort((a, b) => a.m.index - b.m.index);
+}
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+
+/** One reproducer per failure class (the one with the fewest mutations), most frequent class first. */
+function report(title: string, failures: readonly Failure[], checked: number): string {
+  const classes = new Map<string, Failure[]>();
+  for (const f of failures) classes.set(f.klass, [...(classes.get(f.klass) ?? []), f]);
+  const sorted = [...classes.entries()].sort((a, b) => b[1].length - a[1].length);
+  const lines = [`${title}: ${failures.length} failure(s) in ${classes.size} class(es) over ${checked} checks (seed ${hex(SEED)})`];
+  for (const [key, list] of sorted) {
+    const size = (f: Failure) => getCorpus()[f.index].m.mutations.length;
+    const best = [...list].sort((a, b) => size(a) - size(b) || a.index - b.index)[0];
+    const m = getCorpus()[best.index].m;
+    lines.push(
+      '',
+      `${list.length}x ${key}  (clouds: ${[...new Set(list.map((f) => f.cloud))].join(', ')})`,
+      `  reproducer: seed ${hex(SEED)} index ${best.index}, base '${m.base}', cloud ${best.cloud}`,
+      ...m.mutations.map((x) => `    mutation: ${x}`),
+      `  error: ${clip(best.error, 700)}`,
+      `  run: PROPERTY_SEED=${hex(SEED)} npx tsx test/property/reproduce.ts ${best.index} --cloud ${best.cloud}${best.phase === 'synth' ? ' --synth' : ''}`,
+      `  other indexes: ${[...new Set(list.map((f) => f.index))].slice(0, 12).join(', ')}${list.length > 12 ? ', …' : ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function writeReport(name: string, failures: readonly Failure[], extra: Record<string, unknown>): void {
+  const dir = process.env.PROPERTY_REPORT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const classes: Record<string, unknown[]> = {};
+  for (const f of failures) {
+    const m = getCorpus()[f.index].m;
+    (classes[f.klass] ??= []).push({ index: f.index, cloud: f.cloud, base: m.base, mutations: m.mutations, error: f.error });
+  }
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ seed: SEED, count: COUNT, ...extra, classes }, null, 1));
+}
+
+const summary: Record<string, string> = {};
+afterAll(() => {
+  cleanupSynth();
+  if (corpus) {
+    const parts = CLOUDS.map((c) => {
+      const accepted = corpus!.filter((e) => e.verdicts[c].accepted === true).length;
+      return `${c} accepted ${accepted} refused ${corpus!.length - accepted}${summary[c] ? ` synthesized ${summary[c]}` : ''}`;
+    });
+    console.log(`property check=synth seed ${hex(SEED)}: ${corpus.length} designs generated; ${parts.join('; ')}`);
+  }
+});
+
+describe('property: every design check accepts synthesizes, every design it refuses is refused well', () => {
+  test('refusals (every design, every cloud): one DesignError, a path on every problem, clean messages', () => {
+    const failures: Failure[] = [];
+    let checks = 0;
+    for (const { m, verdicts } of getCorpus()) {
+      for (const cloud of CLOUDS) {
+        checks++;
+        const v = verdicts[cloud];
+        if (v.accepted === 'threw') failures.push(validateFailure(m.index, cloud, { rule: 'collectProblems threw', detail: v.error, message: v.error }));
+        else if (v.accepted === false) for (const x of refusalViolations(m.design, cloud, v.problems)) failures.push(validateFailure(m.index, cloud, x));
+      }
+    }
+    writeReport('validation', failures, { checks });
+    if (failures.length > 0) throw new Error(report('refused designs', failures, checks));
+  }, 120_000);
+
+  test('acceptances (every design, every cloud): validateDesign agrees, the estimate computes', () => {
+    const failures: Failure[] = [];
+    let checks = 0;
+    for (const { m, verdicts } of getCorpus()) {
+      for (const cloud of CLOUDS) {
+        if (verdicts[cloud].accepted !== true) continue;
+        checks++;
+        for (const x of acceptanceViolations(m.design, cloud)) failures.push(validateFailure(m.index, cloud, x));
+      }
+    }
+    writeReport('acceptance', failures, { checks });
+    if (failures.length > 0) throw new Error(report('accepted designs', failures, checks));
+  }, 120_000);
+
+  test.each(CLOUDS)('%s: accepted designs synthesize (sampled over mutation kinds)', (cloud) => {
+    const sample = synthSample(cloud, synthQuota(cloud));
+    const failures: Failure[] = [];
+    const times: number[] = [];
+    const start = Date.now();
+    for (const e of sample) {
+      // A fresh copy: synthesis must see the design exactly as validation did.
+      const outcome = synthesize(mutatedDesign(SEED, e.m.index).design, cloud);
+      times.push(outcome.ms);
+      if (!outcome.ok) failures.push(synthFailure(e.m.index, cloud, outcome.error ?? 'unknown error'));
+    }
+    const ms = Date.now() - start;
+    summary[cloud] = `${sample.length} in ${(ms / 1000).toFixed(1)} s (${failures.length} failed)`;
+    writeReport(`synth-${cloud}`, failures, { synthesized: sample.length, ms, times, kinds: [...new Set(sample.map((e) => e.m.kind))] });
+    expect(sample.length).toBeGreaterThan(0);
+    if (failures.length > 0) throw new Error(report(`${cloud}: accepted designs that fail synth`, failures, sample.length));
+  }, 300_000);
+});
