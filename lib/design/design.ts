@@ -209,8 +209,10 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
   const seen = new Set<string>();
   endpoints.forEach((e, i) => {
     const path = join('endpoints', i);
-    if (seen.has(e.name)) problems.add(join(path, 'name'), `duplicate endpoint name '${e.name}'`);
-    seen.add(e.name);
+    if (typeof e.name === 'string') {
+      if (seen.has(e.name)) problems.add(join(path, 'name'), `duplicate endpoint name ${quote(e.name)}`);
+      seen.add(e.name);
+    }
     validateGpuEndpoint(e, path, clouds, problems);
     for (const cloud of clouds) CLOUD_RULES[cloud].gpuEndpoint?.(e, path, problems);
   });

@@ -253,15 +253,22 @@ export function isCron(expr: string): boolean {
   return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
 }
 
+const canonicalZones = new Map<string, string | undefined>();
+
 /** The tz database's spelling of `timeZone`, or undefined when the runtime knows no such zone name. */
 function canonicalTimeZone(timeZone: string): string | undefined {
   // A name only: Intl also takes UTC offsets such as '+01:00', which scaling schedules do not.
   if (!/^[A-Za-z]/.test(timeZone)) return undefined;
+  // Building a DateTimeFormat costs tens of microseconds; designs repeat the same few zones.
+  if (canonicalZones.has(timeZone)) return canonicalZones.get(timeZone);
+  let canonical: string | undefined;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
-    return undefined;
+    canonical = undefined;
   }
+  if (canonicalZones.size < 1000) canonicalZones.set(timeZone, canonical);
+  return canonical;
 }
 
 function validateTimeZone(timeZone: unknown, path: string, problems: Problems): void {

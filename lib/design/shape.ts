@@ -27,7 +27,7 @@ export const oneOf = (...values: string[]): Shape => ({ kind: 'enum', values });
 export const arrayOf = (item: Shape): Shape => ({ kind: 'array', item });
 export const recordOf = (value: Shape): Shape => ({ kind: 'record', value });
 /** An object shape; keys listed in `required` must be present. */
-export const obj = (fields: Record<string, Shape>, required: string[] = []): ObjectShape => ({ kind: 'object', fields: ownFields(fields), required });
+export const obj = (fields: Record<string, Shape>, required: string[] = []): ObjectShape => ({ kind: 'object', fields, required });
 /**
  * A construct prop the design cannot describe: an object or class instance such as an `ec2.IVpc`
  * or an `IKey` (any object or function that is not null). `description` names it in messages:
@@ -45,13 +45,7 @@ export function extendShape(base: Shape, fields: Record<string, Shape>, required
   return obj({ ...base.fields, ...fields }, [...new Set([...base.required, ...required])]);
 }
 
-/** A copy of a field table with no prototype, so `key in fields` can never find `toString` or `constructor`. */
-function ownFields(fields: Record<string, Shape>): Record<string, Shape> {
-  const own: Record<string, Shape> = Object.create(null);
-  for (const key of Object.keys(fields)) own[key] = fields[key];
-  return own;
-}
-
+/** Keys are looked up as own properties: `'constructor' in {}` is true, and must not make `constructor` a known key. */
 const hasOwn = (value: object, key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
 
 /** Keys no map may hold: assigning them to an ordinary object would replace its prototype. */

@@ -104,9 +104,16 @@ describe('shape: unknown keys are own properties', () => {
     expect((Object.prototype as Record<string, unknown>).onDemandHourlyUsd).toBeUndefined();
   });
 
-  test('a shape field table has no prototype: a field lookup never finds Object.prototype members', () => {
+  test('fields are looked up as own properties of the field table, not through its prototype', () => {
     const shape = obj({ a: str });
-    expect(shapeProblems({ a: 'x', toString: 'y' }, shape)).toEqual(["props.toString: unknown key; allowed keys: a"]);
+    expect(shapeProblems({ a: 'x', toString: 'y' }, shape)).toEqual(['props.toString: unknown key; allowed keys: a']);
+    // A shape written as a literal (as construct props shapes may be) behaves the same.
+    const literal: Shape = { kind: 'object', fields: { a: str }, required: [] };
+    expect(shapeProblems({ constructor: 1, __proto__: 2, a: 'x' } as never, literal)).toEqual(['props.constructor: unknown key; allowed keys: a']);
+    expect(shapeProblems(JSON.parse('{"__proto__": 1, "hasOwnProperty": 2}'), literal)).toEqual([
+      'props.__proto__: unknown key; allowed keys: a',
+      'props.hasOwnProperty: unknown key; allowed keys: a',
+    ]);
     // A required key is an own property: the inherited `constructor` does not satisfy it.
     expect(shapeProblems({}, obj({ constructor: str }, ['constructor']))).toEqual(['props.constructor: is required']);
   });
@@ -206,6 +213,29 @@ describe('shape: ref and extendShape for construct props', () => {
     expect(problems(d)).toEqual([
       expect.stringMatching(/^router\.models\[0\]\.provider: must be one of bedrock, vertex, azure-openai, endpoint as a literal: .*\(got an unresolved token '\$\{Token\[TOKEN\.\d+\]\}'\)$/),
       "router.routes[0].strategy: must be one of ordered, weighted, tiered (got the string 'weigted'; did you mean 'weighted'?)",
+    ]);
+  });
+});
+
+describe('shape: tokens pass as the values they stand for', () => {
+  test('a list token for a list of maps, a map token for a map, a resolvable for a number', () => {
+    const shape = obj({ items: arrayOf(obj({ a: str }, ['a'])), labels: recordOf(str), n: num, nested: obj({ a: num }, ['a']) });
+    expect(
+      shapeProblems(
+        {
+          items: Lazy.list({ produce: () => [] }),
+          labels: TfToken.asStringMap(TfLazy.anyValue({ produce: () => ({}) })),
+          n: Lazy.any({ produce: () => 1 }),
+          nested: TfLazy.anyValue({ produce: () => ({}) }),
+        },
+        shape,
+      ),
+    ).toEqual([]);
+    expect(shapeProblems({ items: ['plain'], labels: 'x', n: 'x', nested: 1 }, shape)).toEqual([
+      "props.items[0]: must be a map (got the string 'plain')",
+      "props.labels: must be a map (got the string 'x')",
+      "props.n: must be a number (got the string 'x')",
+      'props.nested: must be a map (got 1)',
     ]);
   });
 });

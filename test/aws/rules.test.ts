@@ -1,0 +1,78 @@
+// AWS's rules, which `ai-stack check` runs without aws-cdk-lib: each is held against what synth does.
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AiStack } from '../../lib/aws/ai-stack';
+import { GpuEndpoint, type GpuEndpointProps } from '../../lib/aws/gpu-endpoint';
+import { endpointResourceCount, SHARED_ENDPOINT_RESOURCES } from '../../lib/aws/gpu-endpoint/rules';
+import { CLOUDFORMATION_RESOURCE_LIMIT } from '../../lib/aws/rules';
+import { collectProblems, type GpuEndpointDesign } from '../../lib/design';
+import { bareDesign } from '../fixtures/designs';
+import { designErrorOf } from '../support/design-error';
+
+const endpoint = (name: string, extra: Partial<GpuEndpointDesign> = {}): GpuEndpointDesign => ({
+  name,
+  accelerator: 'nvidia-l4',
+  server: { image: 'vllm/vllm-openai:v0.6.3', model: 'meta-llama/Llama-3.1-8B-Instruct' },
+  capacity: { min: 1, max: 4 },
+  ...extra,
+});
+
+function resourceCount(endpoints: GpuEndpointDesign[]): number {
+  const app = new App();
+  const stack = new AiStack(app, 'Count', { design: { ...bareDesign(), region: { aws: 'us-east-1' }, endpoints } });
+  return Object.keys(Template.fromStack(stack).toJSON().Resources).length;
+}
+
+describe('the CloudFormation resource count that validation predicts', () => {
+  test.each([
+    ['plain', endpoint('a')],
+    ['one reserved replica', endpoint('a', { purchase: { reserved: 1 } })],
+    ['reservations in both zones', endpoint('a', { capacity: { min: 3, max: 6 }, purchase: { reserved: 3 } })],
+    ['an off-peak window', endpoint('a', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1 } } })],
+    ['an ECR image', endpoint('a', { server: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vllm:1', model: 'm' } })],
+  ])('equals what synth makes: %s', (_label, e) => {
+    expect(SHARED_ENDPOINT_RESOURCES + endpointResourceCount(e)).toBe(resourceCount([e]));
+  });
+
+  test('adds up over endpoints', () => {
+    const es = [endpoint('a', { purchase: { reserved: 2 } }), endpoint('b'), endpoint('c', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1 } } })];
+    expect(SHARED_ENDPOINT_RESOURCES + es.map(endpointResourceCount).reduce((a, b) => a + b)).toBe(resourceCount(es));
+  });
+
+  test('a design over 500 resources is refused by check, naming how many fit', () => {
+    const endpoints = Array.from({ length: 30 }, (_, i) => endpoint(`e${i}`));
+    const problems = collectProblems({ ...bareDesign(), endpoints }, { clouds: ['aws'] }).all;
+    const total = SHARED_ENDPOINT_RESOURCES + 30 * endpointResourceCount(endpoints[0]);
+    expect(total).toBeGreaterThan(CLOUDFORMATION_RESOURCE_LIMIT);
+    expect(problems).toEqual([
+      { path: 'endpoints', message: expect.stringContaining(`30 endpoints make ${total} CloudFormation resources on AWS, over the 500 one stack may hold (the first 29 fit)`) },
+    ]);
+    // The largest design check accepts does synthesize within the limit.
+    expect(collectProblems({ ...bareDesign(), endpoints: endpoints.slice(0, 29) }, { clouds: ['aws'] }).count).toBe(0);
+    expect(resourceCount(endpoints.slice(0, 29))).toBeLessThanOrEqual(CLOUDFORMATION_RESOURCE_LIMIT);
+  });
+
+  test('a design that builds nothing on AWS is refused (CloudFormation refuses an empty template), on AWS only', () => {
+    const design = { ...bareDesign(), budget: { monthlyLimitUsd: 100, notifyEmails: ['ops@example.com'] } };
+    expect(collectProblems(design, { clouds: ['aws'] }).all).toEqual([
+      { path: 'endpoints', message: expect.stringMatching(/^the design builds no resource on AWS, and CloudFormation refuses an empty stack: budget is not deployed on AWS yet/) },
+    ]);
+    expect(collectProblems(design, { clouds: ['gcp', 'azure'] }).count).toBe(0);
+  });
+});
+
+describe('GpuEndpoint props are one shape', () => {
+  test('a misspelled prop is refused with a "did you mean", not ignored', () => {
+    const stack = new Stack(new App(), 'S', { env: { region: 'us-east-1' } });
+    const props = { ...endpoint('llm'), purchse: { reserved: 1 } } as unknown as GpuEndpointProps;
+    const error = designErrorOf(() => new GpuEndpoint(stack, 'Llm', props));
+    expect(error.problems).toEqual([{ path: 'props.purchse', message: expect.stringMatching(/^unknown key \(did you mean 'purchase'\?\)/) }]);
+    expect(error.message).toContain('the props of S/Llm');
+  });
+
+  test('a construct prop of the wrong kind is named with what it takes', () => {
+    const stack = new Stack(new App(), 'S', { env: { region: 'us-east-1' } });
+    const error = designErrorOf(() => new GpuEndpoint(stack, 'Llm', { ...endpoint('llm'), vpc: 'vpc-123' } as unknown as GpuEndpointProps));
+    expect(error.problems).toEqual([{ path: 'props.vpc', message: expect.stringContaining('must be an ec2.IVpc') }]);
+  });
+});

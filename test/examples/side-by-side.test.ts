@@ -1,0 +1,71 @@
+// Two designs that differ only in `name` deploy side by side: into one AWS account and region, one GCP
+// project and one Azure subscription, with no physical name in common (a shared name would make the
+// second `terraform apply` fail, or worse, a shared GCP network tag would let one design's firewall
+// rules admit traffic to the other's VMs).
+import { Template } from 'aws-cdk-lib/assertions';
+import { Testing } from 'cdktf';
+import { awsExample, azureExample, exampleDesign, gcpExample } from './synth-example';
+
+const designs = () => [exampleDesign(), { ...exampleDesign(), name: 'support-ai-dev' }];
+
+/** Terraform resource types whose `name` is scoped to a parent resource, not to the project or resource group. */
+const CHILD_SCOPED = new Set([
+  'azurerm_lb_backend_address_pool',
+  'azurerm_lb_probe',
+  'azurerm_lb_rule',
+  'azurerm_network_security_rule',
+  'azurerm_subnet',
+  'azurerm_capacity_reservation',
+  'google_compute_router_nat',
+]);
+
+/** Every physical name of a Terraform configuration: top-level names, name prefixes, account ids, VM name prefixes, network tags. */
+function terraformNames(json: { resource: Record<string, Record<string, Record<string, unknown>>> }): string[] {
+  const names: string[] = [];
+  for (const [type, byId] of Object.entries(json.resource)) {
+    for (const config of Object.values(byId)) {
+      if (!CHILD_SCOPED.has(type) && typeof config.name === 'string') names.push(`${type}:${config.name}`);
+      for (const key of ['name_prefix', 'account_id', 'base_instance_name']) if (typeof config[key] === 'string') names.push(`${type}.${key}:${config[key]}`);
+      const linux = (config.os_profile as { linux_configuration?: { computer_name_prefix?: string } } | undefined)?.linux_configuration;
+      if (linux?.computer_name_prefix) names.push(`computer_name_prefix:${linux.computer_name_prefix}`);
+      if (type === 'google_compute_instance_template') for (const tag of config.tags as string[]) names.push(`network tag:${tag}`);
+    }
+  }
+  return names;
+}
+
+function common(a: string[], b: string[]): string[] {
+  const other = new Set(b);
+  return a.filter((n) => other.has(n));
+}
+
+describe('two designs differing only in name share no physical name', () => {
+  test('GCP: one project', () => {
+    const [a, b] = designs().map((d) => terraformNames(JSON.parse(Testing.synth(gcpExample(d)))));
+    expect(a.length).toBeGreaterThan(40);
+    expect(common(a, b)).toEqual([]);
+  });
+
+  test('Azure: one subscription (and resource names distinct even within one resource group)', () => {
+    const [a, b] = designs().map((d) => terraformNames(JSON.parse(Testing.synth(azureExample(d)))));
+    expect(a.length).toBeGreaterThan(20);
+    expect(common(a, b)).toEqual([]);
+  });
+
+  test('AWS: one account and region (names are CloudFormation-generated per stack; Name tags carry the design)', () => {
+    const [a, b] = designs().map((d) => {
+      const template = Template.fromStack(awsExample(d)).toJSON() as { Resources: Record<string, { Properties?: Record<string, unknown> }> };
+      const names: string[] = [];
+      for (const r of Object.values(template.Resources)) {
+        // Inline policy names are scoped to their role; display names are labels, not identifiers.
+        for (const [key, value] of Object.entries(r.Properties ?? {})) {
+          if (/Name$/.test(key) && !['PolicyName', 'DisplayName'].includes(key) && typeof value === 'string') names.push(`${key}:${value}`);
+        }
+        for (const tag of (r.Properties?.Tags as { Key: string; Value: unknown }[] | undefined) ?? []) if (tag.Key === 'Name') names.push(`Name tag:${String(tag.Value)}`);
+      }
+      return names;
+    });
+    expect(a.length).toBeGreaterThan(0);
+    expect(common(a, b)).toEqual([]);
+  });
+});
