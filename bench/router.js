@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Router benchmark: what the router adds on top of its upstream.
 //
-//   node bench/router.js [--seconds 5] [--connections 1,50,200] [--rate N] [--trials 5] [--json]
+//   node bench/router.js [--seconds 5] [--connections 1,50,200] [--rate N] [--trials 5] [--streams-only] [--json]
 //
 // 1. Bundles the three cloud handlers with esbuild (the same build as scripts/build-router.js) and
 //    the benchmark's Node HTTP server (bench/router/router-server.ts) into a temporary directory.
@@ -17,8 +17,12 @@
 //    added p99 is printed beside them. On a shared 2-core machine one 5 s run's p99 rests on its
 //    ~50 slowest requests, and a single scheduler or GC stall in any of the three processes moves
 //    it by several ms (a bare 20-line Node proxy measured 1.1-9.9 ms over five such runs).
-// 4. Reports each bundle's size and its cold start in a fresh process (require + first request).
-// Targets: added p50 ≤ 1 ms and p99 ≤ 5 ms at 50 connections; Lambda bundle ≤ 1 MiB without the
+// 4. Streams (`"stream": true`; the upstream sends 12 SSE chunks): the same closed-loop then
+//    fixed-rate pair at 50 connections, with the time to first byte (the first event) beside the
+//    total. --streams-only skips the plain runs.
+// 5. Reports each bundle's size and its cold start in a fresh process (require + first request).
+// Targets: added p50 ≤ 1 ms and p99 ≤ 5 ms at 50 connections; streams: added p50 ≤ 0.5 ms,
+// p99 ≤ 2 ms and time to first byte ≤ 0.5 ms at 50 connections; Lambda bundle ≤ 1 MiB without the
 // AWS SDK. All processes share this machine's cores, so absolute numbers depend on it.
 'use strict';
 
@@ -36,8 +40,13 @@ const { startChild, stopChild } = require('./router/processes');
 const ROOT = resolve(__dirname, '..');
 const KEY = 'bench-tenant-key-0123456789abcdef';
 const REQUEST = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hi' }], max_tokens: 16 });
+const STREAM_REQUEST = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hi' }], max_tokens: 16, stream: true });
 const TARGET_P50_MS = 1;
 const TARGET_P99_MS = 5;
+const STREAM_TARGET_P50_MS = 0.5;
+const STREAM_TARGET_P99_MS = 2;
+const STREAM_TARGET_TTFB_MS = 0.5;
+const STREAM_CONNECTIONS = 50;
 const AWS_LIMIT_BYTES = 1024 * 1024;
 
 function options(argv) {
@@ -52,7 +61,7 @@ function options(argv) {
   if (!(seconds > 0) || connections.some((c) => !(c > 0)) || (rate !== undefined && !(rate > 0)) || !Number.isInteger(trials) || trials < 1) {
     throw new Error('usage: node bench/router.js [--seconds N] [--connections 1,50,200] [--rate N] [--trials N] [--json]');
   }
-  return { seconds, connections, rate, trials, json: argv.includes('--json') };
+  return { seconds, connections, rate, trials, streamsOnly: argv.includes('--streams-only'), json: argv.includes('--json') };
 }
 
 /** The router config (the JSON form of lib/router/config.ts) for one endpoint target at `url`. */
@@ -104,12 +113,13 @@ function median(values) {
 
 /** One figure per field over several trials of the same pair: the medians, and the trials themselves. */
 function medianOfTrials(trials) {
-  const side = (which) => ({ rps: median(trials.map((t) => t[which].rps)), p50: median(trials.map((t) => t[which].p50)), p99: median(trials.map((t) => t[which].p99)) });
+  const side = (which) => ({ rps: median(trials.map((t) => t[which].rps)), p50: median(trials.map((t) => t[which].p50)), p99: median(trials.map((t) => t[which].p99)), ttfbP50: median(trials.map((t) => t[which].ttfbP50)) });
   const direct = side('direct');
   const router = side('router');
   const addedP50 = median(trials.map((t) => t.addedP50));
   const addedP99 = median(trials.map((t) => t.addedP99));
-  return { connections: trials[0].connections, rate: trials[0].rate, direct, router, addedP50, addedP99, ratioP50: router.p50 / direct.p50, ratioP99: router.p99 / direct.p99, trials };
+  const addedTtfbP50 = median(trials.map((t) => t.router.ttfbP50 - t.direct.ttfbP50));
+  return { connections: trials[0].connections, rate: trials[0].rate, direct, router, addedP50, addedP99, addedTtfbP50, ratioP50: router.p50 / direct.p50, ratioP99: router.p99 / direct.p99, trials };
 }
 
 const ms = (n) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
@@ -128,7 +138,8 @@ async function main() {
     const { bundles, server } = await buildAll(dir);
     const upstream = await startChild(join(__dirname, 'router', 'upstream.js'));
     children.push(upstream.child);
-    const env = { AI_STACK_ROUTER_CONFIG: JSON.stringify(routerConfig(upstream.url)), BENCH_KEY: KEY };
+    // One tenant sends everything: in-flight caps far above the 200 connections (see PIPELINE_ENV).
+    const env = { AI_STACK_ROUTER_CONFIG: JSON.stringify(routerConfig(upstream.url)), BENCH_KEY: KEY, AI_STACK_ROUTER_MAX_IN_FLIGHT: '100000', AI_STACK_ROUTER_MAX_IN_FLIGHT_PER_TENANT: '100000' };
     const logPath = join(dir, 'router.log');
     const logFd = openSync(logPath, 'w');
     const router = await startChild(server, { env, stdout: logFd });
@@ -142,8 +153,8 @@ async function main() {
     await load(routed, { connections: 50, seconds: 2, body: REQUEST, headers });
     const warmupLines = readFileSync(logPath, 'utf8').length;
 
-    const pair = async (connections, rate) => {
-      const run = (url) => (rate ? paced(url, { connections, seconds: opts.seconds, rate, body: REQUEST, headers }) : load(url, { connections, seconds: opts.seconds, body: REQUEST, headers }));
+    const pair = async (connections, rate, body = REQUEST) => {
+      const run = (url) => (rate ? paced(url, { connections, seconds: opts.seconds, rate, body, headers }) : load(url, { connections, seconds: opts.seconds, body, headers }));
       const d = await run(direct);
       const r = await run(routed);
       if (r.non2xx > 0 || r.errors > 0 || d.non2xx > 0 || d.errors > 0) throw new Error(`failed requests at ${connections} connections: direct ${d.non2xx} non-2xx/${d.errors} errors, router ${r.non2xx}/${r.errors}`);
@@ -152,7 +163,10 @@ async function main() {
     // All closed-loop runs first: saturating the router leaves a large heap behind, whose
     // collection would otherwise land in the fixed-rate runs that follow at the same count.
     const saturated = [];
-    for (const connections of opts.connections) saturated.push(await pair(connections));
+    if (!opts.streamsOnly) for (const connections of opts.connections) saturated.push(await pair(connections));
+    // Streams: warm the stream path, then their closed loop, before any fixed-rate run (same reason).
+    await load(routed, { connections: 50, seconds: 2, body: STREAM_REQUEST, headers });
+    const streamSaturated = await pair(STREAM_CONNECTIONS, undefined, STREAM_REQUEST);
     const stealBefore = cpuSteal();
     const steady = [];
     for (const s of saturated) {
@@ -163,6 +177,10 @@ async function main() {
       for (let t = 0; t < opts.trials; t++) trials.push(await pair(s.connections, rate));
       steady.push(medianOfTrials(trials));
     }
+    const streamRate = opts.rate ?? Math.max(1, Math.floor(streamSaturated.router.rps / 2));
+    const streamTrials = [];
+    for (let t = 0; t < opts.trials; t++) streamTrials.push(await pair(STREAM_CONNECTIONS, streamRate, STREAM_REQUEST));
+    const streams = medianOfTrials(streamTrials);
     const steal = cpuSteal() - stealBefore;
     closeSync(logFd);
     const overhead = overheadFromLog(readFileSync(logPath, 'utf8').slice(warmupLines));
@@ -173,6 +191,9 @@ async function main() {
     const at50 = steady.find((r) => r.connections === 50);
     const aws = cold.find((c) => c.cloud === 'aws');
     const checks = [
+      [`streams: added p50 at ${STREAM_CONNECTIONS} connections (fixed rate, median of ${opts.trials}) ≤ ${STREAM_TARGET_P50_MS} ms`, `${ms(streams.addedP50)} ms`, streams.addedP50 <= STREAM_TARGET_P50_MS],
+      [`streams: added p99 at ${STREAM_CONNECTIONS} connections (fixed rate, median of ${opts.trials}) ≤ ${STREAM_TARGET_P99_MS} ms`, `${ms(streams.addedP99)} ms`, streams.addedP99 <= STREAM_TARGET_P99_MS],
+      [`streams: added time to first byte p50 at ${STREAM_CONNECTIONS} connections ≤ ${STREAM_TARGET_TTFB_MS} ms`, `${ms(streams.addedTtfbP50)} ms`, streams.addedTtfbP50 <= STREAM_TARGET_TTFB_MS],
       at50 && [`added p50 at 50 connections (fixed rate, median of ${opts.trials}) ≤ ${TARGET_P50_MS} ms`, `${ms(at50.addedP50)} ms`, at50.addedP50 <= TARGET_P50_MS],
       at50 && [`added p99 at 50 connections (fixed rate, median of ${opts.trials}) ≤ ${TARGET_P99_MS} ms`, `${ms(at50.addedP99)} ms`, at50.addedP99 <= TARGET_P99_MS],
       ['Lambda bundle ≤ 1 MiB without the AWS SDK', kib(aws.bytes), aws.bytes <= AWS_LIMIT_BYTES],
@@ -184,12 +205,20 @@ async function main() {
       ...runs.map((r) => [r.connections, r.direct.rps.toFixed(0), r.router.rps.toFixed(0), ms(r.direct.p50), ms(r.router.p50), ms(r.addedP50), r.ratioP50.toFixed(2), ms(r.direct.p99), ms(r.router.p99), ms(r.addedP99), r.ratioP99.toFixed(2)]),
     ];
     console.log('closed loop (each connection sends as fast as it is answered: throughput; latency includes queueing)');
-    console.log(table(rows(saturated)));
+    if (saturated.length > 0) console.log(table(rows(saturated)));
     console.log(`\nfixed rate, evenly paced (${opts.rate ? `--rate ${opts.rate}` : "half the router's closed-loop req/s"}, the same rate direct and through the router: the latency the router adds; medians of ${opts.trials} trials)`);
     const steadyRows = rows(steady);
     steadyRows[0].push('added p99 per trial');
     steady.forEach((r, i) => steadyRows[i + 1].push(r.trials.map((t) => ms(t.addedP99)).join(' ')));
-    console.log(table(steadyRows));
+    if (steady.length > 0) console.log(table(steadyRows));
+    console.log(`\nstreams ("stream": true, 12 SSE chunks), closed loop then fixed rate (${opts.rate ? `--rate ${opts.rate}` : 'half the closed-loop req/s'}; medians of ${opts.trials} trials)`);
+    const streamRows = rows([streamSaturated, streams]);
+    streamRows[0].push('direct ttfb p50', 'router ttfb p50', 'added ttfb p50', 'added p99 per trial');
+    streamRows[1].push('', '', '', '');
+    streamRows[2].push(ms(streams.direct.ttfbP50), ms(streams.router.ttfbP50), ms(streams.addedTtfbP50), streams.trials.map((t) => ms(t.addedP99)).join(' '));
+    streamRows[1][0] = `${STREAM_CONNECTIONS} (closed)`;
+    streamRows[2][0] = `${STREAM_CONNECTIONS} (${streamRate}/s)`;
+    console.log(table(streamRows));
     console.log(`(CPU time stolen by the hypervisor during the fixed-rate runs: ${Number.isFinite(steal) ? `${steal.toFixed(0)} ms` : 'n/a'})`);
     console.log('(latencies in ms, measured by the client)\n');
     console.log(`router's own time per request (x-ai-stack-overhead-ms, ${overhead.count} requests): p50 ${ms(overhead.p50)} ms, p99 ${ms(overhead.p99)} ms\n`);
@@ -201,7 +230,7 @@ async function main() {
     );
     console.log('(cold start total = node start + require + first chat request through the handler, in a fresh process)\n');
     for (const [what, value, ok] of checks) console.log(`${ok ? 'meets' : 'MISSES'}  ${what}: ${value}`);
-    if (opts.json) console.log(JSON.stringify({ saturated, steady, stealMs: steal, overhead, cold, checks: checks.map(([what, value, ok]) => ({ what, value, ok })) }));
+    if (opts.json) console.log(JSON.stringify({ saturated, steady, streamSaturated, streams, stealMs: steal, overhead, cold, checks: checks.map(([what, value, ok]) => ({ what, value, ok })) }));
   } finally {
     for (const c of children) await stopChild(c);
     rmSync(dir, { recursive: true, force: true });

@@ -37,13 +37,13 @@ function load(url, { connections, seconds, body, headers }) {
   });
 }
 
-/** The router's own time per request, from the overheadMs of its JSON log lines. */
+/** The router's own time per plain (not streamed) request, from the overheadMs of its JSON log lines. */
 function overheadFromLog(text) {
   const values = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('{')) continue;
     const r = JSON.parse(line);
-    if (r.status === 200) values.push(r.overheadMs);
+    if (r.status === 200 && !r.stream) values.push(r.overheadMs);
   }
   const sorted = Float64Array.from(values).sort();
   return { count: values.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };

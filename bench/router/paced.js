@@ -12,7 +12,11 @@
 const http = require('node:http');
 const { percentile } = require('./stats');
 
-/** Sends `rate` requests per second for `seconds` (after `warmupSeconds`) over at most `connections` sockets. */
+/**
+ * Sends `rate` requests per second for `seconds` (after `warmupSeconds`) over at most `connections`
+ * sockets. Records each request's total time and its time to first byte of the body (`ttfb`: for a
+ * stream, the first event).
+ */
 function paced(url, { connections, seconds, rate, body, headers, warmupSeconds = 1 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
@@ -21,6 +25,7 @@ function paced(url, { connections, seconds, rate, body, headers, warmupSeconds =
   const total = warmup + Math.round(rate * seconds);
   const intervalMs = 1000 / rate;
   const samples = [];
+  const firstBytes = [];
   let failed = 0;
   let sent = 0;
   let done = 0;
@@ -30,12 +35,14 @@ function paced(url, { connections, seconds, rate, body, headers, warmupSeconds =
       if (++done < total) return;
       agent.destroy();
       const sorted = Float64Array.from(samples).sort();
-      resolve({ connections, requests: samples.length, rps: samples.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), non2xx: failed, errors: 0 });
+      const ttfb = Float64Array.from(firstBytes).sort();
+      resolve({ connections, requests: samples.length, rps: samples.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), ttfbP50: percentile(ttfb, 50), ttfbP99: percentile(ttfb, 99), non2xx: failed, errors: 0 });
     };
     const send = () => {
       const recorded = sent >= warmup;
       const issuedAt = performance.now();
       const req = http.request(options, (res) => {
+        res.once('data', () => recorded && firstBytes.push(performance.now() - issuedAt));
         res.resume();
         res.on('end', () => {
           if (res.statusCode < 200 || res.statusCode >= 300) failed++;

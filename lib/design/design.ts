@@ -209,7 +209,8 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
   const seen = new Set<string>();
   endpoints.forEach((e, i) => {
     const path = join('endpoints', i);
-    if (typeof e.name === 'string') {
+    if (isToken(e.name)) problems.add(join(path, 'name'), 'must be a literal, not an unresolved token: it names the endpoint\'s constructs and resources. Pass the name itself');
+    else if (typeof e.name === 'string') {
       if (seen.has(e.name)) problems.add(join(path, 'name'), `duplicate endpoint name ${quote(e.name)}`);
       seen.add(e.name);
     }

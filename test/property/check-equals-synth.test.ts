@@ -29,7 +29,7 @@ import { acceptanceViolations, cleanupSynth, clip, failureClass, refusalViolatio
 /** Designs generated and validated on every cloud. */
 const DESIGNS = 3000;
 /** Accepted designs synthesized per cloud (stratified over mutation kinds). */
-const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 40, gcp: 50, azure: 60 };
+const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 25, gcp: 30, azure: 30 };
 
 const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : DEFAULT_SEED;
 const COUNT = process.env.PROPERTY_COUNT ? Number(process.env.PROPERTY_COUNT) : DESIGNS;
