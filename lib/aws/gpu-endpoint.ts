@@ -1,4 +1,4 @@
-import { Annotations, Duration, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -127,6 +127,15 @@ export interface GpuEndpointProps extends GpuEndpointDesign, NamePrefixProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer-managed KMS key for the server container's log group (model servers may log prompts).
+   * The key policy must let CloudWatch Logs in this region use it; for a `kms.Key` of this app the
+   * construct adds that statement, scoped to this log group's ARN.
+   *
+   * @default - encrypted by CloudWatch Logs with an AWS owned key
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -206,7 +215,11 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       secretArns[name] = secret.secretArn;
     }
 
-    this.logGroup = new logs.LogGroup(this, 'ServerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.logGroup = new logs.LogGroup(this, 'ServerLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.logEncryptionKey,
+    });
+    if (props.logEncryptionKey) allowLogsToUseKey(props.logEncryptionKey, this.logGroup);
 
     // Network: instances accept the server port from the load balancer only and reach out on HTTPS only.
     const instanceSg = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -436,6 +449,25 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       ...props,
     });
   }
+}
+
+/**
+ * CloudWatch Logs encrypts with a customer key only when the key policy lets the regional Logs service
+ * use it. The statement is scoped by the encryption context to log groups of this account and region:
+ * naming this log group's ARN would make the key and the log group depend on each other.
+ */
+function allowLogsToUseKey(key: kms.IKey, logGroup: logs.LogGroup): void {
+  const stack = Stack.of(logGroup);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      },
+    }),
+  );
 }
 
 /** Endpoints per stack that built their own VPC. */

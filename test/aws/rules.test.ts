@@ -1,5 +1,6 @@
 // AWS's rules, which `ai-stack check` runs without aws-cdk-lib: each is held against what synth does.
 import { App, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AiStack } from '../../lib/aws/ai-stack';
 import { GpuEndpoint, type GpuEndpointProps } from '../../lib/aws/gpu-endpoint';
@@ -74,5 +75,31 @@ describe('GpuEndpoint props are one shape', () => {
     const stack = new Stack(new App(), 'S', { env: { region: 'us-east-1' } });
     const error = designErrorOf(() => new GpuEndpoint(stack, 'Llm', { ...endpoint('llm'), vpc: 'vpc-123' } as unknown as GpuEndpointProps));
     expect(error.problems).toEqual([{ path: 'props.vpc', message: expect.stringContaining('must be an ec2.IVpc') }]);
+  });
+});
+
+describe('the VPC an endpoint or AiStack creates', () => {
+  test('its public subnets (NAT gateway only) give nothing launched there a public address', () => {
+    const stack = new Stack(new App(), 'S', { env: { region: 'us-east-1' } });
+    new GpuEndpoint(stack, 'Llm', endpoint('llm'));
+    const subnets = Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')) as { Properties: { MapPublicIpOnLaunch?: boolean } }[];
+    expect(subnets).toHaveLength(4);
+    for (const s of subnets) expect(s.Properties.MapPublicIpOnLaunch).toBe(false);
+  });
+});
+
+describe('a customer-managed key for the server logs', () => {
+  test("encrypts the log group, and the key lets only CloudWatch Logs of the stack's account and region use it", () => {
+    const stack = new Stack(new App(), 'S', { env: { region: 'us-east-1' } });
+    const key = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
+    const built = new GpuEndpoint(stack, 'Llm', { ...endpoint('llm'), logEncryptionKey: key });
+    const template = Template.fromStack(stack);
+    const keyId = stack.getLogicalId(key.node.defaultChild as kms.CfnKey);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    const statements = (Object.values(template.findResources('AWS::KMS::Key'))[0] as any).Properties.KeyPolicy.Statement as any[];
+    const logs = statements.find((st) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+    expect(JSON.stringify(logs.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toContain(':logs:us-east-1:');
+    expect(JSON.stringify(logs.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toContain(':log-group:*');
+    expect(built.logGroup).toBeDefined();
   });
 });

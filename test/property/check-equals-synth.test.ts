@@ -27,9 +27,9 @@ import { KINDS, mutatedDesign, SEED as DEFAULT_SEED, type MutatedDesign } from '
 import { acceptanceViolations, cleanupSynth, clip, failureClass, refusalViolations, synthesize, verdict, type Verdict, type Violation } from './harness';
 
 /** Designs generated and validated on every cloud. */
-const DESIGNS = 3000;
+const DESIGNS = 2000;
 /** Accepted designs synthesized per cloud (stratified over mutation kinds). */
-const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 25, gcp: 30, azure: 30 };
+const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 20, gcp: 24, azure: 24 };
 
 const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : DEFAULT_SEED;
 const COUNT = process.env.PROPERTY_COUNT ? Number(process.env.PROPERTY_COUNT) : DESIGNS;
@@ -64,12 +64,19 @@ let corpus: Entry[] | undefined;
 function getCorpus(): Entry[] {
   if (!corpus) {
     corpus = [];
+    let generating = 0;
+    let validating = 0;
     for (let i = 0; i < COUNT; i++) {
+      const t0 = performance.now();
       const m = mutatedDesign(SEED, i);
+      const t1 = performance.now();
       const verdicts = {} as Record<Cloud, Verdict>;
       for (const cloud of CLOUDS) verdicts[cloud] = verdict(m.design, cloud);
+      validating += performance.now() - t1;
+      generating += t1 - t0;
       corpus.push({ m, verdicts });
     }
+    timings.push(`generate ${(generating / 1000).toFixed(1)} s`, `collectProblems x${COUNT * CLOUDS.length} ${(validating / 1000).toFixed(1)} s`);
   }
   return corpus;
 }
@@ -140,6 +147,7 @@ function writeReport(name: string, failures: readonly Failure[], extra: Record<s
 }
 
 const summary: Record<string, string> = {};
+const timings: string[] = [];
 afterAll(() => {
   cleanupSynth();
   if (corpus) {
@@ -147,7 +155,7 @@ afterAll(() => {
       const accepted = corpus!.filter((e) => e.verdicts[c].accepted === true).length;
       return `${c} accepted ${accepted} refused ${corpus!.length - accepted}${summary[c] ? ` synthesized ${summary[c]}` : ''}`;
     });
-    console.log(`property check=synth seed ${hex(SEED)}: ${corpus.length} designs generated; ${parts.join('; ')}`);
+    console.log(`property check=synth seed ${hex(SEED)}: ${corpus.length} designs generated; ${parts.join('; ')} [${timings.join(', ')}]`);
   }
 });
 
@@ -155,7 +163,9 @@ describe('property: every design check accepts synthesizes, every design it refu
   test('refusals (every design, every cloud): one DesignError, a path on every problem, clean messages', () => {
     const failures: Failure[] = [];
     let checks = 0;
-    for (const { m, verdicts } of getCorpus()) {
+    const entries = getCorpus();
+    const start = performance.now();
+    for (const { m, verdicts } of entries) {
       for (const cloud of CLOUDS) {
         checks++;
         const v = verdicts[cloud];
@@ -163,6 +173,7 @@ describe('property: every design check accepts synthesizes, every design it refu
         else if (v.accepted === false) for (const x of refusalViolations(m.design, cloud, v.problems)) failures.push(validateFailure(m.index, cloud, x));
       }
     }
+    timings.push(`refusal checks ${((performance.now() - start) / 1000).toFixed(1)} s`);
     writeReport('validation', failures, { checks });
     if (failures.length > 0) throw new Error(report('refused designs', failures, checks));
   }, 120_000);

@@ -132,31 +132,29 @@ export function refusalViolations(design: Json, cloud: Cloud, problems: readonly
 }
 
 /**
- * What is wrong with an accepted design before synthesis: `validateDesign` must return it, and the
- * cost estimate that `ai-stack synth` prints must compute, with finite, non-negative figures.
+ * What is wrong with an accepted design before synthesis: `validateDesign` must accept it too, and
+ * the cost estimate that `ai-stack synth` prints must compute, with finite, non-negative figures.
  */
 export function acceptanceViolations(design: Json, cloud: Cloud): Violation[] {
   const out: Violation[] = [];
+  let estimate: ReturnType<typeof estimateMonthlyCost>;
   try {
-    validateDesign(design as AiStackDesign, { clouds: [cloud] });
+    // estimateMonthlyCost starts with validateDesign: one call checks both.
+    estimate = estimateMonthlyCost(design as AiStackDesign, { clouds: [cloud] });
   } catch (err) {
-    out.push({ rule: 'validateDesign refused a design collectProblems accepted', detail: errorText(err), message: errorText(err) });
+    const rule = err instanceof DesignError ? 'validateDesign refused a design collectProblems accepted' : 'estimateMonthlyCost threw on an accepted design';
+    out.push({ rule, detail: errorText(err), message: errorText(err) });
     return out;
   }
-  try {
-    const estimate = estimateMonthlyCost(design as AiStackDesign, { clouds: [cloud] });
-    for (const c of estimate.clouds) {
-      const figures: [string, number][] = [
-        ['totalMonthlyUsd', c.totalMonthlyUsd],
-        ['allOnDemandMonthlyUsd', c.allOnDemandMonthlyUsd],
-        ...c.lines.map((l): [string, number] => [`line '${l.item}'`, l.monthlyUsd]),
-      ];
-      for (const [what, n] of figures) {
-        if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) out.push({ rule: 'estimate has a figure that is not a finite amount >= 0', detail: `${what} = ${n}`, message: what });
-      }
+  for (const c of estimate.clouds) {
+    const figures: [string, number][] = [
+      ['totalMonthlyUsd', c.totalMonthlyUsd],
+      ['allOnDemandMonthlyUsd', c.allOnDemandMonthlyUsd],
+      ...c.lines.map((l): [string, number] => [`line '${l.item}'`, l.monthlyUsd]),
+    ];
+    for (const [what, n] of figures) {
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) out.push({ rule: 'estimate has a figure that is not a finite amount >= 0', detail: `${what} = ${n}`, message: what });
     }
-  } catch (err) {
-    out.push({ rule: 'estimateMonthlyCost threw on an accepted design', detail: errorText(err), message: errorText(err) });
   }
   return out;
 }

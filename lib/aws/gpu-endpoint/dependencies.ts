@@ -16,7 +16,9 @@ export function createDefaultVpc(scope: Construct): ec2.Vpc {
     maxAzs: 2,
     natGateways: 1,
     subnetConfiguration: [
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+      // The public subnets hold only the NAT gateway, whose Elastic IP is its own: nothing launched
+      // there gets a public address by default.
+      { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
       { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
     ],
     flowLogs: {

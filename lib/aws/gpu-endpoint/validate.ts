@@ -32,6 +32,7 @@ export const awsGpuEndpointPropsShape = extendShape(gpuEndpointShape, {
   allowFromVpc: bool,
   accessLogsBucket: ref('an s3.IBucket'),
   logRetention: num,
+  logEncryptionKey: ref('a kms.IKey'),
 });
 
 /** EC2 Auto Scaling accepts at most 40 launch template overrides. */

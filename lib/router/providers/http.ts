@@ -196,14 +196,17 @@ export function parseJson(where: string, text: string): unknown {
 /**
  * The `data` of each server-sent event of a streamed response. Stopping early (the consumer returns)
  * closes the connection so the provider stops generating billed tokens, unless the answer has
- * already arrived in full (the usual case after `[DONE]`): then the rest is drained and the socket
- * goes back to the pool, saving the next call a TCP and TLS handshake.
+ * already arrived in full or its `[DONE]` event has (OpenAI's last event: only the chunked body's
+ * terminator can follow, often in the next packet): then the rest is drained and the socket goes
+ * back to the pool, saving the next call a TCP and TLS handshake. (Destroying it after `[DONE]`
+ * cost every stream a new connection: ~5 ms of added latency and a fifth of the throughput.)
  */
 export async function* sseData(where: string, response: UpstreamResponse, signal: CancelSignal): AsyncGenerator<string> {
   const body = response.body;
   const decoder = new TextDecoder();
   const sse = new SseDecoder();
   let finished = false;
+  let sawDone = false;
   try {
     const chunks = body[Symbol.asyncIterator]();
     for (;;) {
@@ -220,10 +223,13 @@ export async function* sseData(where: string, response: UpstreamResponse, signal
         yield* sse.end();
         return;
       }
-      yield* sse.push(decoder.decode(chunk.value, { stream: true }));
+      for (const data of sse.push(decoder.decode(chunk.value, { stream: true }))) {
+        if (data === '[DONE]') sawDone = true;
+        yield data;
+      }
     }
   } finally {
-    if (!finished && !response.raw.complete) body.destroy();
+    if (!finished && !response.raw.complete && !sawDone) body.destroy();
     else if (!finished) drain(body); // the answer is all here: read the rest, keep the socket
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The packaging test: `npm pack`, then install the tarball into fresh folders beside the declared
+ * The packaging test (`npm run test:package`; kept out of `npm test` for its time budget, run by
+ * .ci/run after it): `npm pack`, then install the tarball into fresh folders beside the declared
  * minimum of each peer (an AWS-only app without cdktf, a GCP-only and an Azure-only app without
  * aws-cdk-lib), type-check the README snippet of that cloud with TypeScript 5.9 under several
  * `moduleResolution` settings, run it, and run the CLI from node_modules/.bin. It proves the lower
