@@ -141,7 +141,10 @@ describe('instance templates', () => {
     expect(script).not.toContain('--env-file');
     expect(script).not.toContain('secretmanager');
     expect(script).toContain('gcloud auth configure-docker us-docker.pkg.dev --quiet');
-    expect(script).toContain('add-google-cloud-ops-agent-repo.sh --also-install');
+    // The Ops Agent comes from Google's signed apt repository; no downloaded script is run.
+    expect(script).toContain('apt-get install -y google-cloud-ops-agent');
+    expect(script).toContain('deb [signed-by=/usr/share/keyrings/google-cloud-ops-agent.gpg] https://packages.cloud.google.com/apt google-cloud-ops-agent-');
+    expect(script).not.toMatch(/bash \/tmp\/|curl [^|]*\| *(ba)?sh/);
     expect(onDemand).not.toHaveProperty('depends_on');
     expect(onDemand.metadata['shutdown-script']).toContain('docker stop --time 25 model-server');
   });

@@ -24,7 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLOUDS, type Cloud } from '../../lib/design';
 import { KINDS, mutatedDesign, SEED as DEFAULT_SEED, type MutatedDesign } from './generator';
-import { acceptanceViolations, cleanupSynth, clip, failureClass, refusalViolations, synthesize, verdict, type Verdict, type Violation } from './harness';
+import { acceptanceViolations, cleanupSynth, cpuMs, clip, failureClass, refusalViolations, synthesize, verdict, type Verdict, type Violation } from './harness';
 
 /** Designs generated and validated on every cloud. */
 const DESIGNS = 2000;
@@ -67,16 +67,16 @@ function getCorpus(): Entry[] {
     let generating = 0;
     let validating = 0;
     for (let i = 0; i < COUNT; i++) {
-      const t0 = performance.now();
+      const t0 = cpuMs();
       const m = mutatedDesign(SEED, i);
-      const t1 = performance.now();
+      const t1 = cpuMs();
       const verdicts = {} as Record<Cloud, Verdict>;
       for (const cloud of CLOUDS) verdicts[cloud] = verdict(m.design, cloud);
-      validating += performance.now() - t1;
+      validating += cpuMs() - t1;
       generating += t1 - t0;
       corpus.push({ m, verdicts });
     }
-    timings.push(`generate ${(generating / 1000).toFixed(1)} s`, `collectProblems x${COUNT * CLOUDS.length} ${(validating / 1000).toFixed(1)} s`);
+    timings.push(`generate ${seconds(generating)}`, `collectProblems x${COUNT * CLOUDS.length} ${seconds(validating)}`);
   }
   return corpus;
 }
@@ -110,6 +110,7 @@ function synthSample(cloud: Cloud, quota: number): Entry[] {
 }
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** One reproducer per failure class (the one with the fewest mutations), most frequent class first. */
 function report(title: string, failures: readonly Failure[], checked: number): string {
@@ -164,7 +165,7 @@ describe('property: every design check accepts synthesizes, every design it refu
     const failures: Failure[] = [];
     let checks = 0;
     const entries = getCorpus();
-    const start = performance.now();
+    const start = cpuMs();
     for (const { m, verdicts } of entries) {
       for (const cloud of CLOUDS) {
         checks++;
@@ -173,7 +174,7 @@ describe('property: every design check accepts synthesizes, every design it refu
         else if (v.accepted === false) for (const x of refusalViolations(m.design, cloud, v.problems)) failures.push(validateFailure(m.index, cloud, x));
       }
     }
-    timings.push(`refusal checks ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    timings.push(`refusal checks ${seconds(cpuMs() - start)}`);
     writeReport('validation', failures, { checks });
     if (failures.length > 0) throw new Error(report('refused designs', failures, checks));
   }, 120_000);
@@ -181,13 +182,16 @@ describe('property: every design check accepts synthesizes, every design it refu
   test('acceptances (every design, every cloud): validateDesign agrees, the estimate computes', () => {
     const failures: Failure[] = [];
     let checks = 0;
-    for (const { m, verdicts } of getCorpus()) {
+    const entries = getCorpus();
+    const start = cpuMs();
+    for (const { m, verdicts } of entries) {
       for (const cloud of CLOUDS) {
         if (verdicts[cloud].accepted !== true) continue;
         checks++;
         for (const x of acceptanceViolations(m.design, cloud)) failures.push(validateFailure(m.index, cloud, x));
       }
     }
+    timings.push(`acceptance checks ${seconds(cpuMs() - start)}`);
     writeReport('acceptance', failures, { checks });
     if (failures.length > 0) throw new Error(report('accepted designs', failures, checks));
   }, 120_000);
@@ -197,15 +201,17 @@ describe('property: every design check accepts synthesizes, every design it refu
     const failures: Failure[] = [];
     const times: number[] = [];
     const start = Date.now();
+    const cpuStart = cpuMs();
     for (const e of sample) {
       // A fresh copy: synthesis must see the design exactly as validation did.
       const outcome = synthesize(mutatedDesign(SEED, e.m.index).design, cloud);
-      times.push(outcome.ms);
+      times.push(Math.round(outcome.cpuMs));
       if (!outcome.ok) failures.push(synthFailure(e.m.index, cloud, outcome.error ?? 'unknown error'));
     }
     const ms = Date.now() - start;
-    summary[cloud] = `${sample.length} in ${(ms / 1000).toFixed(1)} s (${failures.length} failed)`;
-    writeReport(`synth-${cloud}`, failures, { synthesized: sample.length, ms, times, kinds: [...new Set(sample.map((e) => e.m.kind))] });
+    const cpu = cpuMs() - cpuStart;
+    summary[cloud] = `${sample.length} in ${seconds(cpu)} CPU, ${seconds(ms)} wall (${failures.length} failed)`;
+    writeReport(`synth-${cloud}`, failures, { synthesized: sample.length, ms, cpuMs: cpu, cpuTimes: times, kinds: [...new Set(sample.map((e) => e.m.kind))] });
     expect(sample.length).toBeGreaterThan(0);
     if (failures.length > 0) throw new Error(report(`${cloud}: accepted designs that fail synth`, failures, sample.length));
   }, 300_000);

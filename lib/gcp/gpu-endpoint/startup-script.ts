@@ -107,6 +107,10 @@ function dockerRun(o: StartupScriptOptions, withSecrets: boolean): string[] {
 }
 
 /** The `startup-script` metadata value (already escaped for Terraform). */
+/** Google's apt repository of the Ops Agent and its signing key (the packages are verified by apt). */
+export const OPS_AGENT_APT_REPO = 'https://packages.cloud.google.com/apt';
+export const OPS_AGENT_APT_KEY = 'https://packages.cloud.google.com/apt/doc/apt-key.gpg';
+
 export function renderStartupScript(o: StartupScriptOptions): string {
   const repo = artifactRegistryRepo(o.image);
   const withSecrets = Object.keys(o.secrets).length > 0;
@@ -124,9 +128,11 @@ export function renderStartupScript(o: StartupScriptOptions): string {
     'nvidia-smi',
     '',
     '# 2. Ops Agent: reports agent.googleapis.com/gpu/utilization (NVML), the autoscaling signal.',
+    '#    From Google\'s signed apt repository (apt verifies the package), never by running a downloaded script.',
     'if ! systemctl is-active --quiet google-cloud-ops-agent; then',
-    '  curl -fsSL --retry 5 https://dl.google.com/cloudagents/add-google-cloud-ops-agent-repo.sh -o /tmp/add-google-cloud-ops-agent-repo.sh',
-    '  bash /tmp/add-google-cloud-ops-agent-repo.sh --also-install',
+    `  curl -fsSL --retry 5 ${OPS_AGENT_APT_KEY} | gpg --dearmor --yes -o /usr/share/keyrings/google-cloud-ops-agent.gpg`,
+    `  echo "deb [signed-by=/usr/share/keyrings/google-cloud-ops-agent.gpg] ${OPS_AGENT_APT_REPO} google-cloud-ops-agent-$(. /etc/os-release && echo "$VERSION_CODENAME")-all main" > /etc/apt/sources.list.d/google-cloud-ops-agent.list`,
+    '  apt-get update -y && apt-get install -y google-cloud-ops-agent',
     'fi',
     '',
     '# 3. Docker with the NVIDIA Container Toolkit (on the Deep Learning VM image already; installed on other Ubuntu/Debian images).',
