@@ -456,7 +456,7 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
  * use it. The statement is scoped by the encryption context to log groups of this account and region:
  * naming this log group's ARN would make the key and the log group depend on each other.
  */
-function allowLogsToUseKey(key: kms.IKey, logGroup: logs.LogGroup): void {
+function allowLogsToUseKey(key: kms.IKey, logGroup: logs.ILogGroup): void {
   const stack = Stack.of(logGroup);
   key.addToResourcePolicy(
     new iam.PolicyStatement({

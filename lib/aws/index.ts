@@ -2,4 +2,5 @@ import '../common/peers-aws';
 export * from './ai-stack';
 export * from './cost-tags';
 export * from './gpu-endpoint';
+export * from './vector-store';
 export * from './version';

@@ -3,7 +3,8 @@ import { deployedSections, notDeployedSections } from '../design/capabilities';
 import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
-import { endpointResourceCount, SHARED_ENDPOINT_RESOURCES } from './gpu-endpoint/rules';
+import { endpointResourceCount, STACK_NETWORK_RESOURCES } from './gpu-endpoint/rules';
+import { validateVectorStoreOnAws, VECTOR_STORE_RESOURCES } from './vector-store/rules';
 
 /** CloudFormation's limit of resources in one stack. */
 export const CLOUDFORMATION_RESOURCE_LIMIT = 500;
@@ -21,18 +22,32 @@ function stackRules(design: AiStackDesign, problems: Problems): void {
     return;
   }
   const endpoints = Array.isArray(design.endpoints) ? design.endpoints : [];
-  if (endpoints.length === 0) return;
   const counts = endpoints.map(endpointResourceCount);
-  const total = SHARED_ENDPOINT_RESOURCES + counts.reduce((a, b) => a + b, 0);
+  const total = stackResourceCount(design);
   if (total > CLOUDFORMATION_RESOURCE_LIMIT) {
     let fit = 0;
-    for (let sum = SHARED_ENDPOINT_RESOURCES; fit < counts.length && sum + counts[fit] <= CLOUDFORMATION_RESOURCE_LIMIT; fit++) sum += counts[fit];
+    for (let sum = total - counts.reduce((a, b) => a + b, 0); fit < counts.length && sum + counts[fit] <= CLOUDFORMATION_RESOURCE_LIMIT; fit++) sum += counts[fit];
     problems.add(
       'endpoints',
-      `${endpoints.length} endpoints make ${total} CloudFormation resources on AWS, over the ${CLOUDFORMATION_RESOURCE_LIMIT} one stack may hold ` +
+      `${endpoints.length} endpoints make ${total} CloudFormation resources on AWS with the rest of the design, over the ${CLOUDFORMATION_RESOURCE_LIMIT} one stack may hold ` +
         `(the first ${fit} fit): split the endpoints over two designs, or build the endpoints in stacks of your own with aws.GpuEndpoint`,
     );
   }
 }
 
-export const awsRules: CloudRules = { stack: stackRules };
+/** The access-log bucket and its policy, shared by the load balancers and the vector store's source bucket. */
+const ACCESS_LOG_RESOURCES = 2;
+
+/** CloudFormation resources of the design's AWS stack, as `AiStack` builds it. */
+export function stackResourceCount(design: AiStackDesign): number {
+  const endpoints = Array.isArray(design.endpoints) ? design.endpoints : [];
+  const vectorStore = design.vectorStore !== undefined;
+  return (
+    (endpoints.length > 0 ? STACK_NETWORK_RESOURCES : 0) +
+    (endpoints.length > 0 || vectorStore ? ACCESS_LOG_RESOURCES : 0) +
+    endpoints.map(endpointResourceCount).reduce((a, b) => a + b, 0) +
+    (vectorStore ? VECTOR_STORE_RESOURCES : 0)
+  );
+}
+
+export const awsRules: CloudRules = { vectorStore: validateVectorStoreOnAws, stack: stackRules };

@@ -13,7 +13,7 @@ export const SECTIONS: readonly Section[] = ['endpoints', 'router', 'vectorStore
  * that would build nothing on a cloud. A capability that lands adds itself here.
  */
 const DEPLOYED: Readonly<Record<Cloud, readonly Section[]>> = {
-  aws: ['endpoints'],
+  aws: ['endpoints', 'vectorStore'],
   gcp: ['endpoints'],
   azure: ['endpoints'],
 };

@@ -1,6 +1,7 @@
 import type { AiStackDesign } from './design';
 import type { GpuEndpointDesign } from './gpu-endpoint';
 import type { Problems } from './problems';
+import type { VectorStoreDesign } from './vector-store';
 
 /**
  * What one cloud adds to the neutral rules of the design: the rules its constructs would otherwise
@@ -11,6 +12,8 @@ import type { Problems } from './problems';
 export interface CloudRules {
   /** Rules of one GPU endpoint design on this cloud, with `path` the endpoint's path (`endpoints[0]`, or `props` in a construct). */
   readonly gpuEndpoint?: (endpoint: GpuEndpointDesign, path: string, problems: Problems) => void;
+  /** Rules of the design's vector store on this cloud, with `path` its path (`vectorStore`, or `props`). */
+  readonly vectorStore?: (vectorStore: VectorStoreDesign, path: string, problems: Problems) => void;
   /** Rules of the whole stack this cloud's `AiStack` builds from the design (e.g. a resource limit). */
   readonly stack?: (design: AiStackDesign, problems: Problems) => void;
 }

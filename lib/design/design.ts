@@ -182,7 +182,9 @@ export function collectProblems(design: AiStackDesign, options: ValidateOptions 
 
 function semanticRules(design: AiStackDesign, options: ValidateOptions, problems: Problems): void {
   const clouds = targetClouds(design, options);
-  if (typeof design.name === 'string' && !isToken(design.name) && !/^[a-z][a-z0-9-]{2,19}$/.test(design.name)) {
+  if (isToken(design.name)) {
+    problems.add('name', 'must be a literal, not an unresolved token: it names the stacks and prefixes every resource name. Pass the name itself');
+  } else if (typeof design.name === 'string' && !/^[a-z][a-z0-9-]{2,19}$/.test(design.name)) {
     problems.add('name', `must be 3-20 lowercase letters, digits or hyphens starting with a letter (got ${quote(design.name)})`);
   }
   if (clouds.length === 0) problems.add('region', 'set the region of at least one cloud (aws, gcp or azure)');
@@ -218,7 +220,10 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
     for (const cloud of clouds) CLOUD_RULES[cloud].gpuEndpoint?.(e, path, problems);
   });
   if (design.router) validateRouter(design.router, endpoints.map((e) => e.name), problems);
-  if (design.vectorStore) validateVectorStore(design.vectorStore, clouds, problems);
+  if (design.vectorStore) {
+    validateVectorStore(design.vectorStore, clouds, problems);
+    for (const cloud of clouds) CLOUD_RULES[cloud].vectorStore?.(design.vectorStore, 'vectorStore', problems);
+  }
   if (design.guardrails) validateGuardrails(design.guardrails, problems);
   if (design.budget) validateBudget(design.budget, problems);
   if (design.terraformState) validateTerraformState(design.terraformState, problems);

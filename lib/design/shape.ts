@@ -31,7 +31,7 @@ export const obj = (fields: Record<string, Shape>, required: string[] = []): Obj
 /**
  * A construct prop the design cannot describe: an object or class instance such as an `ec2.IVpc`
  * or an `IKey` (any object or function that is not null). `description` names it in messages:
- * `ref('an ec2.IVpc')` reports "must be an ec2.IVpc (got 'vpc-123')".
+ * `ref('an ec2.IVpc')` reports "must be an ec2.IVpc (got the string 'vpc-123')".
  */
 export const ref = (description: string): Shape => ({ kind: 'ref', description });
 

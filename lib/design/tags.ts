@@ -57,9 +57,10 @@ const AWS_ALLOWED = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 /**
  * Most tags the design may render per cloud: AWS and Azure take 50 tags per resource, GCP 64 labels.
- * On AWS the GPU endpoint adds a `Name` tag to its Auto Scaling group, which leaves 49.
+ * On AWS the GPU endpoint adds a `Name` tag to its Auto Scaling group, and on GCP provider 6.x adds
+ * `goog-terraform-provisioned` (add_terraform_attribution_label), which leaves 49 and 63.
  */
-export const MAX_TAGS: Readonly<Record<Cloud, number>> = { aws: 49, gcp: 64, azure: 50 };
+export const MAX_TAGS: Readonly<Record<Cloud, number>> = { aws: 49, gcp: 63, azure: 50 };
 
 /** Checks the rendered tags against each target cloud's rules. */
 export function validateTags(tags: CostTagsDesign, clouds: readonly Cloud[], problems: Problems): void {

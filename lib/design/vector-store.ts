@@ -93,8 +93,8 @@ const VECTOR_STORE_NUMBERS: NumberRules<VectorStoreDesign> = {
 
 const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
 
-export function validateVectorStore(v: VectorStoreDesign, clouds: readonly Cloud[], problems: Problems): void {
-  const p = 'vectorStore';
+export function validateVectorStore(v: VectorStoreDesign, clouds: readonly Cloud[], problems: Problems, path = 'vectorStore'): void {
+  const p = path;
   if (literal(v.name) && !/^[a-z][a-z0-9-]{2,39}$/.test(v.name)) {
     problems.add(join(p, 'name'), `must be 3-40 lowercase letters, digits or hyphens starting with a letter (got ${quote(v.name)})`);
   }
@@ -102,9 +102,6 @@ export function validateVectorStore(v: VectorStoreDesign, clouds: readonly Cloud
   checkNumbers(v, VECTOR_STORE_NUMBERS, p, problems);
   if (literal(v.refreshSchedule) && !isCron(v.refreshSchedule)) {
     problems.add(join(p, 'refreshSchedule'), `must be a five-field cron such as '0 3 * * *' (got ${quote(v.refreshSchedule)})`);
-  }
-  if (v.distance === 'dot-product' && clouds.includes('aws')) {
-    problems.add(join(p, 'distance'), "'dot-product' is not offered on aws: S3 Vectors indexes measure 'cosine' or 'euclidean' distance");
   }
   for (const cloud of clouds) {
     const id = (v.embeddingModels as Record<string, unknown> | undefined)?.[cloud];
@@ -115,4 +112,37 @@ export function validateVectorStore(v: VectorStoreDesign, clouds: readonly Cloud
     else if (spec.kind !== 'embedding') problems.add(path, `${quote(id)} is a chat model, not an embedding model (e.g. '${VECTOR_STORE_DEFAULTS.embeddingModels[cloud]}')`);
     else if (spec.provider !== PROVIDER_OF[cloud]) problems.add(path, `${quote(id)} is a ${spec.provider} model; ${cloud} needs a ${PROVIDER_OF[cloud]} embedding model (e.g. '${VECTOR_STORE_DEFAULTS.embeddingModels[cloud]}')`);
   }
+}
+
+/** A vector store design with every default filled in, for one cloud. */
+export interface ResolvedVectorStore {
+  readonly name: string;
+  readonly cloud: Cloud;
+  readonly distance: 'cosine' | 'euclidean' | 'dot-product';
+  readonly chunking: { readonly strategy: 'fixed' | 'none'; readonly maxTokens: number; readonly overlapPercent: number };
+  /** The embedding model on this cloud: catalog id, the provider's model id, output dimensions. */
+  readonly embedding: { readonly id: string; readonly providerModelId: string; readonly dimensions: number };
+  readonly refreshSchedule: string;
+  readonly expectedSourceGiB: number;
+}
+
+/** The design resolved for `cloud` (validated first: the embedding model is a catalog embedding model). */
+export function resolveVectorStore(v: VectorStoreDesign, cloud: Cloud): ResolvedVectorStore {
+  const d = VECTOR_STORE_DEFAULTS;
+  const id = v.embeddingModels?.[cloud] ?? d.embeddingModels[cloud];
+  const spec = findModel(id);
+  if (!spec || spec.dimensions === undefined) throw new Error(`internal error: embedding model '${id}' passed validation without dimensions in the catalog`);
+  return {
+    name: v.name,
+    cloud,
+    distance: v.distance ?? d.distance,
+    chunking: {
+      strategy: v.chunking?.strategy ?? d.chunking.strategy,
+      maxTokens: v.chunking?.maxTokens ?? d.chunking.maxTokens,
+      overlapPercent: v.chunking?.overlapPercent ?? d.chunking.overlapPercent,
+    },
+    embedding: { id, providerModelId: spec.providerModelId, dimensions: spec.dimensions },
+    refreshSchedule: v.refreshSchedule ?? d.refreshSchedule,
+    expectedSourceGiB: v.expectedSourceGiB ?? d.expectedSourceGiB,
+  };
 }

@@ -4,8 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AiStack } from '../../lib/aws/ai-stack';
 import { GpuEndpoint, type GpuEndpointProps } from '../../lib/aws/gpu-endpoint';
-import { endpointResourceCount, SHARED_ENDPOINT_RESOURCES } from '../../lib/aws/gpu-endpoint/rules';
-import { CLOUDFORMATION_RESOURCE_LIMIT } from '../../lib/aws/rules';
+import { endpointResourceCount } from '../../lib/aws/gpu-endpoint/rules';
+import { CLOUDFORMATION_RESOURCE_LIMIT, stackResourceCount } from '../../lib/aws/rules';
 import { collectProblems, type GpuEndpointDesign } from '../../lib/design';
 import { bareDesign } from '../fixtures/designs';
 import { designErrorOf } from '../support/design-error';
@@ -18,9 +18,10 @@ const endpoint = (name: string, extra: Partial<GpuEndpointDesign> = {}): GpuEndp
   ...extra,
 });
 
-function resourceCount(endpoints: GpuEndpointDesign[]): number {
-  const app = new App();
-  const stack = new AiStack(app, 'Count', { design: { ...bareDesign(), region: { aws: 'us-east-1' }, endpoints } });
+const designOf = (endpoints: GpuEndpointDesign[], vectorStore?: { name: string }) => ({ ...bareDesign(), region: { aws: 'us-east-1' }, endpoints, vectorStore });
+
+function resourceCount(endpoints: GpuEndpointDesign[], vectorStore?: { name: string }): number {
+  const stack = new AiStack(new App(), 'Count', { design: designOf(endpoints, vectorStore) });
   return Object.keys(Template.fromStack(stack).toJSON().Resources).length;
 }
 
@@ -32,21 +33,26 @@ describe('the CloudFormation resource count that validation predicts', () => {
     ['an off-peak window', endpoint('a', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1 } } })],
     ['an ECR image', endpoint('a', { server: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/vllm:1', model: 'm' } })],
   ])('equals what synth makes: %s', (_label, e) => {
-    expect(SHARED_ENDPOINT_RESOURCES + endpointResourceCount(e)).toBe(resourceCount([e]));
+    expect(stackResourceCount(designOf([e]))).toBe(resourceCount([e]));
   });
 
   test('adds up over endpoints', () => {
     const es = [endpoint('a', { purchase: { reserved: 2 } }), endpoint('b'), endpoint('c', { scaling: { offPeak: { start: '0 20 * * *', end: '0 7 * * *', min: 1 } } })];
-    expect(SHARED_ENDPOINT_RESOURCES + es.map(endpointResourceCount).reduce((a, b) => a + b)).toBe(resourceCount(es));
+    expect(stackResourceCount(designOf(es))).toBe(resourceCount(es));
+  });
+
+  test('a vector store alone, and beside endpoints', () => {
+    expect(stackResourceCount(designOf([], { name: 'docs' }))).toBe(resourceCount([], { name: 'docs' }));
+    expect(stackResourceCount(designOf([endpoint('a')], { name: 'docs' }))).toBe(resourceCount([endpoint('a')], { name: 'docs' }));
   });
 
   test('a design over 500 resources is refused by check, naming how many fit', () => {
     const endpoints = Array.from({ length: 30 }, (_, i) => endpoint(`e${i}`));
     const problems = collectProblems({ ...bareDesign(), endpoints }, { clouds: ['aws'] }).all;
-    const total = SHARED_ENDPOINT_RESOURCES + 30 * endpointResourceCount(endpoints[0]);
+    const total = stackResourceCount(designOf(endpoints));
     expect(total).toBeGreaterThan(CLOUDFORMATION_RESOURCE_LIMIT);
     expect(problems).toEqual([
-      { path: 'endpoints', message: expect.stringContaining(`30 endpoints make ${total} CloudFormation resources on AWS, over the 500 one stack may hold (the first 29 fit)`) },
+      { path: 'endpoints', message: expect.stringContaining(`30 endpoints make ${total} CloudFormation resources on AWS with the rest of the design, over the 500 one stack may hold (the first 29 fit)`) },
     ]);
     // The largest design check accepts does synthesize within the limit.
     expect(collectProblems({ ...bareDesign(), endpoints: endpoints.slice(0, 29) }, { clouds: ['aws'] }).count).toBe(0);

@@ -1,4 +1,4 @@
-import { estimateMonthlyCost, splitReplicas, loadDesign, type AiStackDesign } from '../../lib/design';
+import { estimateMonthlyCost, isDeployed, splitReplicas, loadDesign, type AiStackDesign } from '../../lib/design';
 import { join } from 'node:path';
 
 /** One L4 endpoint on AWS: min 3, max 10, expected 5, 1 reserved, 1 on-demand base, 50% spot. */
@@ -107,10 +107,29 @@ function fullDesign(): AiStackDesign {
   });
 }
 
+type Capabilities = typeof import('../../lib/design/capabilities');
+
+/** The estimate module with capabilities.ts answering from `deployed` (section -> clouds that build it). */
+function estimateWith(deployed: Partial<Record<string, string[]>>): typeof import('../../lib/design/estimate') {
+  let estimate: typeof import('../../lib/design/estimate') | undefined;
+  jest.isolateModules(() => {
+    const real = jest.requireActual('../../lib/design/capabilities') as Capabilities;
+    const isDeployed = (section: string, cloud: string) => (deployed[section] ?? []).includes(cloud);
+    jest.doMock('../../lib/design/capabilities', () => ({
+      ...real,
+      isDeployed,
+      notDeployedSections: (design: AiStackDesign, cloud: string) => real.SECTIONS.filter((s) => real.hasSection(design, s) && !isDeployed(s, cloud)),
+    }));
+    estimate = require('../../lib/design/estimate');
+  });
+  jest.dontMock('../../lib/design/capabilities');
+  return estimate!;
+}
+
 describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
   // Hand-computed: fleet + network 2422.80 (above); model usage 85.12; vector store 10 GiB x $0.06 = 0.60.
   test('their lines stay, marked not deployed, and are left out of the deployed total and the budget check', () => {
-    const aws = estimateMonthlyCost(fullDesign()).clouds[0];
+    const aws = estimateWith({ endpoints: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
     expect(aws.lines.map((l) => [l.component, l.section, l.deployed, l.monthlyUsd])).toEqual([
       ['gpu-fleet', 'endpoints', true, 376.02],
       ['gpu-fleet', 'endpoints', true, 1762.51],
@@ -129,21 +148,20 @@ describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
   });
 
   test('the lines switch over by themselves when capabilities.ts marks a section deployed', () => {
-    jest.isolateModules(() => {
-      const real = jest.requireActual('../../lib/design/capabilities') as typeof import('../../lib/design/capabilities');
-      const routerToo = (section: string, cloud: string) => (section === 'router' && cloud === 'aws') || real.isDeployed(section as never, cloud as never);
-      jest.doMock('../../lib/design/capabilities', () => ({
-        ...real,
-        isDeployed: routerToo,
-        notDeployedSections: (design: AiStackDesign, cloud: string) => real.SECTIONS.filter((s) => real.hasSection(design, s) && !routerToo(s, cloud)),
-      }));
-      const { estimateMonthlyCost: estimate } = require('../../lib/design/estimate') as typeof import('../../lib/design/estimate');
-      const aws = estimate(fullDesign()).clouds[0];
-      expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore']);
-      expect(aws.totalMonthlyUsd).toBe(2507.92); // 2422.80 + 85.12
-      expect(aws.notDeployed).toEqual(['vectorStore', 'budget']);
-      expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2507.92, excludedSections: ['vectorStore'], withinBudget: false });
-    });
-    jest.dontMock('../../lib/design/capabilities');
+    const aws = estimateWith({ endpoints: ['aws'], router: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
+    expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore']);
+    expect(aws.totalMonthlyUsd).toBe(2507.92); // 2422.80 + 85.12
+    expect(aws.notDeployed).toEqual(['vectorStore', 'budget']);
+    expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2507.92, excludedSections: ['vectorStore'], withinBudget: false });
+    const all = estimateWith({ endpoints: ['aws'], router: ['aws'], vectorStore: ['aws'], budget: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
+    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2508.52, notDeployed: [], excluded: [] });
+  });
+
+  test('with the real capabilities.ts, every line is marked as that table says', () => {
+    const estimate = estimateMonthlyCost(fullDesign());
+    for (const c of estimate.clouds) {
+      for (const l of c.lines) expect({ cloud: c.cloud, item: l.item, deployed: l.deployed }).toEqual({ cloud: c.cloud, item: l.item, deployed: isDeployed(l.section, c.cloud) });
+      expect(c.totalMonthlyUsd).toBe(Math.round(c.lines.filter((l) => l.deployed).reduce((s, l) => s + l.monthlyUsd, 0) * 100) / 100);
+    }
   });
 });

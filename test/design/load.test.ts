@@ -84,6 +84,32 @@ describe('loadDesign', () => {
     expect(loadDesign(join(__dirname, '../../examples/ai-stack.yaml')).name).toBe('support-ai');
   });
 
+  test('an empty file is a clear DesignError naming the file', () => {
+    const path = file('empty.yaml', '');
+    const error = designErrorOf(() => loadDesign(path));
+    expect(error.message).toBe(`invalid design in ${path} (1 problem):\n  - ${path}:1: (design): the file is empty: a design is a map with at least name, region and tags (see docs/design.md)`);
+  });
+
+  test('a YAML alias bomb is a DesignError, not a ReferenceError', () => {
+    let text = 'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+    for (const [prev, name] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi']) text += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]\n`;
+    const started = Date.now();
+    const error = designErrorOf(() => loadDesign(file('bomb.yaml', text)));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error.problems[0]).toMatchObject({ path: '(syntax)', line: 2 });
+    expect(error.message).toMatch(/billion laughs/);
+  });
+
+  test('.inf is refused with the value named, at its line', () => {
+    const error = designErrorOf(() => loadDesign(file('inf.yaml', VALID.replace('max: 3', 'max: .inf'))));
+    expect(error.problems).toContainEqual({ path: 'endpoints[0].capacity.max', message: 'must be a finite number (got Infinity)', line: 17 });
+  });
+
+  test('a key with a dot keeps its line', () => {
+    const error = designErrorOf(() => loadDesign(file('dot.yaml', VALID.replace('  application: demo\n', '  application: demo\n  extra:\n    app.io/name: "a#b"\n'))));
+    expect(error.problems).toContainEqual(expect.objectContaining({ path: 'tags.extra["app.io/name"]', line: 10 }));
+  });
+
   test('paths split into keys and indexes', () => {
     expect(pathSegments('endpoints[1].capacity.max')).toEqual(['endpoints', 1, 'capacity', 'max']);
     expect(pathSegments('router.routes[0].tiers[2].targets[1].model')).toEqual(['router', 'routes', 0, 'tiers', 2, 'targets', 1, 'model']);

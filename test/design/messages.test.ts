@@ -44,6 +44,7 @@ function base(): Json {
   d.accounts = { aws: '123456789012', gcp: 'my-project-1', azure: '00000000-0000-0000-0000-000000000000' };
   d.prices = { instances: { 'g6.xlarge': { onDemandHourlyUsd: 1 } }, models: { 'gpt-4o-mini': { inputPer1kUsd: 0.1 } } };
   d.tags.extra = { owner: 'me' };
+  d.endpoints.push({ ...d.endpoints[0], name: 'llm-2', capacity: { min: 1, max: 2, expectedAverage: 1 }, server: { ...d.endpoints[0].server, port: 8080, healthPath: '/ready', env: { A: 'b' } } });
   d.router.routes.push({ name: 'tiers', strategy: 'tiered', targets: [], tiers: [{ name: 's', maxPromptTokens: 100, targets: [{ model: 'haiku' }] }, { name: 'l', targets: [{ model: 'flash' }] }], timeoutMs: 1000, deadlineMs: 2000, retries: 1 });
   d.router.tenants[0] = { ...d.router.tenants[0], requestsPerMinute: 10, tokensPerMinute: 100, routes: ['chat'] };
   d.router.circuitBreaker = { failureThreshold: 5, windowSeconds: 30, cooldownSeconds: 30 };

@@ -54,14 +54,19 @@ describe('two designs differing only in name share no physical name', () => {
 
   test('AWS: one account and region (names are CloudFormation-generated per stack; Name tags carry the design)', () => {
     const [a, b] = designs().map((d) => {
-      const template = Template.fromStack(awsExample(d)).toJSON() as { Resources: Record<string, { Properties?: Record<string, unknown> }> };
+      const template = Template.fromStack(awsExample(d)).toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
       const names: string[] = [];
       for (const r of Object.values(template.Resources)) {
+        // A data source's name is scoped to its knowledge base, whose name carries the design's.
+        if (r.Type === 'AWS::Bedrock::DataSource') continue;
         // Inline policy names are scoped to their role; display names are labels, not identifiers.
         for (const [key, value] of Object.entries(r.Properties ?? {})) {
           if (/Name$/.test(key) && !['PolicyName', 'DisplayName'].includes(key) && typeof value === 'string') names.push(`${key}:${value}`);
         }
-        for (const tag of (r.Properties?.Tags as { Key: string; Value: unknown }[] | undefined) ?? []) if (tag.Key === 'Name') names.push(`Name tag:${String(tag.Value)}`);
+        // Tags are a list of { Key, Value } on most resources and a map on newer ones (Bedrock).
+        const tags = r.Properties?.Tags;
+        const nameTag = Array.isArray(tags) ? (tags as { Key: string; Value: unknown }[]).find((t) => t.Key === 'Name')?.Value : (tags as Record<string, unknown> | undefined)?.Name;
+        if (nameTag !== undefined) names.push(`Name tag:${String(nameTag)}`);
       }
       return names;
     });

@@ -863,7 +863,9 @@ describe('unresolved tokens where GCP needs literals', () => {
     expect([...new Set(error.problems.map((p) => p.path))]).toEqual([`props.${field}`]);
     const problem = error.problems.find((p) => p.message.startsWith('must be a literal'));
     expect(problem?.message).toMatch(/^must be a literal(, not an unresolved token| number, not an unresolved token)/);
-    if (field !== 'server.port') expect(problem?.message).toContain('the fleet plan (purchase split, reservation size, group bounds) and the cost estimate are computed from it at synth');
+    // The purchase numbers are needed on every cloud; the bounds only where the fleet is split over groups, as on GCP.
+    if (field.startsWith('purchase.') || field === 'acceleratorsPerReplica') expect(problem?.message).toContain('the purchase split (instance types, on-demand base, spot share, reservation size) is computed from it at synth');
+    else if (field !== 'server.port') expect(problem?.message).toContain('the bounds of the managed instance groups and their autoscalers are computed from it at synth');
   });
 
   test('a token where Terraform resolves it (the boot image) is still accepted', () => {

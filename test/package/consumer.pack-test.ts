@@ -7,7 +7,7 @@
  * bounds in package.json's peerDependencies. Installs reuse the npm cache (`--prefer-offline`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { README, readmeSnippets } from './readme-snippets';
@@ -97,9 +97,34 @@ interface Outcome {
   designEntry?: Ran;
   nagInstall?: Ran;
   nagSynth?: Ran;
+  /** The library's own sources type-checked against the installed minimum peers. */
+  sources?: Ran;
 }
 
 const other = (c: Consumer) => (c.cloud === 'aws' ? 'gcp' : 'aws');
+
+/**
+ * Type-checks this cloud's construct sources (every code path, not only the ones the example takes)
+ * against the peers installed in the consumer folder, with the consumer's TypeScript 5.9.
+ */
+function checkSources(c: Consumer): Promise<Ran> {
+  cpSync(join(ROOT, 'lib'), join(c.dir, 'src/lib'), { recursive: true });
+  const compilerOptions = {
+    target: 'ES2022',
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    lib: ['ES2022'],
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    esModuleInterop: true,
+    resolveJsonModule: true,
+    typeRoots: [join(ROOT, 'node_modules/@types')],
+    types: ['node'],
+  };
+  writeFileSync(join(c.dir, 'tsconfig.sources.json'), JSON.stringify({ compilerOptions, include: [`src/lib/${c.cloud}/**/*.ts`, `src/lib/synth/${c.cloud}.ts`] }));
+  return run(process.execPath, [join(c.dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.sources.json'], c.dir);
+}
 
 async function exercise(c: Consumer, tarball: string): Promise<Outcome> {
   mkdirSync(c.dir);
@@ -145,10 +170,13 @@ async function exercise(c: Consumer, tarball: string): Promise<Outcome> {
       outcome.synth = await run(bin, ['synth', SHIPPED, '--cloud', c.cloud, '--out', 'synth.out'], c.dir);
     })(),
   ]);
+  // AWS: after cdk-nag is installed below (lib/synth/aws.ts names its types).
+  if (c.cloud !== 'aws') outcome.sources = await checkSources(c);
   if (c.cloud === 'aws') {
     // cdk-nag 3 asks for constructs ^10.5.1, so it is added after everything above ran on constructs 10.5.0.
     outcome.nagInstall = await run('npm', [...npmInstall, 'cdk-nag@3.0.2', 'constructs@10.5.1'], c.dir);
     if (outcome.nagInstall.status === 0) outcome.nagSynth = await run(bin, ['synth', SHIPPED, '--cloud', 'aws', '--out', 'nag.out'], c.dir);
+    outcome.sources = await checkSources(c);
   }
   return outcome;
 }
@@ -174,6 +202,9 @@ beforeAll(async () => {
   if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.stderr}`);
   const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
   packed = info.files.map((f) => f.path);
+  // The example at this repository's (newest) provider versions, to compare the minimum's output with.
+  const reference = runSync(process.execPath, [join(ROOT, 'dist/lib/cli/main.js'), 'synth', join(ROOT, 'examples/ai-stack.yaml'), '--cloud', 'gcp,azure', '--out', join(WORK, 'reference')], ROOT);
+  if (reference.status !== 0) throw new Error(`reference synth failed:\n${reference.stderr}`);
   await Promise.all(CONSUMERS.map(async (c) => outcomes.set(c.cloud, await exercise(c, join(WORK, info.filename)))));
 }, 600000);
 
@@ -230,6 +261,23 @@ describe.each(CONSUMERS)('a $cloud-only app installs the tarball beside the decl
       expect({ fleet: fleet in json.resource, network: network in json.resource }).toEqual({ fleet: true, network: false });
     }
   });
+
+  test("the library's own sources type-check against the minimum peers (every code path, not only the example's)", () => {
+    const { sources } = outcome();
+    expect({ status: sources?.status, output: `${sources?.stdout}${sources?.stderr}` }).toEqual({ status: 0, output: '' });
+  });
+
+  if (c.cloud !== 'aws') {
+    test('at the minimum provider the example synthesizes the same Terraform JSON as at the newest, but for the provider version pin', () => {
+      const file = `${c.cloud}/stacks/support-ai/cdk.tf.json`;
+      const unpinned = (path: string) => {
+        const json = JSON.parse(readFileSync(path, 'utf8')) as { terraform: { required_providers: Record<string, { version?: string }> } };
+        for (const p of Object.values(json.terraform.required_providers)) delete p.version;
+        return json;
+      };
+      expect(unpinned(join(c.dir, 'synth.out', file))).toEqual(unpinned(join(WORK, 'reference', file)));
+    });
+  }
 
   test('the CLI from node_modules/.bin: --version, the shipped example, and synth of this cloud', () => {
     const { version, noDesign, synth } = outcome();

@@ -301,10 +301,25 @@ const MUTATORS: Readonly<Record<string, Mutator>> = {
     return `empty-list ${formatPath(s.path)}`;
   },
   'many-endpoints'(rng, d) {
-    const n = rng.pick([2, 5, 10, 15, 16, 17, 20, 25, 30, 40]);
-    d.endpoints = Array.from({ length: n }, (_, i) => minimalEndpoint(`e${i}`));
+    // Around CloudFormation's 500 resources per stack (about 16-20 resources an endpoint on AWS):
+    // some endpoints carry reservations and an off-peak schedule, which add resources.
+    const n = rng.pick([2, 5, 10, 16, 20, 24, 25, 26, 27, 28, 30, 40]);
+    const extras: string[] = [];
+    d.endpoints = Array.from({ length: n }, (_, i) => {
+      const e = minimalEndpoint(`e${i}`);
+      if (rng.chance(0.3)) {
+        e.capacity = { min: 3, max: 5 };
+        e.purchase = { reserved: 1 + rng.int(3) };
+        extras.push(`e${i} reserved ${e.purchase.reserved}`);
+      }
+      if (rng.chance(0.2)) {
+        e.scaling = { offPeak: { start: '0 20 * * 1-5', end: '0 7 * * 1-5', min: e.purchase?.reserved ?? 0 } };
+        extras.push(`e${i} offPeak`);
+      }
+      return e;
+    });
     delete d.router; // the router's endpoint models name the base design's endpoints
-    return `many-endpoints endpoints = ${n} minimal endpoints`;
+    return `many-endpoints endpoints = ${n} minimal endpoints${extras.length ? ` (${extras.join(', ')})` : ''}`;
   },
   'env-names'(rng, d) {
     const endpoints = Array.isArray(d.endpoints) && d.endpoints.length > 0 ? d.endpoints : (d.endpoints = [minimalEndpoint('llm')]);
@@ -391,6 +406,15 @@ const MUTATORS: Readonly<Record<string, Mutator>> = {
     d.endpoints[i].name = rng.pick(['a', 'a'.repeat(20), 'a'.repeat(21), 'e-', 'e--1', '0e', ...(d.endpoints.length > 1 ? [d.endpoints[(i + 1) % d.endpoints.length]?.name] : [])]);
     return `names endpoints[${i}].name = ${show(d.endpoints[i].name)}`;
   },
+  interpolation(rng, d) {
+    // Template syntax of the output formats: a design value must reach them as a literal.
+    const s = pickSlot(rng, slots(d), (x) => typeof x.value === 'string');
+    if (!s) return undefined;
+    const syntax = rng.pick(['${var.x}', 'a-${var.x}-b', '${Token[TOKEN.1]', '%{ if true }x%{ endif }', '$${literal}', '{{resolve:ssm:/x}}', '${AWS::Region}', '#{Token[X]}']);
+    const v = rng.chance(0.5) ? syntax : `${s.value}${syntax}`;
+    s.parent[s.key] = v;
+    return `interpolation ${formatPath(s.path)} = ${show(v)}`;
+  },
   accounts(rng, d) {
     const cloud = rng.pick(['aws', 'gcp', 'azure']);
     const values: Record<string, Json[]> = {
@@ -468,6 +492,7 @@ const KIND_WEIGHTS: readonly [string, number][] = [
   ['capacity', 10],
   ['clouds', 3],
   ['names', 3],
+  ['interpolation', 4],
   ['accounts', 3],
   ['prices', 3],
   ['terraform-state', 3],

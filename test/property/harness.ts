@@ -117,6 +117,8 @@ export function refusalViolations(design: Json, cloud: Cloud, problems: readonly
     // A value the user wrote ('undefined', 'null') may be quoted back; the words elsewhere may not.
     if (/\bundefined\b/.test(unquotedUnlessGiven(p.message, 'undefined', all))) add("message prints 'undefined'");
     if (p.message.includes('[object Object]')) add("message prints '[object Object]'");
+    // A DesignError lists one problem a line (with file:line from a file): a value's line break must be escaped.
+    if (/[\r\n\u2028\u2029]/.test(p.message)) add('message holds a raw line break');
     if (/\bnull\b/.test(unquotedUnlessGiven(p.message, 'null', all))) {
       const at = valueAt(design, p.path);
       if (!(at.found && at.value === null)) add(`message prints 'null' for ${at.found ? describeValue(at.value) : 'a value that is not null'}`);
@@ -268,7 +270,8 @@ function synthTerraform(design: Json, cloud: 'gcp' | 'azure'): number {
   const errors = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/error').map((m) => `${c.node.path}: ${String(m.data)}`));
   if (errors.length > 0) throw new Error(`synth errors: ${errors.join('; ')}`);
   const unresolved = unresolvedReferences(json);
-  // Each finding quoted, so failures of one cause form one class whatever path they are at.
+  // Each finding quoted, so failures of one cause form one class whatever path they are at. (The
+  // checker also reports `%{` template directives, which a design value must not bring either.)
   if (unresolved.length > 0) throw new Error(`Terraform references to undeclared objects: ${unresolved.slice(0, 5).map((u) => JSON.stringify(u)).join('; ')}`);
   let count = 0;
   for (const byName of Object.values(json.resource ?? {})) count += Object.keys(byName).length;

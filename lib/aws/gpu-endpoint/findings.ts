@@ -62,7 +62,7 @@ export function acknowledgeInherentFindings(role: iam.IRole, group: autoscaling.
  * recorded as the same `aws:cdk:acknowledged-rules` metadata entry that `acknowledge` writes and that
  * cdk-nag reads, so the finding is acknowledged on every version.
  */
-function acknowledge(scope: IConstruct, rule: { id: string; reason: string }): void {
+export function acknowledge(scope: IConstruct, rule: { id: string; reason: string }): void {
   try {
     Validations.of(scope).acknowledge(rule);
   } catch (e) {

@@ -23,5 +23,5 @@ export function endpointResourceCount(e: GpuEndpointDesign): number {
   return 16 + reservations + offPeak + ecr;
 }
 
-/** What the stack shares once its first endpoint exists: the VPC with its subnets, routes, NAT and flow logs, and the access-log bucket. */
-export const SHARED_ENDPOINT_RESOURCES = 28;
+/** What the stack shares once its first endpoint exists: the VPC with its subnets, routes, NAT gateway, S3 endpoint and flow logs. */
+export const STACK_NETWORK_RESOURCES = 26;

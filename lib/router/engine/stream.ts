@@ -45,25 +45,59 @@ export interface StreamContext {
   readonly log: (fields: Pick<RequestLog, 'promptTokens' | 'completionTokens' | 'costUsd' | 'latencyMs' | 'overheadMs' | 'outcome' | 'status'> & { error?: string }) => void;
 }
 
-/** The next upstream event, failing with a timeout when none arrives within `ms`. */
-function nextWithin(c: StreamContext, ms: number): Promise<IteratorResult<StreamEvent>> {
-  return new Promise((resolve, reject) => {
-    const disarm = c.clock.setTimer(ms, () => {
-      const err = new ProviderError('timeout', `no stream event for ${ms} ms`);
-      c.abort.abort(err);
-      reject(err);
+/**
+ * The next upstream event, failing with a timeout when none arrives within `ms` of asking for it.
+ * One timer per stream, not per event: it is armed for `ms`, and when it fires early (events came
+ * meanwhile) it is re-armed for the rest of the gap. A timer per event cost a Timeout object and a
+ * timer-list insert and removal for every token of every stream.
+ */
+class GapWatch {
+  private lastEventAt: number;
+  private disarm: (() => void) | undefined;
+  private wake: ((err: unknown) => void) | undefined;
+  private waiting = false;
+
+  constructor(private readonly c: StreamContext, private readonly ms: number) {
+    this.lastEventAt = c.clock.now();
+    this.arm(ms);
+  }
+
+  next(): Promise<IteratorResult<StreamEvent>> {
+    // The gap is the time spent waiting for the provider, not a slow client's time in between.
+    this.waiting = true;
+    this.lastEventAt = this.c.clock.now();
+    return new Promise((resolve, reject) => {
+      this.wake = reject;
+      this.c.iterator.next().then(
+        (r) => {
+          this.waiting = false;
+          resolve(r);
+        },
+        (e) => {
+          this.waiting = false;
+          reject(e);
+        },
+      );
     });
-    c.iterator.next().then(
-      (r) => {
-        disarm();
-        resolve(r);
-      },
-      (e) => {
-        disarm();
-        reject(e);
-      },
-    );
-  });
+  }
+
+  stop(): void {
+    this.disarm?.();
+    this.disarm = undefined;
+  }
+
+  private arm(ms: number): void {
+    this.disarm = this.c.clock.setTimer(ms, () => this.fire());
+  }
+
+  private fire(): void {
+    const idle = this.c.clock.now() - this.lastEventAt;
+    if (!this.waiting || idle < this.ms) return this.arm(Math.max(1, this.ms - (this.waiting ? idle : 0)));
+    const err = new ProviderError('timeout', `no stream event for ${this.ms} ms`);
+    this.disarm = undefined;
+    this.c.abort.abort(err);
+    this.wake?.(err);
+  }
 }
 
 /**
@@ -102,6 +136,7 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
   let event = c.first;
   const onClientGone = () => c.abort.abort(new Error('the client closed the connection'));
   c.clientSignal?.addEventListener('abort', onClientGone, { once: true });
+  let gap: GapWatch | undefined;
   try {
     for (;;) {
       if (event.type === 'done') {
@@ -120,7 +155,8 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
         yield event;
       }
       const t = now();
-      const next = await nextWithin(c, c.route.timeoutMs);
+      gap ??= new GapWatch(c, c.route.timeoutMs);
+      const next = await gap.next();
       const received = now();
       c.stats.upstreamMs += received - t;
       if (next.done) throw new ProviderError('server', 'the stream ended without its final usage event');
@@ -144,6 +180,7 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
     c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: error.code ?? 'error', status: 502, error: error.message });
     yield { type: 'error', error, usage, meta: meta(cost) };
   } finally {
+    gap?.stop();
     c.clientSignal?.removeEventListener('abort', onClientGone);
     if (!finished) {
       // The consumer stopped early: the client disconnected. Stop paying for tokens nobody reads.

@@ -55,6 +55,8 @@ export interface NodeResponseLike {
   flushHeaders?(): void;
   write(chunk: string): boolean;
   end(chunk?: string): unknown;
+  cork?(): void;
+  uncork?(): void;
   readonly destroyed?: boolean;
   on(event: 'drain' | 'close', listener: () => void): unknown;
   off(event: 'drain' | 'close', listener: () => void): unknown;
@@ -71,11 +73,24 @@ export async function writeResponse(res: NodeResponseLike, r: RouterResponse): P
   res.writeHead(r.status, r.headers);
   res.flushHeaders?.();
   const iterator = r.stream[Symbol.asyncIterator]();
+  // Frames that are ready together (an upstream packet usually carries several events) leave in one
+  // write: corked while they come, uncorked once the microtasks that produce them have run. One
+  // syscall per frame was the largest cost of a stream in the router (writev, ~10% of its CPU).
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork?.();
+  };
   try {
     for (;;) {
       if (res.destroyed) break;
       const next = await iterator.next();
       if (next.done) break;
+      if (!corked && res.cork) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       if (!res.write(next.value)) await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);

@@ -34,6 +34,17 @@ export function deltaChunk(base: ChunkBase, delta: { role?: 'assistant'; content
   return { id: base.id, object: 'chat.completion.chunk', created: base.created, model: base.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] };
 }
 
+/**
+ * The SSE frame of a content delta, `sse(deltaChunk(base, { content }))` byte for byte, from a
+ * prefix and suffix built once per stream: per delta only the text is serialized (a stream has one
+ * frame per token, so this is the router's hottest serialization).
+ */
+export function deltaFramer(base: ChunkBase): (content: string) => string {
+  const head = `data: {"id":${JSON.stringify(base.id)},"object":"chat.completion.chunk","created":${JSON.stringify(base.created)},"model":${JSON.stringify(base.model)},"choices":[{"index":0,"delta":{"content":`;
+  const tail = '},"logprobs":null,"finish_reason":null}]}\n\n';
+  return (content) => head + JSON.stringify(content) + tail;
+}
+
 export function sse(data: unknown): string {
   return `data: ${JSON.stringify(data)}\n\n`;
 }

@@ -9,7 +9,7 @@ import { parseChatBody, type ParsedChat } from '../engine/request';
 import { InFlight } from './in-flight';
 import type { EngineStreamEvent } from '../engine/stream';
 import type { Tenant } from '../engine/tenants';
-import { completionJson, deltaChunk, metaJson, modelListJson, sse, SSE_DONE, usageJson, type ChunkBase } from './openai-format';
+import { completionJson, deltaChunk, deltaFramer, metaJson, modelListJson, sse, SSE_DONE, usageJson, type ChunkBase } from './openai-format';
 import type { CancelSignal } from '../engine/cancel';
 
 /** Request headers with lower-case names (each handler normalizes its platform's headers). */
@@ -243,12 +243,13 @@ function sseStream(base: ChunkBase, events: AsyncIterable<EngineStreamEvent>, in
 async function* sseFrames(base: ChunkBase, iterator: AsyncIterator<EngineStreamEvent>, includeUsage: boolean, release: () => void): AsyncGenerator<string> {
   try {
     yield sse(deltaChunk(base, { role: 'assistant', content: '' }));
+    const frame = deltaFramer(base);
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
       const e = next.value;
       if (e.type === 'delta') {
-        if (e.text.length > 0) yield sse(deltaChunk(base, { content: e.text }));
+        if (e.text.length > 0) yield frame(e.text);
       } else if (e.type === 'done') {
         const finish = deltaChunk(base, { content: '' }, e.finishReason);
         if (includeUsage) {

@@ -71,7 +71,7 @@ export class BedrockAdapter implements ProviderAdapter {
       link.detach();
     }
     const content = (output.output?.message?.content ?? []).map((block) => block.text ?? '').join('');
-    return { content, finishReason: finishReason(output.stopReason), usage: usageOf(output.usage) ?? estimateUsage(request.messages, content) };
+    return { content, finishReason: finishReason(output.stopReason), usage: usageOf(output.usage) ?? estimateUsage(request.messages, content, request.maxTokens) };
   }
 
   async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
@@ -114,7 +114,7 @@ export class BedrockAdapter implements ProviderAdapter {
         }
       }
       if (finish === undefined) throw new ProviderError('server', `${this.where}: stream ended before messageStop`);
-      yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };
+      yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output, request.maxTokens) };
     } finally {
       link.detach();
       link.controller.abort();

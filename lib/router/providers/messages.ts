@@ -1,3 +1,4 @@
+import { promptTokenBound } from '../engine/tokens';
 import type { ChatMessage, Usage } from './types';
 
 /** A turn of a conversation for providers that take system text apart from strictly alternating turns. */
@@ -40,11 +41,13 @@ export function splitConversation(messages: readonly ChatMessage[]): { system: s
 }
 
 /**
- * Usage estimated from text length, for the rare answer that carries none (an OpenAI-compatible server
- * that ignores `stream_options`, a stream cut before its usage event), so budgets still see the spend.
- * About four characters per token is the rule of thumb OpenAI and Anthropic publish for English text.
+ * Usage for the rare answer that carries none (an OpenAI-compatible server that ignores
+ * `stream_options`, a Vertex answer without `usageMetadata`), so budgets still see the spend. It is
+ * an upper bound, never an estimate that could fall short of what the provider bills: the prompt's
+ * `promptTokenBound` (UTF-8 bytes plus template tokens), and one token per UTF-8 byte of the output
+ * (byte-level BPE and SentencePiece with byte fallback never emit more), capped by `max_tokens`.
  */
-export function estimateUsage(messages: readonly ChatMessage[], output: string): Usage {
-  const promptChars = messages.reduce((n, m) => n + contentText(m.content).length, 0);
-  return { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(output.length / 4) };
+export function estimateUsage(messages: readonly ChatMessage[], output: string, maxTokens?: number): Usage {
+  const bytes = Buffer.byteLength(output, 'utf8');
+  return { promptTokens: promptTokenBound(messages), completionTokens: maxTokens === undefined ? bytes : Math.min(bytes, maxTokens) };
 }

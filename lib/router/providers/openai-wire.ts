@@ -39,7 +39,7 @@ export function openAiCompletion(where: string, body: unknown, request: Provider
   return {
     content,
     finishReason: finishReason(choice.finish_reason),
-    usage: wireUsage(isObject(body) ? body.usage : undefined) ?? estimateUsage(request.messages, content),
+    usage: wireUsage(isObject(body) ? body.usage : undefined) ?? estimateUsage(request.messages, content, request.maxTokens),
   };
 }
 
@@ -73,7 +73,7 @@ export async function* openAiStream(where: string, data: AsyncIterable<string>, 
     }
   }
   if (finish === undefined) throw new ProviderError('server', `${where}: stream ended before a finish reason`);
-  yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };
+  yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output, request.maxTokens) };
 }
 
 function wireMessage(m: ChatMessage): Record<string, unknown> {

@@ -63,7 +63,7 @@ export class VertexAdapter implements ProviderAdapter {
     const answer = await readJson(this.where, response, signal);
     const { text, finish } = this.candidate(answer);
     if (finish === undefined && text === '') throw new ProviderError('server', `${this.where}: answer has no candidate`);
-    return { content: text, finishReason: finish ?? 'stop', usage: usageOf(answer) ?? estimateUsage(request.messages, text) };
+    return { content: text, finishReason: finish ?? 'stop', usage: usageOf(answer) ?? estimateUsage(request.messages, text, request.maxTokens) };
   }
 
   async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
@@ -87,7 +87,7 @@ export class VertexAdapter implements ProviderAdapter {
       }
     }
     if (finish === undefined) throw new ProviderError('server', `${this.where}: stream ended before a finish reason`);
-    yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output) };
+    yield { type: 'done', finishReason: finish, usage: usage ?? estimateUsage(request.messages, output, request.maxTokens) };
   }
 
   private async post(method: string, request: ProviderRequest, signal: CancelSignal): Promise<UpstreamResponse> {

@@ -70,7 +70,8 @@ describe('EndpointAdapter.complete', () => {
     server.handler = (_req, res) => json(res, 200, { choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(40) }, finish_reason: 'length' }] });
     const result = await new EndpointAdapter(target()).complete({ messages: [{ role: 'user', content: 'y'.repeat(18) }], maxTokens: 10 }, signal());
     expect(result.finishReason).toBe('length');
-    expect(result.usage).toEqual({ promptTokens: 5, completionTokens: 10 });
+    // An upper bound: 18 prompt bytes + 16 template tokens; 40 output bytes, capped by max_tokens (10).
+    expect(result.usage).toEqual({ promptTokens: 34, completionTokens: 10 });
   });
 
   test.each([
@@ -142,7 +143,8 @@ describe('EndpointAdapter.stream', () => {
   test('estimates usage when the server streams none', async () => {
     server.handler = (_req, res) => sse(res, [chunks[1], chunks[2], chunks[3], '[DONE]']);
     const events = await collect(new EndpointAdapter(target()).stream({ messages: [{ role: 'user', content: 'abcdefgh' }], maxTokens: 8 }, signal()));
-    expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'stop', usage: { promptTokens: 2, completionTokens: 3 } });
+    // An upper bound: 8 prompt bytes + 16 template tokens; one token per output byte, at most max_tokens (8).
+    expect(events[events.length - 1]).toEqual({ type: 'done', finishReason: 'stop', usage: { promptTokens: 24, completionTokens: 8 } });
   });
 
   test('a stream that ends before a finish reason is a server error after the deltas it carried', async () => {

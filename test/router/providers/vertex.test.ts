@@ -98,7 +98,8 @@ describe('VertexAdapter.complete', () => {
   test('estimates usage when the answer carries no usageMetadata', async () => {
     server.handler = (_req, res) => json(res, 200, { candidates: [{ content: { role: 'model', parts: [{ text: 'x'.repeat(20) }] }, finishReason: 'STOP' }] });
     const result = await new VertexAdapter(target(), token).complete({ messages: [{ role: 'user', content: 'y'.repeat(12) }], maxTokens: 10 }, signal());
-    expect(result.usage).toEqual({ promptTokens: 3, completionTokens: 5 });
+    // An upper bound: 12 prompt bytes + 16 template tokens; 20 output bytes, capped by max_tokens (10).
+    expect(result.usage).toEqual({ promptTokens: 28, completionTokens: 10 });
   });
 
   test('a blocked prompt (no candidates, blockReason) is a content_filter error', async () => {

@@ -1,0 +1,3 @@
+export { DynamoDbLedger, type DynamoDbLedgerOptions } from './ledger';
+export { DynamoDbRateLimiter, type DynamoDbRateLimiterOptions } from './rate-limiter';
+export { LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA, createTableInput, ledgerKey } from './schema';
