@@ -247,10 +247,32 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Characters an HTTP health-check path may hold on every cloud (ELB's set, the strictest). */
 const HEALTH_PATH = /^\/[A-Za-z0-9_\-.$/~"'@:+&()!,;=%]*$/;
 
-/** A five-field cron (minute hour day-of-month month day-of-week) of digits, ranges, lists and steps. */
+/** Bounds of the five cron fields: minute, hour, day of month, month, day of week (0 and 7 Sunday). */
+const CRON_RANGES: readonly (readonly [number, number])[] = [
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
+
+/**
+ * A five-field cron (minute hour day-of-month month day-of-week) of digits, ranges, lists and steps,
+ * every number within its field's bounds and every range ascending.
+ */
 export function isCron(expr: string): boolean {
   const fields = expr.trim().split(/\s+/);
-  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
+  return fields.length === 5 && fields.every((f, i) => CRON_FIELD.test(f) && cronFieldInRange(f, CRON_RANGES[i]));
+}
+
+function cronFieldInRange(field: string, [lo, hi]: readonly [number, number]): boolean {
+  return field.split(',').every((part) => {
+    const [range, step] = part.split('/');
+    if (step !== undefined && Number(step) < 1) return false;
+    if (range === '*') return true;
+    const [from, to = from] = range.split('-').map(Number);
+    return from >= lo && to <= hi && from <= to;
+  });
 }
 
 const canonicalZones = new Map<string, string | undefined>();
