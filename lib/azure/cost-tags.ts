@@ -2,6 +2,7 @@ import { Aspects, TerraformResource, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { renderTags, type CostTagsDesign } from '../design';
 import { hasMapAttribute, mergeMapAttribute, missingKeys, missingTagError } from '../common/tf-map-attribute';
+import { escapeTerraformMap } from '../cdktf/escape';
 
 /** Sets the cost tags on every resource that takes `tags`. */
 export class CostTagsAspect implements IAspect {
@@ -26,7 +27,9 @@ export class RequiredTagsAspect implements IAspect {
 /** Tags every resource in `scope` that takes tags and validates them at synth. Returns the tags. */
 export function applyCostTags(scope: IConstruct, tags: CostTagsDesign): Record<string, string> {
   const rendered = renderTags(tags);
-  Aspects.of(scope).add(new CostTagsAspect(rendered));
-  Aspects.of(scope).add(new RequiredTagsAspect(Object.keys(rendered)));
+  // A tag value is data: `${` or `%{` in it must not become Terraform interpolation.
+  const escaped = escapeTerraformMap(rendered);
+  Aspects.of(scope).add(new CostTagsAspect(escaped));
+  Aspects.of(scope).add(new RequiredTagsAspect(Object.keys(escaped)));
   return rendered;
 }

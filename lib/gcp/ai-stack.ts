@@ -3,6 +3,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
 import { configureStateBackend } from '../cdktf/state-backend';
+import { escapeTerraformMap } from '../cdktf/escape';
 import { applyCostLabels, type CostLabels } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
 import { PrivateNetwork } from './network';
@@ -48,7 +49,8 @@ export class AiStack extends TerraformStack {
     if (Object.keys(this.costLabels.changed).length > 0) {
       // Label rules forced a change (case, characters): keep the original values visible.
       new TerraformOutput(this, 'cost_label_original_values', {
-        value: this.costLabels.changed,
+        // The originals are the user's text: `${` in them must not become Terraform interpolation.
+        value: escapeTerraformMap(this.costLabels.changed),
         description: 'Design tag values that GCP label rules changed, by label key',
       });
     }

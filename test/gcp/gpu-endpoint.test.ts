@@ -9,7 +9,8 @@ import { GPU_UTILIZATION_FILTER, GPU_UTILIZATION_METRIC, GpuEndpoint, HEALTH_CHE
 import { groupBounds } from '../../lib/gcp/gpu-endpoint/groups';
 import { peakSchedules } from '../../lib/gcp/gpu-endpoint/schedule';
 import { parseSecretRef } from '../../lib/gcp/gpu-endpoint/secrets';
-import { artifactRegistryRepo, escapeTerraformTemplate, SERVER_ENV_FILE } from '../../lib/gcp/gpu-endpoint/startup-script';
+import { artifactRegistryRepo, SERVER_ENV_FILE } from '../../lib/gcp/gpu-endpoint/startup-script';
+import { escapeTerraformTemplate } from '../../lib/cdktf/escape';
 import {
   allReferences,
   dataSourcesOf,

@@ -5,6 +5,7 @@
  * runs it (`lib/common/model-server.ts`).
  */
 import { commonDockerRunFlags, MODEL_CACHE_HOST_DIR, MODEL_SERVER_CONTAINER, modelServerArgs, shellQuote, type ModelServerBoot } from '../../common/model-server';
+import { escapeTerraformTemplate } from '../../cdktf/escape';
 
 /** An Artifact Registry Docker repository named by an image reference. */
 export interface ArtifactRegistryRepo {
@@ -23,25 +24,6 @@ export function artifactRegistryRepo(image: string): ArtifactRegistryRepo | unde
   const m = AR_IMAGE.exec(image);
   if (!m) return undefined;
   return { host: m[1], location: m[2], project: m[3], repository: m[4] };
-}
-
-/** A cdktf string token (`${TfToken[TOKEN.12]}`): resolved by cdktf at synth, so never escaped. */
-const CDKTF_STRING_TOKEN = /\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}/g;
-
-/**
- * Escapes Terraform template sequences so a literal string reaches the VM unchanged: `${` and `%{`
- * in a Terraform string are interpolation and directives; `$${` and `%%{` are their literal forms.
- * cdktf tokens the construct itself puts in the script (a secret's project read from the provider)
- * are left intact, so cdktf turns them into Terraform references.
- */
-export function escapeTerraformTemplate(value: string): string {
-  // A function replacement: in a replacement string `$$` would collapse to `$`.
-  const escape = (s: string) => s.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
-  const tokens = value.match(CDKTF_STRING_TOKEN) ?? [];
-  return value
-    .split(CDKTF_STRING_TOKEN)
-    .map((part, i) => escape(part) + (tokens[i] ?? ''))
-    .join('');
 }
 
 /** Root-only file (on tmpfs) the secrets are written to at boot and handed to `docker run --env-file`. */
