@@ -3,7 +3,7 @@ import { deployedSections, notDeployedSections } from '../design/capabilities';
 import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
-import { endpointResourceCount, STACK_NETWORK_RESOURCES } from './gpu-endpoint/rules';
+import { endpointResourceCount, STACK_NETWORK_RESOURCES, validateGpuEndpointOnAws } from './gpu-endpoint/rules';
 import { validateVectorStoreOnAws, VECTOR_STORE_RESOURCES } from './vector-store/rules';
 
 /** CloudFormation's limit of resources in one stack. */
@@ -50,4 +50,4 @@ export function stackResourceCount(design: AiStackDesign): number {
   );
 }
 
-export const awsRules: CloudRules = { vectorStore: validateVectorStoreOnAws, stack: stackRules };
+export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, vectorStore: validateVectorStoreOnAws, stack: stackRules };

@@ -109,3 +109,13 @@ describe('a customer-managed key for the server logs', () => {
     expect(built.logGroup).toBeDefined();
   });
 });
+
+describe('dynamic references in the server values', () => {
+  test('are refused: CloudFormation would resolve a secret into the user data in plain text', () => {
+    const e = endpoint('llm', { server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', env: { HF_TOKEN: '{{resolve:secretsmanager:hf-token}}' } } });
+    expect(collectProblems({ ...bareDesign(), endpoints: [e] }, { clouds: ['aws'] }).all).toEqual([
+      { path: 'endpoints[0].server.env.HF_TOKEN', message: expect.stringContaining('must not hold a CloudFormation dynamic reference') },
+    ]);
+    expect(collectProblems({ ...bareDesign(), endpoints: [e] }, { clouds: ['gcp'] }).count).toBe(0);
+  });
+});

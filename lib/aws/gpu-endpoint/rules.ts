@@ -1,7 +1,7 @@
 // What `ai-stack check` must know of a GPU endpoint on AWS. Pure: no aws-cdk-lib, so the design's
 // validation runs it without loading the construct library.
 import { resolveGpuEndpoint, type GpuEndpointDesign } from '../../design/gpu-endpoint';
-import { isToken } from '../../design/problems';
+import { isToken, join, joinKey, type Problems } from '../../design/problems';
 
 /** An ECR image URI: account, region, `.cn` for the China partition, repository. */
 export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/;
@@ -25,3 +25,26 @@ export function endpointResourceCount(e: GpuEndpointDesign): number {
 
 /** What the stack shares once its first endpoint exists: the VPC with its subnets, routes, NAT gateway, S3 endpoint and flow logs. */
 export const STACK_NETWORK_RESOURCES = 26;
+
+/** A CloudFormation dynamic reference (`{{resolve:ssm:…}}`, `{{resolve:secretsmanager:…}}`). */
+const DYNAMIC_REFERENCE = /\{\{resolve:/;
+
+/**
+ * Rules AWS adds to the neutral endpoint rules. The server's values are written into the launch
+ * template's user data, where CloudFormation replaces dynamic references at deploy: a secret resolved
+ * there would sit in plain text in the launch template, readable with ec2:DescribeLaunchTemplateVersions.
+ */
+export function validateGpuEndpointOnAws(e: GpuEndpointDesign, path: string, problems: Problems): void {
+  const server = e.server;
+  if (!server) return;
+  const refuse = (at: string, value: unknown) => {
+    if (typeof value === 'string' && DYNAMIC_REFERENCE.test(value)) {
+      problems.add(at, 'must not hold a CloudFormation dynamic reference ({{resolve:…}}): it would be resolved into the launch template\'s user data in plain text. Pass a secret with serverSecrets, which the replicas read at boot');
+    }
+  };
+  const at = join(path, 'server');
+  refuse(join(at, 'image'), server.image);
+  refuse(join(at, 'model'), server.model);
+  (Array.isArray(server.args) ? server.args : []).forEach((a, i) => refuse(join(join(at, 'args'), i), a));
+  for (const [k, v] of Object.entries(server.env ?? {})) refuse(joinKey(join(at, 'env'), k), v);
+}
