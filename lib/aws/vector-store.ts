@@ -215,6 +215,22 @@ function logAccessTo(bucket: s3.Bucket, logs: s3.IBucket, prefix: string): void 
 
 /** The design's chunking as Bedrock's. */
 function chunkingConfiguration(r: ResolvedVectorStore): bedrock.CfnDataSource.ChunkingConfigurationProperty {
-  if (r.chunking.strategy === 'none') return { chunkingStrategy: 'NONE' };
-  return { chunkingStrategy: 'FIXED_SIZE', fixedSizeChunkingConfiguration: { maxTokens: r.chunking.maxTokens, overlapPercentage: r.chunking.overlapPercent } };
+  const c = r.chunking;
+  switch (c.strategy) {
+    case 'none':
+      return { chunkingStrategy: 'NONE' };
+    case 'hierarchical':
+      // Bedrock's two levels, parent first.
+      return {
+        chunkingStrategy: 'HIERARCHICAL',
+        hierarchicalChunkingConfiguration: { levelConfigurations: [{ maxTokens: c.parentMaxTokens }, { maxTokens: c.maxTokens }], overlapTokens: c.overlapTokens },
+      };
+    case 'semantic':
+      return {
+        chunkingStrategy: 'SEMANTIC',
+        semanticChunkingConfiguration: { maxTokens: c.maxTokens, bufferSize: c.bufferSize, breakpointPercentileThreshold: c.breakpointPercentile },
+      };
+    case 'fixed':
+      return { chunkingStrategy: 'FIXED_SIZE', fixedSizeChunkingConfiguration: { maxTokens: c.maxTokens, overlapPercentage: c.overlapPercent } };
+  }
 }

@@ -8,20 +8,45 @@ import { checkNumbers, num, obj, oneOf, str, type NumberRules } from './shape';
 /** How source documents are split before embedding. */
 export interface ChunkingDesign {
   /**
-   * `fixed` splits into windows of `maxTokens` with `overlapPercent`; `none` embeds each file whole.
+   * `fixed`: windows of `maxTokens` overlapping by `overlapPercent`. `hierarchical`: parent chunks of
+   * `parentMaxTokens` split into child chunks of `maxTokens` (children are searched, their parents
+   * returned), neighbours overlapping by `overlapTokens`. `semantic`: chunks of at most `maxTokens`
+   * cut where the meaning changes (sentence embeddings compared within `bufferSize` sentences, cut at
+   * the `breakpointPercentile` of their distances). `none`: each file one chunk. Hierarchical and
+   * semantic chunking are Bedrock's (AWS).
    * @default 'fixed'
    */
-  readonly strategy?: 'fixed' | 'none';
+  readonly strategy?: 'fixed' | 'hierarchical' | 'semantic' | 'none';
   /**
-   * Tokens per chunk.
+   * Tokens per chunk (`fixed`, `semantic`) or per child chunk (`hierarchical`).
    * @default 300
    */
   readonly maxTokens?: number;
   /**
-   * Overlap between neighbouring chunks, percent.
+   * `fixed`: overlap between neighbouring chunks, percent.
    * @default 20
    */
   readonly overlapPercent?: number;
+  /**
+   * `hierarchical`: tokens per parent chunk, more than `maxTokens`.
+   * @default 1500
+   */
+  readonly parentMaxTokens?: number;
+  /**
+   * `hierarchical`: tokens shared by neighbouring child chunks.
+   * @default 60
+   */
+  readonly overlapTokens?: number;
+  /**
+   * `semantic`: sentences on each side compared with each sentence (0 or 1).
+   * @default 0
+   */
+  readonly bufferSize?: number;
+  /**
+   * `semantic`: percentile of sentence-to-sentence distances at which a chunk is cut (50-99).
+   * @default 95
+   */
+  readonly breakpointPercentile?: number;
 }
 
 /** Embedding models per cloud (catalog ids). */
@@ -63,7 +88,15 @@ export const vectorStoreShape = obj(
   {
     name: str,
     distance: oneOf('cosine', 'euclidean', 'dot-product'),
-    chunking: obj({ strategy: oneOf('fixed', 'none'), maxTokens: num, overlapPercent: num }),
+    chunking: obj({
+      strategy: oneOf('fixed', 'hierarchical', 'semantic', 'none'),
+      maxTokens: num,
+      overlapPercent: num,
+      parentMaxTokens: num,
+      overlapTokens: num,
+      bufferSize: num,
+      breakpointPercentile: num,
+    }),
     embeddingModels: obj({ aws: str, gcp: str, azure: str }),
     refreshSchedule: str,
     expectedSourceGiB: num,
@@ -73,7 +106,7 @@ export const vectorStoreShape = obj(
 
 export const VECTOR_STORE_DEFAULTS = {
   distance: 'cosine' as const,
-  chunking: { strategy: 'fixed' as const, maxTokens: 300, overlapPercent: 20 },
+  chunking: { strategy: 'fixed' as const, maxTokens: 300, overlapPercent: 20, parentMaxTokens: 1500, overlapTokens: 60, bufferSize: 0, breakpointPercentile: 95 },
   embeddingModels: { aws: 'titan-embed-text-v2', gcp: 'text-embedding-005', azure: 'text-embedding-3-small' } as Record<Cloud, string>,
   refreshSchedule: '0 3 * * *',
   expectedSourceGiB: 1,
@@ -85,7 +118,37 @@ const PROVIDER_OF: Record<Cloud, string> = { aws: 'bedrock', gcp: 'vertex', azur
 const CHUNKING_NUMBERS: NumberRules<ChunkingDesign> = {
   maxTokens: { whole: true, min: 20, max: 8192 },
   overlapPercent: { whole: true, min: 1, max: 99, unit: 'percent' },
+  parentMaxTokens: { whole: true, min: 21, max: 8192 },
+  overlapTokens: { whole: true, min: 1, max: 8192 },
+  bufferSize: { whole: true, min: 0, max: 1 },
+  breakpointPercentile: { whole: true, min: 50, max: 99, unit: 'percent' },
 };
+
+/** The chunking fields each strategy takes; a field of another strategy would be silently ignored. */
+const CHUNKING_FIELDS: Readonly<Record<NonNullable<ChunkingDesign['strategy']>, readonly (keyof ChunkingDesign)[]>> = {
+  fixed: ['maxTokens', 'overlapPercent'],
+  hierarchical: ['maxTokens', 'parentMaxTokens', 'overlapTokens'],
+  semantic: ['maxTokens', 'bufferSize', 'breakpointPercentile'],
+  none: [],
+};
+
+function validateChunking(c: ChunkingDesign, path: string, problems: Problems): void {
+  const strategy = c.strategy ?? VECTOR_STORE_DEFAULTS.chunking.strategy;
+  const fields = CHUNKING_FIELDS[strategy];
+  if (!fields) return; // the shape check reported it
+  for (const key of Object.keys(c) as (keyof ChunkingDesign)[]) {
+    if (key !== 'strategy' && !fields.includes(key)) {
+      problems.add(join(path, key), `does not apply to '${strategy}' chunking, which takes ${fields.join(', ') || 'no other field'}`);
+    }
+  }
+  if (strategy === 'hierarchical') {
+    const child = c.maxTokens ?? VECTOR_STORE_DEFAULTS.chunking.maxTokens;
+    const parent = c.parentMaxTokens ?? VECTOR_STORE_DEFAULTS.chunking.parentMaxTokens;
+    if (typeof child === 'number' && typeof parent === 'number' && !isToken(child) && !isToken(parent) && child >= parent) {
+      problems.add(join(path, 'maxTokens'), `child chunks must be smaller than parent chunks (maxTokens ${child} >= parentMaxTokens ${parent})`);
+    }
+  }
+}
 
 const VECTOR_STORE_NUMBERS: NumberRules<VectorStoreDesign> = {
   expectedSourceGiB: { min: 0, unit: 'GiB' },
@@ -99,6 +162,7 @@ export function validateVectorStore(v: VectorStoreDesign, clouds: readonly Cloud
     problems.add(join(p, 'name'), `must be 3-40 lowercase letters, digits or hyphens starting with a letter (got ${quote(v.name)})`);
   }
   checkNumbers(v.chunking, CHUNKING_NUMBERS, join(p, 'chunking'), problems);
+  if (v.chunking) validateChunking(v.chunking, join(p, 'chunking'), problems);
   checkNumbers(v, VECTOR_STORE_NUMBERS, p, problems);
   if (literal(v.refreshSchedule) && !isCron(v.refreshSchedule)) {
     problems.add(join(p, 'refreshSchedule'), `must be a five-field cron such as '0 3 * * *' (got ${quote(v.refreshSchedule)})`);
@@ -119,7 +183,7 @@ export interface ResolvedVectorStore {
   readonly name: string;
   readonly cloud: Cloud;
   readonly distance: 'cosine' | 'euclidean' | 'dot-product';
-  readonly chunking: { readonly strategy: 'fixed' | 'none'; readonly maxTokens: number; readonly overlapPercent: number };
+  readonly chunking: Required<ChunkingDesign>;
   /** The embedding model on this cloud: catalog id, the provider's model id, output dimensions. */
   readonly embedding: { readonly id: string; readonly providerModelId: string; readonly dimensions: number };
   readonly refreshSchedule: string;
@@ -136,11 +200,7 @@ export function resolveVectorStore(v: VectorStoreDesign, cloud: Cloud): Resolved
     name: v.name,
     cloud,
     distance: v.distance ?? d.distance,
-    chunking: {
-      strategy: v.chunking?.strategy ?? d.chunking.strategy,
-      maxTokens: v.chunking?.maxTokens ?? d.chunking.maxTokens,
-      overlapPercent: v.chunking?.overlapPercent ?? d.chunking.overlapPercent,
-    },
+    chunking: { ...d.chunking, ...v.chunking },
     embedding: { id, providerModelId: spec.providerModelId, dimensions: spec.dimensions },
     refreshSchedule: v.refreshSchedule ?? d.refreshSchedule,
     expectedSourceGiB: v.expectedSourceGiB ?? d.expectedSourceGiB,

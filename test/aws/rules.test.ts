@@ -4,7 +4,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AiStack } from '../../lib/aws/ai-stack';
 import { GpuEndpoint, type GpuEndpointProps } from '../../lib/aws/gpu-endpoint';
-import { endpointResourceCount } from '../../lib/aws/gpu-endpoint/rules';
 import { CLOUDFORMATION_RESOURCE_LIMIT, stackResourceCount } from '../../lib/aws/rules';
 import { collectProblems, type GpuEndpointDesign } from '../../lib/design';
 import { bareDesign } from '../fixtures/designs';

@@ -69,6 +69,9 @@ describe('VectorStore (AWS): what it builds', () => {
     [undefined, { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 300, OverlapPercentage: 20 } }],
     [{ strategy: 'fixed', maxTokens: 512, overlapPercent: 10 }, { ChunkingStrategy: 'FIXED_SIZE', FixedSizeChunkingConfiguration: { MaxTokens: 512, OverlapPercentage: 10 } }],
     [{ strategy: 'none' }, { ChunkingStrategy: 'NONE' }],
+    [{ strategy: 'hierarchical' }, { ChunkingStrategy: 'HIERARCHICAL', HierarchicalChunkingConfiguration: { LevelConfigurations: [{ MaxTokens: 1500 }, { MaxTokens: 300 }], OverlapTokens: 60 } }],
+    [{ strategy: 'hierarchical', parentMaxTokens: 2000, maxTokens: 200, overlapTokens: 40 }, { ChunkingStrategy: 'HIERARCHICAL', HierarchicalChunkingConfiguration: { LevelConfigurations: [{ MaxTokens: 2000 }, { MaxTokens: 200 }], OverlapTokens: 40 } }],
+    [{ strategy: 'semantic', maxTokens: 500, bufferSize: 1, breakpointPercentile: 90 }, { ChunkingStrategy: 'SEMANTIC', SemanticChunkingConfiguration: { MaxTokens: 500, BufferSize: 1, BreakpointPercentileThreshold: 90 } }],
   ] as const)('data source chunking %j', (chunking, expected) => {
     const { template } = build({ chunking: chunking as VectorStoreProps['chunking'] });
     template.hasResourceProperties('AWS::Bedrock::DataSource', {
@@ -157,6 +160,18 @@ describe('VectorStore (AWS): what it refuses', () => {
   test('a refresh schedule EventBridge cannot express', () => {
     const error = designErrorOf(() => build({ refreshSchedule: '0 3 1 * 1' }));
     expect(error.problems).toEqual([{ path: 'props.refreshSchedule', message: expect.stringContaining('restricts both day-of-month and day-of-week') }]);
+  });
+
+  test('a chunking field of another strategy, and child chunks not smaller than their parents', () => {
+    expect(designErrorOf(() => build({ chunking: { strategy: 'semantic', overlapPercent: 10 } })).problems).toEqual([
+      { path: 'props.chunking.overlapPercent', message: "does not apply to 'semantic' chunking, which takes maxTokens, bufferSize, breakpointPercentile" },
+    ]);
+    expect(designErrorOf(() => build({ chunking: { strategy: 'hierarchical', maxTokens: 1500 } })).problems).toEqual([
+      { path: 'props.chunking.maxTokens', message: 'child chunks must be smaller than parent chunks (maxTokens 1500 >= parentMaxTokens 1500)' },
+    ]);
+    expect(designErrorOf(() => build({ chunking: { strategy: 'semantic', breakpointPercentile: 30 } })).problems).toEqual([
+      { path: 'props.chunking.breakpointPercentile', message: expect.stringContaining('between 50 and 99') },
+    ]);
   });
 
   test('a misspelled prop, with a "did you mean"', () => {

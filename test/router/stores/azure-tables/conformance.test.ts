@@ -14,10 +14,8 @@ beforeAll(async () => {
 afterAll(() => az.stop());
 
 // Each instance has its own client and its own group-commit queue: only the table is shared.
-ledgerConformance('AzureTablesLedger', () => ({
+ledgerConformance('AzureTablesLedger', { retriedCloseResolves: true, expires: true }, () => ({
   instance: (o = {}) => new AzureTablesLedger({ client: tableClient(az.connectionString, 'ledger'), ...o }),
-  retriedCloseResolves: true,
-  expires: true,
 }));
 
 rateLimiterConformance('AzureTablesRateLimiter', () => ({

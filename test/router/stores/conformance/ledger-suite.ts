@@ -10,6 +10,9 @@ export interface LedgerInstanceOptions {
 export interface LedgerHarness {
   /** Another router instance over the same store (a new client, nothing shared in memory). */
   instance(o?: LedgerInstanceOptions): Ledger;
+}
+
+export interface LedgerCapabilities {
   /**
    * Cloud ledgers make a second settle/release a no-op (the SDK or the engine retries them);
    * MemoryLedger throws, because in one process a second close can only be a bug.
@@ -30,7 +33,9 @@ function reserved(r: Awaited<ReturnType<Ledger['reserve']>>): Reservation {
 }
 
 /** The behaviour every Ledger must have, whatever stores it. */
-export function ledgerConformance(name: string, harness: () => LedgerHarness): void {
+export function ledgerConformance(name: string, caps: LedgerCapabilities, harness: () => LedgerHarness): void {
+  const cloudTest = caps.retriedCloseResolves ? test : test.skip;
+  const expiryDescribe = caps.expires ? describe : describe.skip;
   describe(`${name}: Ledger conformance`, () => {
     test('a reservation counts against the limit until it is settled or released', async () => {
       const h = harness();
@@ -93,6 +98,8 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
         while (running) {
           const b = await ls[0].spent(tenant, MONTH);
           peak = Math.max(peak, b.spentNanoUsd + b.reservedNanoUsd);
+          // A memory ledger answers in a microtask: yield, or the flows' timers would never run.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       })();
       await Promise.all(
@@ -118,7 +125,7 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
       const h = harness();
       const [a, b] = [h.instance(), h.instance()];
       const tenant = freshTenant();
-      const again = (p: Promise<void>) => (h.retriedCloseResolves ? expect(p).resolves.toBeUndefined() : expect(p).rejects.toThrow(/not open/));
+      const again = (p: Promise<void>) => (caps.retriedCloseResolves ? expect(p).resolves.toBeUndefined() : expect(p).rejects.toThrow(/not open/));
 
       const settled = reserved(await a.reserve({ tenant, month: MONTH, amountNanoUsd: 100, limitNanoUsd: 1000 }));
       await a.settle(settled, 40);
@@ -133,9 +140,8 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
       expect(await b.spent(tenant, MONTH)).toEqual({ spentNanoUsd: 40, reservedNanoUsd: 0 });
     });
 
-    test('duplicate concurrent settles of one reservation charge it once (cloud ledgers)', async () => {
+    cloudTest('duplicate concurrent settles of one reservation charge it once', async () => {
       const h = harness();
-      if (!h.retriedCloseResolves) return;
       const ls = [h.instance(), h.instance()];
       const tenant = freshTenant();
       const r = reserved(await ls[0].reserve({ tenant, month: MONTH, amountNanoUsd: 100, limitNanoUsd: 1000 }));
@@ -145,9 +151,8 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
       expect([0, 70]).toContain(b.spentNanoUsd);
     });
 
-    test('settling with another amount than was reserved is refused (cloud ledgers)', async () => {
+    cloudTest('settling with another amount than was reserved is refused', async () => {
       const h = harness();
-      if (!h.retriedCloseResolves) return;
       const l = h.instance();
       const tenant = freshTenant();
       const r = reserved(await l.reserve({ tenant, month: MONTH, amountNanoUsd: 100, limitNanoUsd: 1000 }));
@@ -156,14 +161,13 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
       expect(await l.spent(tenant, MONTH)).toEqual({ spentNanoUsd: 0, reservedNanoUsd: 100 });
     });
 
-    describe('expiry', () => {
+    expiryDescribe('expiry', () => {
       let now = Date.UTC(2026, 11, 1);
       const clock = () => now;
       const rule = { clock, maxRequestMs: 1000, marginMs: 500, lateSettleGraceMs: 10_000 };
 
       test('a crashed instance\'s reservations are released once reserved-at + max request + margin has passed', async () => {
         const h = harness();
-        if (!h.expires) return;
         const [crashed, live] = [h.instance(rule), h.instance(rule)];
         const tenant = freshTenant();
         const held = reserved(await crashed.reserve({ tenant, month: MONTH, amountNanoUsd: 600, limitNanoUsd: 1000 }));
@@ -181,7 +185,6 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
 
       test('spent() releases expired reservations too; releasing one after expiry charges nothing', async () => {
         const h = harness();
-        if (!h.expires) return;
         const l = h.instance(rule);
         const tenant = freshTenant();
         const a = reserved(await l.reserve({ tenant, month: MONTH, amountNanoUsd: 300, limitNanoUsd: 1000 }));
@@ -197,7 +200,6 @@ export function ledgerConformance(name: string, harness: () => LedgerHarness): v
 
       test('after the late-settle grace an expired reservation is forgotten', async () => {
         const h = harness();
-        if (!h.expires) return;
         const l = h.instance(rule);
         const tenant = freshTenant();
         const a = reserved(await l.reserve({ tenant, month: MONTH, amountNanoUsd: 300, limitNanoUsd: 1000 }));

@@ -16,10 +16,8 @@ beforeAll(async () => {
 afterAll(() => db.stop());
 
 // Each instance has its own client: nothing is shared but the tables.
-ledgerConformance('DynamoDbLedger', () => ({
+ledgerConformance('DynamoDbLedger', { retriedCloseResolves: true, expires: true }, () => ({
   instance: (o = {}) => new DynamoDbLedger({ client: dynamoClient(db.endpoint), tableName: 'ledger', ...o }),
-  retriedCloseResolves: true,
-  expires: true,
 }));
 
 rateLimiterConformance('DynamoDbRateLimiter', () => ({
