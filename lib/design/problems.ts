@@ -122,6 +122,11 @@ const KEY = '[a-zA-Z0-9:._-]+';
 const STRING_TOKEN = new RegExp(`\\$\\{(Tf)?Token\\[${KEY}\\]\\}|-1\\.\\d{10,16}e\\+289`);
 /** The one element of a string-list token: CDK `#{Token[...]}`, cdktf `#{TfToken[...]}`. */
 const LIST_TOKEN = new RegExp(`#\\{(Tf)?Token\\[${KEY}\\]\\}`);
+
+/** True for a string that holds a list token's marker: a list where one string belongs. */
+export function holdsListToken(value: string): boolean {
+  return LIST_TOKEN.test(value);
+}
 /** A key of a cdktf string-map token: `&{TfToken[...]}`. */
 const MAP_TOKEN = new RegExp(`&\\{TfToken\\[${KEY}\\]\\}`);
 /** Top 16 bits of a CDK number token (and of a cdktf number-list element). */

@@ -1,4 +1,4 @@
-import { isToken, join, joinKey, Problems } from './problems';
+import { holdsListToken, isToken, join, joinKey, Problems } from './problems';
 import { quote } from './quote';
 
 /**
@@ -73,6 +73,10 @@ export function checkShape(value: unknown, shape: Shape, path: string, problems:
   switch (shape.kind) {
     case 'string':
       if (typeof idOf(value) !== 'string') problems.add(path, `must be a string (got ${describe(value)})`);
+      // CDK and cdktf refuse a list token's marker inside a string at synth.
+      else if (typeof value === 'string' && holdsListToken(value)) {
+        problems.add(path, 'holds an encoded list token where one string belongs; turn the list into a string first (Fn.select or Fn.join)');
+      }
       return;
     case 'number':
       if (typeof value !== 'number') problems.add(path, `must be a number (got ${describe(value)})`);

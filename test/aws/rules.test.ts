@@ -118,3 +118,17 @@ describe('dynamic references in the server values', () => {
     expect(collectProblems({ ...bareDesign(), endpoints: [e] }, { clouds: ['gcp'] }).count).toBe(0);
   });
 });
+
+test('"${" in a server value is refused on AWS, where CloudFormation reads it as a parameter in the user data', () => {
+  const e = endpoint('llm', { server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', args: ['--max-model-len${AWS::Region}'] } });
+  expect(collectProblems({ ...bareDesign(), endpoints: [e] }, { clouds: ['aws'] }).all).toEqual([
+    { path: 'endpoints[0].server.args[0]', message: expect.stringContaining("must not contain '${' on AWS") },
+  ]);
+});
+
+test('a list token\'s marker inside a string is refused everywhere (CDK and cdktf fail on it at synth)', () => {
+  const e = endpoint('llm', { server: { image: 'vllm/vllm-openai:v0.6.3', model: '0.92#{Token[X]}' } });
+  expect(collectProblems({ ...bareDesign(), endpoints: [e] }, { clouds: ['gcp'] }).all).toEqual([
+    { path: 'endpoints[0].server.model', message: expect.stringContaining('holds an encoded list token where one string belongs') },
+  ]);
+});

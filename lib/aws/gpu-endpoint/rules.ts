@@ -2,6 +2,7 @@
 // validation runs it without loading the construct library.
 import { resolveGpuEndpoint, type GpuEndpointDesign } from '../../design/gpu-endpoint';
 import { isToken, join, joinKey, type Problems } from '../../design/problems';
+import { quote } from '../../design/quote';
 
 /** An ECR image URI: account, region, `.cn` for the China partition, repository. */
 export const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/;
@@ -38,8 +39,13 @@ export function validateGpuEndpointOnAws(e: GpuEndpointDesign, path: string, pro
   const server = e.server;
   if (!server) return;
   const refuse = (at: string, value: unknown) => {
-    if (typeof value === 'string' && DYNAMIC_REFERENCE.test(value)) {
+    if (typeof value !== 'string' || isToken(value)) return;
+    if (DYNAMIC_REFERENCE.test(value)) {
       problems.add(at, 'must not hold a CloudFormation dynamic reference ({{resolve:…}}): it would be resolved into the launch template\'s user data in plain text. Pass a secret with serverSecrets, which the replicas read at boot');
+    } else if (value.includes('${')) {
+      // CloudFormation's template validation (strict in ai-stack synth) reads `${…}` in user data as a
+      // parameter outside Fn::Sub (E1029), and a literal `${` has no escape in Fn::Join.
+      problems.add(at, `must not contain '\${' on AWS: CloudFormation reads it in the user data as a parameter reference (got ${quote(value)})`);
     }
   };
   const at = join(path, 'server');

@@ -47,8 +47,9 @@ export interface StreamContext {
 
 /**
  * The next upstream event, failing with a timeout when none arrives within `ms` of asking for it.
- * One timer per stream, not per event: it is armed for `ms`, and when it fires early (events came
- * meanwhile) it is re-armed for the rest of the gap. A timer per event cost a Timeout object and a
+ * One timer per stream, not per event: it is armed for `ms` when a wait begins and none is armed;
+ * when it fires after events came meanwhile it is re-armed for the rest of the current wait, and
+ * while the consumer is not waiting it stays off. A timer per event cost a Timeout object and a
  * timer-list insert and removal for every token of every stream.
  */
 class GapWatch {
@@ -59,13 +60,13 @@ class GapWatch {
 
   constructor(private readonly c: StreamContext, private readonly ms: number) {
     this.lastEventAt = c.clock.now();
-    this.arm(ms);
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
     // The gap is the time spent waiting for the provider, not a slow client's time in between.
     this.waiting = true;
     this.lastEventAt = this.c.clock.now();
+    if (!this.disarm) this.arm(this.ms);
     return new Promise((resolve, reject) => {
       this.wake = reject;
       this.c.iterator.next().then(
@@ -91,10 +92,12 @@ class GapWatch {
   }
 
   private fire(): void {
-    const idle = this.c.clock.now() - this.lastEventAt;
-    if (!this.waiting || idle < this.ms) return this.arm(Math.max(1, this.ms - (this.waiting ? idle : 0)));
-    const err = new ProviderError('timeout', `no stream event for ${this.ms} ms`);
     this.disarm = undefined;
+    // Not waiting (the consumer is slow): next() arms a new timer when it waits again.
+    if (!this.waiting) return;
+    const idle = this.c.clock.now() - this.lastEventAt;
+    if (idle < this.ms) return this.arm(this.ms - idle);
+    const err = new ProviderError('timeout', `no stream event for ${this.ms} ms`);
     this.c.abort.abort(err);
     this.wake?.(err);
   }

@@ -108,14 +108,16 @@ export async function writeResponse(res: NodeResponseLike, r: RouterResponse): P
   }
 }
 
-/** Answers without reading the body: the connection is closed after the answer, so the rest is never read. */
+/**
+ * Answers without reading the body. When a body is still on the wire the answer says
+ * `connection: close` and the socket is destroyed once the answer is flushed, so the rest is never
+ * read (node-http would otherwise read and discard it to reuse the connection).
+ */
 function refuseUnread(req: IncomingMessage, res: ServerResponse, r: RouterResponse): void {
-  const unread = hasBody(req);
-  const headers = unread ? { ...r.headers, connection: 'close' } : r.headers;
-  writeResponse(res, { ...r, headers }).then(
-    () => (unread ? req.destroy() : undefined),
-    () => req.destroy(),
-  );
+  if (!hasBody(req)) return void writeResponse(res, r).catch(() => req.destroy());
+  const body = r.body ?? '';
+  res.writeHead(r.status, { ...r.headers, connection: 'close', 'content-length': Buffer.byteLength(body) });
+  res.end(body, () => req.destroy());
 }
 
 function errorBody(status: number, code: string, type: string, message: string): RouterResponse {

@@ -2,6 +2,7 @@ import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBCl
 import type { Ledger, LedgerBalance, Reservation, ReserveRequest, ReserveResult } from '../ledger';
 import { checkLimit, checkReserveAmount, checkSettleAmount, mismatch, newReservationId } from '../distributed/amounts';
 import { expiryRule, isExpired, isForgettable, type ExpiryOptions, type ExpiryRule } from '../distributed/expiry';
+import { GroupRead, KeyedGate } from './coalesce';
 import { isConditionFailure } from './errors';
 import { EXPIRED_PREFIX, OPEN_PREFIX, ledgerKey } from './schema';
 
@@ -19,6 +20,8 @@ interface Entry { readonly a: number; readonly e: number }
 const SWEEP_CHUNK = 40;
 /** Rounds of "condition failed, read, retry" before giving up (each round means another writer won). */
 const MAX_ROUNDS = 16;
+const MAX_REMEMBERED = 10_000;
+const WRITES_IN_FLIGHT = 8;
 
 const n = (v: number): AttributeValue => ({ N: String(v) });
 const num = (item: Item | undefined, name: string): number => Number(item?.[name]?.N ?? 0);
@@ -35,12 +38,22 @@ export class DynamoDbLedger implements Ledger {
   private readonly table: string;
   private readonly clock: () => number;
   private readonly rule: ExpiryRule;
+  /** Tenant-months this instance last saw at their budget (a hint for the order of calls only). */
+  private readonly full = new Set<string>();
+  /** Reserve writes in flight per tenant-month in this process; the rest wait, then see `full`. */
+  private readonly gate = new KeyedGate(WRITES_IN_FLIGHT);
+  /** Refusal reads of one tenant-month shared by concurrent callers. */
+  private readonly reads: GroupRead<Item | undefined>;
+  private readonly sweeps = new Map<string, Promise<'swept' | 'clean'>>();
+  /** Reserve writes completed per tenant-month by this process: tells a reader its read is stale. */
+  private readonly epochs = new Map<string, number>();
 
   constructor(o: DynamoDbLedgerOptions) {
     this.client = o.client;
     this.table = o.tableName;
     this.clock = o.clock ?? Date.now;
     this.rule = expiryRule(o);
+    this.reads = new GroupRead((pk) => this.readKey(pk));
   }
 
   async reserve(r: ReserveRequest): Promise<ReserveResult> {
@@ -50,37 +63,79 @@ export class DynamoDbLedger implements Ledger {
     const expiresAtMs = this.clock() + this.rule.lifetimeMs;
     const reservation: Reservation = { id, tenant: r.tenant, month: r.month, amountNanoUsd: r.amountNanoUsd };
     const headroom = r.limitNanoUsd - r.amountNanoUsd;
+    const key = ledgerKey(r.tenant, r.month);
+    let last: Item | undefined;
+    let seen: number | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (headroom >= 0) {
-        try {
-          await this.update(r.tenant, r.month, {
-            UpdateExpression:
-              'SET tenant = :tenant, #month = :month, spent = if_not_exists(spent, :zero), reserved = if_not_exists(reserved, :zero) + :amt, committed = if_not_exists(committed, :zero) + :amt, #rid = :entry',
-            // committed <= limit - amount  <=>  spent + reserved + amount <= limit
-            ConditionExpression: '(attribute_not_exists(committed) OR committed <= :headroom) AND attribute_not_exists(#rid)',
-            ExpressionAttributeNames: { '#rid': OPEN_PREFIX + id, '#month': 'month' },
-            ExpressionAttributeValues: {
-              ':tenant': { S: r.tenant },
-              ':month': { S: r.month },
-              ':zero': n(0),
-              ':amt': n(r.amountNanoUsd),
-              ':headroom': n(headroom),
-              ':entry': { M: { a: n(r.amountNanoUsd), e: n(expiresAtMs) } },
-            },
-          });
-          return { ok: true, reservation };
-        } catch (err) {
-          if (!isConditionFailure(err)) throw err;
-        }
+      if (headroom < 0) {
+        last = await this.reads.get(key);
+        break;
       }
-      const item = await this.read(r.tenant, r.month);
+      // Once this process has seen the tenant-month at its budget, a reserve reads first: a refusal
+      // then costs one (shared) read instead of a failed conditional write and a read.
+      const outcome = await this.gate.run(key, async () => {
+        if (round === 0 && this.full.has(key)) return 'skipped';
+        // Another reserve of this process wrote since this one's read began: the read is stale
+        // (a herd that saw the same room would otherwise all write, and all but one fail).
+        if (seen !== undefined && (this.epochs.get(key) ?? 0) !== seen) return 'skipped';
+        const written = await this.tryReserve(r, id, expiresAtMs, headroom);
+        this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
+        return written;
+      });
+      if (outcome === 'granted') {
+        this.full.delete(key);
+        return { ok: true, reservation };
+      }
+      seen = this.epochs.get(key) ?? 0;
+      const item = await this.reads.get(key);
       // The SDK retried a write whose first attempt had succeeded: the reservation is ours.
       if (entry(item?.[OPEN_PREFIX + id])) return { ok: true, reservation };
-      // Refused, unless crashed instances' reservations are holding the budget.
-      if (headroom >= 0 && (await this.sweep(r.tenant, r.month, item)) === 'swept') continue;
-      return { ok: false, limitNanoUsd: r.limitNanoUsd, spentNanoUsd: num(item, 'spent'), reservedNanoUsd: num(item, 'reserved') };
+      last = item;
+      // Crashed instances' reservations may be what holds the budget: free them and try again.
+      if ((await this.sweepOnce(key, r.tenant, r.month, item)) === 'swept' || num(item, 'committed') <= headroom) continue;
+      break;
     }
-    throw this.contention('reserve', r.tenant);
+    // A strongly consistent read that started after this call saw no room, so the refusal is as
+    // exact as a failed condition. After MAX_ROUNDS rounds of lost races the request is refused
+    // too: never an overspend, at worst a refusal while others took the room an instant earlier.
+    if (this.full.size >= MAX_REMEMBERED) this.full.clear();
+    if (this.epochs.size >= MAX_REMEMBERED) this.epochs.clear();
+    this.full.add(key);
+    return { ok: false, limitNanoUsd: r.limitNanoUsd, spentNanoUsd: num(last, 'spent'), reservedNanoUsd: num(last, 'reserved') };
+  }
+
+  /** The one conditional write of a reserve: 'granted', or 'failed' when the condition did not hold. */
+  private async tryReserve(r: ReserveRequest, id: string, expiresAtMs: number, headroom: number): Promise<'granted' | 'failed'> {
+    try {
+      await this.update(r.tenant, r.month, {
+        UpdateExpression:
+          'SET tenant = :tenant, #month = :month, spent = if_not_exists(spent, :zero), reserved = if_not_exists(reserved, :zero) + :amt, committed = if_not_exists(committed, :zero) + :amt, #rid = :entry',
+        // committed <= limit - amount  <=>  spent + reserved + amount <= limit
+        ConditionExpression: '(attribute_not_exists(committed) OR committed <= :headroom) AND attribute_not_exists(#rid)',
+        ExpressionAttributeNames: { '#rid': OPEN_PREFIX + id, '#month': 'month' },
+        ExpressionAttributeValues: {
+          ':tenant': { S: r.tenant },
+          ':month': { S: r.month },
+          ':zero': n(0),
+          ':amt': n(r.amountNanoUsd),
+          ':headroom': n(headroom),
+          ':entry': { M: { a: n(r.amountNanoUsd), e: n(expiresAtMs) } },
+        },
+      });
+      return 'granted';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'failed';
+      throw err;
+    }
+  }
+
+  /** Callers that read the same item sweep it once. */
+  private sweepOnce(key: string, tenant: string, month: string, item: Item | undefined): Promise<'swept' | 'clean'> {
+    const running = this.sweeps.get(key);
+    if (running) return running.then(() => 'swept');
+    const p = this.sweep(tenant, month, item).finally(() => this.sweeps.delete(key));
+    this.sweeps.set(key, p);
+    return p;
   }
 
   async settle(res: Reservation, actualNanoUsd: number): Promise<void> {
@@ -152,8 +207,8 @@ export class DynamoDbLedger implements Ledger {
 
   async spent(tenant: string, month: string): Promise<LedgerBalance> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const item = await this.read(tenant, month);
-      if ((await this.sweep(tenant, month, item)) === 'swept') continue;
+      const item = await this.reads.get(ledgerKey(tenant, month));
+      if ((await this.sweepOnce(ledgerKey(tenant, month), tenant, month, item)) === 'swept') continue;
       return { spentNanoUsd: num(item, 'spent'), reservedNanoUsd: num(item, 'reserved') };
     }
     throw this.contention('spent', tenant);
@@ -221,8 +276,12 @@ export class DynamoDbLedger implements Ledger {
     await this.client.send(new UpdateItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(tenant, month) } }, ...input }));
   }
 
-  private async read(tenant: string, month: string): Promise<Item | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(tenant, month) } }, ConsistentRead: true }));
+  private read(tenant: string, month: string): Promise<Item | undefined> {
+    return this.readKey(ledgerKey(tenant, month));
+  }
+
+  private async readKey(pk: string): Promise<Item | undefined> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: pk } }, ConsistentRead: true }));
     return out.Item;
   }
 

@@ -17,6 +17,14 @@ export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  if (process.env.DYNALITE_COUNT) {
+    const counts: Record<string, number> = {};
+    server.on('request', (req) => {
+      const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '?';
+      counts[op] = (counts[op] ?? 0) + 1;
+    });
+    server.on('close', () => console.info(`dynalite requests: ${JSON.stringify(counts)}`));
+  }
   return {
     endpoint: `http://127.0.0.1:${port}`,
     stop: () =>
