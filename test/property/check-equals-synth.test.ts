@@ -41,12 +41,17 @@ const DESIGNS = 2000;
 /** Accepted designs synthesized per cloud (stratified over mutation kinds). */
 const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 20, gcp: 24, azure: 24 };
 /**
- * Designs (indexes at SEED) that failed synth in wider runs (PROPERTY_SYNTH=120 or all), synthesized on
- * every run besides the sample, when accepted: 443 and 1425, `${AWS::Region}` and `#{Token[X]}` in
- * server.args on AWS; 80, 843 and 1080, Terraform `${var.x}` and `%{...}` in tag values on GCP and
- * Azure. Indexes name other designs once the generator changes: re-derive them then.
+ * Designs ([seed, index]) that failed synth in wider runs (more designs, other seeds, PROPERTY_SYNTH=
+ * 150), synthesized on every run besides the sample when accepted. AWS: `${AWS::Region}` (443) and
+ * `#{Token[X]}` (1425) in server.args; design name `a--b` with a vector store (12345/711). GCP and
+ * Azure: Terraform `${var.x}` and `%{...}` in tag values (80, 843, 1080). An index names another
+ * design once the generator changes: re-derive them then.
  */
-const REGRESSIONS: Readonly<Record<Cloud, readonly number[]>> = { aws: [443, 1425], gcp: [80, 843, 1080], azure: [843, 1080] };
+const REGRESSIONS: Readonly<Record<Cloud, readonly (readonly [number, number])[]>> = {
+  aws: [[DEFAULT_SEED, 443], [DEFAULT_SEED, 1425], [12345, 711]],
+  gcp: [[DEFAULT_SEED, 80], [DEFAULT_SEED, 843], [DEFAULT_SEED, 1080]],
+  azure: [[DEFAULT_SEED, 843], [DEFAULT_SEED, 1080]],
+};
 
 const SEED = process.env.PROPERTY_SEED ? Number(process.env.PROPERTY_SEED) : DEFAULT_SEED;
 const COUNT = process.env.PROPERTY_COUNT ? Number(process.env.PROPERTY_COUNT) : DESIGNS;
@@ -54,7 +59,7 @@ const synthQuota = (cloud: Cloud): number =>
   process.env.PROPERTY_SYNTH === 'all' ? Infinity : process.env.PROPERTY_SYNTH ? Number(process.env.PROPERTY_SYNTH) : SYNTH_PER_CLOUD[cloud];
 
 interface Failure {
-  readonly index: number;
+  readonly m: MutatedDesign;
   readonly cloud: Cloud;
   readonly phase: 'validate' | 'synth';
   /** Failures with one class have one cause: the broken rule and the error with its values blanked. */
@@ -62,13 +67,13 @@ interface Failure {
   readonly error: string;
 }
 
-function validateFailure(index: number, cloud: Cloud, v: Violation): Failure {
+function validateFailure(m: MutatedDesign, cloud: Cloud, v: Violation): Failure {
   const shape = v.message !== undefined ? failureClass(v.message).replace(/\b(aws|gcp|azure)\b/g, '<cloud>') : '';
-  return { index, cloud, phase: 'validate', klass: `[validate] ${v.rule}${shape ? ` | ${shape}` : ''}`, error: `${v.rule}: ${v.detail}` };
+  return { m, cloud, phase: 'validate', klass: `[validate] ${v.rule}${shape ? ` | ${shape}` : ''}`, error: `${v.rule}: ${v.detail}` };
 }
 
-function synthFailure(index: number, cloud: Cloud, error: string): Failure {
-  return { index, cloud, phase: 'synth', klass: `[${cloud} synth] ${failureClass(error)}`, error };
+function synthFailure(m: MutatedDesign, cloud: Cloud, error: string): Failure {
+  return { m, cloud, phase: 'synth', klass: `[${cloud} synth] ${failureClass(error)}`, error };
 }
 
 interface Entry {
@@ -136,17 +141,16 @@ function report(title: string, failures: readonly Failure[], checked: number): s
   const sorted = [...classes.entries()].sort((a, b) => b[1].length - a[1].length);
   const lines = [`${title}: ${failures.length} failure(s) in ${classes.size} class(es) over ${checked} checks (seed ${hex(SEED)})`];
   for (const [key, list] of sorted) {
-    const size = (f: Failure) => getCorpus()[f.index].m.mutations.length;
-    const best = [...list].sort((a, b) => size(a) - size(b) || a.index - b.index)[0];
-    const m = getCorpus()[best.index].m;
+    const best = [...list].sort((a, b) => a.m.mutations.length - b.m.mutations.length || a.m.index - b.m.index)[0];
+    const { m } = best;
     lines.push(
       '',
       `${list.length}x ${key}  (clouds: ${[...new Set(list.map((f) => f.cloud))].join(', ')})`,
-      `  reproducer: seed ${hex(SEED)} index ${best.index}, base '${m.base}', cloud ${best.cloud}`,
+      `  reproducer: seed ${hex(m.seed)} index ${m.index}, base '${m.base}', cloud ${best.cloud}`,
       ...m.mutations.map((x) => `    mutation: ${x}`),
       `  error: ${clip(best.error, 700)}`,
-      `  run: PROPERTY_SEED=${hex(SEED)} npx tsx test/property/reproduce.ts ${best.index} --cloud ${best.cloud}${best.phase === 'synth' ? ' --synth' : ''}`,
-      `  other indexes: ${[...new Set(list.map((f) => f.index))].slice(0, 12).join(', ')}${list.length > 12 ? ', …' : ''}`,
+      `  run: PROPERTY_SEED=${hex(m.seed)} npx tsx test/property/reproduce.ts ${m.index} --cloud ${best.cloud}${best.phase === 'synth' ? ' --synth' : ''}`,
+      `  other indexes: ${[...new Set(list.map((f) => f.m.index))].slice(0, 12).join(', ')}${list.length > 12 ? ', …' : ''}`,
     );
   }
   return lines.join('\n');
@@ -157,10 +161,7 @@ function writeReport(name: string, failures: readonly Failure[], extra: Record<s
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   const classes: Record<string, unknown[]> = {};
-  for (const f of failures) {
-    const m = getCorpus()[f.index].m;
-    (classes[f.klass] ??= []).push({ index: f.index, cloud: f.cloud, base: m.base, mutations: m.mutations, error: f.error });
-  }
+  for (const f of failures) (classes[f.klass] ??= []).push({ seed: f.m.seed, index: f.m.index, cloud: f.cloud, base: f.m.base, mutations: f.m.mutations, error: f.error });
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ seed: SEED, count: COUNT, ...extra, classes }, null, 1));
 }
 
@@ -187,8 +188,8 @@ describe('property: every design check accepts synthesizes, every design it refu
       for (const cloud of CLOUDS) {
         checks++;
         const v = verdicts[cloud];
-        if (v.accepted === 'threw') failures.push(validateFailure(m.index, cloud, { rule: 'collectProblems threw', detail: v.error, message: v.error }));
-        else if (v.accepted === false) for (const x of refusalViolations(m.design, cloud, v.problems)) failures.push(validateFailure(m.index, cloud, x));
+        if (v.accepted === 'threw') failures.push(validateFailure(m, cloud, { rule: 'collectProblems threw', detail: v.error, message: v.error }));
+        else if (v.accepted === false) for (const x of refusalViolations(m.design, cloud, v.problems)) failures.push(validateFailure(m, cloud, x));
       }
     }
     timings.push(`refusal checks ${seconds(cpuMs() - start)}`);
@@ -205,7 +206,7 @@ describe('property: every design check accepts synthesizes, every design it refu
       for (const cloud of CLOUDS) {
         if (verdicts[cloud].accepted !== true) continue;
         checks++;
-        for (const x of acceptanceViolations(m.design, cloud)) failures.push(validateFailure(m.index, cloud, x));
+        for (const x of acceptanceViolations(m.design, cloud)) failures.push(validateFailure(m, cloud, x));
       }
     }
     timings.push(`acceptance checks ${seconds(cpuMs() - start)}`);
@@ -214,25 +215,28 @@ describe('property: every design check accepts synthesizes, every design it refu
   }, 300_000);
 
   test.each(CLOUDS)('%s: accepted designs synthesize (sampled over mutation kinds)', (cloud) => {
-    const sampled = synthSample(cloud, synthQuota(cloud));
-    const pinned = REGRESSIONS[cloud].filter((i) => i < COUNT && SEED === DEFAULT_SEED && getCorpus()[i].verdicts[cloud].accepted === true && !sampled.some((e) => e.m.index === i));
-    const sample = [...sampled, ...pinned.map((i) => getCorpus()[i])];
+    const sampled = synthSample(cloud, synthQuota(cloud)).map((e) => e.m);
+    const pinned = REGRESSIONS[cloud]
+      .filter(([seed, index]) => !(seed === SEED && (index >= COUNT || sampled.some((m) => m.index === index))))
+      .map(([seed, index]) => mutatedDesign(seed, index))
+      .filter((m) => verdict(m.design, cloud).accepted === true);
+    const sample = [...sampled, ...pinned];
     const failures: Failure[] = [];
     const times: number[] = [];
     const resources: number[] = [];
     const start = Date.now();
     const cpuStart = cpuMs();
-    for (const e of sample) {
+    for (const m of sample) {
       // A fresh copy: synthesis must see the design exactly as validation did.
-      const outcome = synthesize(mutatedDesign(SEED, e.m.index).design, cloud);
+      const outcome = synthesize(mutatedDesign(m.seed, m.index).design, cloud);
       times.push(Math.round(outcome.cpuMs));
       resources.push(outcome.resources ?? -1);
-      if (!outcome.ok) failures.push(synthFailure(e.m.index, cloud, outcome.error ?? 'unknown error'));
+      if (!outcome.ok) failures.push(synthFailure(m, cloud, outcome.error ?? 'unknown error'));
     }
     const ms = Date.now() - start;
     const cpu = cpuMs() - cpuStart;
     summary[cloud] = `${sample.length} in ${seconds(cpu)} CPU, ${seconds(ms)} wall (${failures.length} failed)`;
-    writeReport(`synth-${cloud}`, failures, { synthesized: sample.length, ms, cpuMs: cpu, cpuTimes: times, resources, indexes: sample.map((e) => e.m.index), kinds: sample.map((e) => e.m.kind) });
+    writeReport(`synth-${cloud}`, failures, { synthesized: sample.length, ms, cpuMs: cpu, cpuTimes: times, resources, indexes: sample.map((m) => m.index), kinds: sample.map((m) => m.kind) });
     expect(sample.length).toBeGreaterThan(0);
     if (failures.length > 0) throw new Error(report(`${cloud}: accepted designs that fail synth`, failures, sample.length));
   }, 300_000);

@@ -42,11 +42,13 @@ function exampleDesign(): Json {
 /** The designs mutations start from; each call returns fresh copies. */
 export const BASES: readonly { readonly name: string; readonly build: () => Json }[] = [
   { name: 'example', build: exampleDesign },
-  { name: 'example', build: exampleDesign }, // twice: the richest design gets half the draws with the next
   { name: 'small', build: smallDesign },
   { name: 'bare', build: bareDesign },
   { name: 'minimal-endpoint', build: () => ({ ...bareDesign(), endpoints: [minimalEndpoint('llm')] }) },
 ];
+
+/** Bases as drawn for a mutated design: the example, the richest, twice as often as each other. */
+const DRAWN_BASES = [BASES[0], ...BASES];
 
 // ---------------------------------------------------------------------------------------------------
 // PRNG: sfc32 seeded through splitmix32 from (seed, index), so each index has its own stream.
@@ -522,7 +524,7 @@ export interface MutatedDesign {
 export function mutatedDesign(seed: number, index: number): MutatedDesign {
   const rng = new Rng(seed, index);
   if (index < BASES.length) return { seed, index, base: BASES[index].name, kind: 'none', mutations: [], design: BASES[index].build() };
-  const base = rng.pick(BASES);
+  const base = rng.pick(DRAWN_BASES);
   const design = base.build();
   const count = rng.chance(0.5) ? 1 : rng.chance(0.6) ? 2 : 3;
   const mutations: string[] = [];

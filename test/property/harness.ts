@@ -89,8 +89,9 @@ function unquotedUnlessGiven(message: string, word: string, given: readonly stri
 
 /**
  * What is wrong with how a refused design is refused: `validateDesign` must throw exactly one
- * `DesignError` carrying the same problems, each with a non-empty path and a message that prints no
- * `undefined`, `[object Object]`, `null` for a value that is not null, and no long value in full.
+ * `DesignError` carrying the same problems, each with a non-empty path (none joining a nested path
+ * as one quoted key) and a message on one line that prints no `undefined`, `[object Object]`, `null`
+ * for a value that is not null, and no long value in full.
  */
 export function refusalViolations(design: Json, cloud: Cloud, problems: readonly DesignProblem[]): Violation[] {
   const out: Violation[] = [];
@@ -104,7 +105,10 @@ export function refusalViolations(design: Json, cloud: Cloud, problems: readonly
   }
   if (!threw) out.push({ rule: 'validateDesign did not throw', detail: `collectProblems found ${problems.length} problem(s)` });
   else if (!(thrown instanceof DesignError)) out.push({ rule: 'validateDesign threw something other than a DesignError', detail: errorText(thrown) });
-  else if (thrown.problems.length !== problems.length) out.push({ rule: 'DesignError and collectProblems disagree', detail: `${thrown.problems.length} vs ${problems.length} problem(s)` });
+  else {
+    const listed = (list: readonly DesignProblem[]) => JSON.stringify(list.map((p) => [p.path, p.message]));
+    if (listed(thrown.problems) !== listed(problems)) out.push({ rule: 'DesignError and collectProblems list different problems', detail: `${thrown.problems.length} vs ${problems.length} problem(s)` });
+  }
   const all = strings(design);
   const long = all.filter((x) => x.length > MAX_ECHO);
   for (const p of problems) {

@@ -65,7 +65,7 @@ export function lazyPipeline(build: () => HandleRequest | Pipeline, logError: (m
     const h = ready();
     if (!h) return { response: misconfigured() };
     // A plain HandleRequest checks everything itself once the body is in.
-    return 'preflight' in h ? h.preflight(method, path, headers) : { admitted: undefined as never };
+    return 'preflight' in h ? h.preflight(method, path, headers) : { admitted: undefined };
   };
   // `limits` is read when a request arrives, so the pipeline is still built on the first request.
   return Object.defineProperties(run, {

@@ -39,8 +39,12 @@ export interface Admitted {
   release(): void;
 }
 
-/** Either an answer already (a refusal, `/healthz`, `/v1/models`), or an admitted chat request. */
-export type Preflight = { readonly response: RouterResponse; readonly admitted?: undefined } | { readonly response?: undefined; readonly admitted: Admitted };
+/**
+ * Either an answer already (a refusal, `/healthz`, `/v1/models`), or an admitted chat request;
+ * `admitted: undefined` means "read the body, the handler checks everything then" (a plain
+ * `HandleRequest` behind `lazyPipeline`).
+ */
+export type Preflight = { readonly response: RouterResponse; readonly admitted?: undefined } | { readonly response?: undefined; readonly admitted: Admitted | undefined };
 
 /** The request pipeline: a `HandleRequest`, plus the checks that need only the request's head. */
 export interface Pipeline extends HandleRequest {
@@ -121,7 +125,8 @@ export function createPipeline(engine: RouterEngine, options: PipelineOptions = 
     return errorResponse(e, requestId);
   };
 
-  const preflight = (method: string, path: string, headers: RequestHeaders): Preflight => {
+  // Narrower than `Preflight`: this pipeline always decides from the head.
+  const preflight = (method: string, path: string, headers: RequestHeaders): { readonly response: RouterResponse; readonly admitted?: undefined } | { readonly response?: undefined; readonly admitted: Admitted } => {
     const startedAt = engine.clock.now();
     const endpoint = endpointOf(path);
     if (endpoint === 'health') return { response: json(200, { status: 'ok', routes: engine.config.routes.length }) };

@@ -1,4 +1,4 @@
-import { lazyPipeline, pipelineFromEnv } from '../../../lib/router/handlers/from-env';
+import { lazyPipeline, pipelineFromEnv, pipelineOptionsFromEnv } from '../../../lib/router/handlers/from-env';
 import { fixturePipeline } from './platform-fixtures';
 
 describe('cloud function bootstrap', () => {
@@ -40,5 +40,26 @@ describe('cloud function bootstrap', () => {
       consoleError.mockRestore();
       if (saved !== undefined) process.env.AI_STACK_ROUTER_CONFIG = saved;
     }
+  });
+});
+
+describe('pipeline limits from the environment (cloud functions)', () => {
+  test('each variable sets its option; unset ones keep the defaults', () => {
+    expect(pipelineOptionsFromEnv({ AI_STACK_ROUTER_MAX_IN_FLIGHT: '50', AI_STACK_ROUTER_MAX_IN_FLIGHT_PER_TENANT: '5', AI_STACK_ROUTER_MAX_BODY_BYTES: '1048576' })).toEqual({ maxInFlight: 50, maxInFlightPerTenant: 5, limits: { maxBodyBytes: 1048576 } });
+    expect(pipelineOptionsFromEnv({})).toEqual({});
+  });
+
+  test('a value that is not a whole number >= 1 names the variable', () => {
+    expect(() => pipelineOptionsFromEnv({ AI_STACK_ROUTER_MAX_IN_FLIGHT: '0' })).toThrow("AI_STACK_ROUTER_MAX_IN_FLIGHT must be a whole number >= 1 (got '0')");
+    expect(() => pipelineOptionsFromEnv({ AI_STACK_ROUTER_MAX_BODY_BYTES: 'lots' })).toThrow(/AI_STACK_ROUTER_MAX_BODY_BYTES must be a whole number/);
+  });
+
+  test("a lazy pipeline's preflight answers a misconfigured router with the 500, without a body", () => {
+    const p = lazyPipeline(() => {
+      throw new Error('no config');
+    }, () => undefined);
+    const pre = p.preflight('POST', '/v1/chat/completions', {});
+    expect(pre.response).toMatchObject({ status: 500 });
+    expect(JSON.parse(pre.response!.body!).error).toMatchObject({ code: 'router_misconfigured', message: 'the router cannot start: no config' });
   });
 });

@@ -30,7 +30,7 @@ const entry = (v: AttributeValue | undefined): Entry | undefined => (v?.M ? { a:
 /**
  * The ledger on DynamoDB: one item per tenant-month holds the balance and the open reservations,
  * so every reserve, settle and release is one conditional UpdateItem on one item (1 write unit
- * while the item is under 1 KB, about 25 open reservations) and needs no read. A condition that
+ * while the item is under 1 KB, about 20 open reservations) and needs no read. A condition that
  * fails is the only case that reads (strongly consistent) to find out why. See docs/router-ledgers.md.
  */
 export class DynamoDbLedger implements Ledger {

@@ -17,6 +17,7 @@ export async function startDynalite(): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  // DYNALITE_COUNT=1 prints the requests per operation when the server closes (request budgets).
   if (process.env.DYNALITE_COUNT) {
     const counts: Record<string, number> = {};
     server.on('request', (req) => {
