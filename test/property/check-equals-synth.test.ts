@@ -16,15 +16,17 @@
 //   - accepted: `estimateMonthlyCost` (which validates again) agrees and every figure is finite >= 0.
 // SAMPLED (synthesis costs 0.1-0.5 s of CPU a design, 3-15 s for the first of a process or a
 // 25-endpoint AWS stack): SYNTH_PER_CLOUD accepted designs per cloud are built and synthesized,
-// round-robin over the mutation kinds so that every kind is synthesized on every cloud:
+// round-robin over the mutation kinds so that every kind is synthesized on every cloud, with one
+// design of more than LARGE endpoints a cloud (near CloudFormation's limit on AWS):
 //   - AWS: `AiStack` in an aws-cdk-lib App with CDK's template validation in strict mode, as
 //     lib/synth/aws.ts runs it; no error annotation; 1-500 resources.
 //   - GCP, Azure: `AiStack` in a cdktf Testing app, synthesized with aspects and validations; no
 //     error annotation; every `${...}` reference declared and no `%{` directive from a design value.
 //   Besides the sample, REGRESSIONS: designs that failed in wider runs, synthesized on every run.
-// Measured at SEED with 2500 designs (process CPU time, a loaded 2-core machine): generation 0.7 s,
-// collectProblems x7500 4.8 s, refusal checks 3.6 s, acceptance checks 2.4 s; synth aws 20 designs
-// 22 s, gcp 24 designs 8.6 s, azure 24 designs 8.6 s; the whole file about 51 s of CPU.
+// Measured at SEED (CPU time of the process; the 2-core machine was loaded, load average 7): designs
+// 2000: generation 0.9 s, collectProblems x6000 6.3 s, refusal checks 4.3 s, acceptance checks 2.2 s;
+// synth aws 21 designs 22.6 s (8.6 s of it the first synth of the process), gcp 27 designs 6.1 s,
+// azure 26 designs 5.8 s; the file 50 s of CPU, 63 s wall.
 //
 // On failure the message names the seed, index, mutations, cloud and error of one reproducer per
 // failure class; `npx tsx test/property/reproduce.ts <index> --cloud <cloud> --synth` rebuilds it.
@@ -40,6 +42,8 @@ import { acceptanceViolations, cleanupSynth, cpuMs, clip, failureClass, refusalV
 const DESIGNS = 2000;
 /** Accepted designs synthesized per cloud (stratified over mutation kinds). */
 const SYNTH_PER_CLOUD: Readonly<Record<Cloud, number>> = { aws: 20, gcp: 24, azure: 24 };
+/** Endpoints above which a design counts as large for the synth sample (at most one a cloud). */
+const LARGE = 10;
 /**
  * Designs ([seed, index]) that failed synth in wider runs (more designs, other seeds, PROPERTY_SYNTH=
  * 150), synthesized on every run besides the sample when accepted. AWS: `${AWS::Region}` (443) and
@@ -106,7 +110,7 @@ function getCorpus(): Entry[] {
 /**
  * Accepted designs of `cloud`, at most `quota`: round-robin over mutation kinds; within a kind, first
  * the designs whose first mutation is new (e.g. each endpoint count of `many-endpoints` once), in
- * index order, then the others.
+ * index order, then the others; a single design of more than LARGE endpoints.
  */
 function synthSample(cloud: Cloud, quota: number): Entry[] {
   const byKind = new Map<string, Entry[]>(['none', ...KINDS].map((k) => [k, []]));
@@ -124,9 +128,19 @@ function synthSample(cloud: Cloud, quota: number): Entry[] {
       }
       return [...fresh, ...rest];
     });
+  // Cost: a stack of more than LARGE endpoints takes 2-5 s to synthesize; one a cloud is enough.
+  const large = (e: Entry) => Array.isArray(e.m.design.endpoints) && e.m.design.endpoints.length > LARGE;
+  let largeTaken = false;
   const out: Entry[] = [];
   for (let round = 0; out.length < quota && queues.some((q) => q.length > round); round++) {
-    for (const q of queues) if (round < q.length && out.length < quota) out.push(q[round]);
+    for (const q of queues) {
+      if (round >= q.length || out.length >= quota) continue;
+      if (large(q[round])) {
+        if (largeTaken) continue;
+        largeTaken = true;
+      }
+      out.push(q[round]);
+    }
   }
   return out.sort((a, b) => a.m.index - b.m.index);
 }

@@ -12,9 +12,9 @@ import { mutatedDesign, SEED } from './generator';
 import { cleanupSynth, refusalViolations, synthesize, verdict } from './harness';
 
 function main(argv: string[]): number {
-  const args = argv.filter((a) => !a.startsWith('--'));
-  const flag = (name: string) => argv.includes(`--${name}`);
   const cloudAt = argv.indexOf('--cloud');
+  const args = argv.filter((a, i) => !a.startsWith('--') && !(cloudAt >= 0 && i === cloudAt + 1));
+  const flag = (name: string) => argv.includes(`--${name}`);
   const index = Number(args[0]);
   if (!Number.isInteger(index) || index < 0) {
     process.stderr.write('usage: npx tsx test/property/reproduce.ts <index> [--cloud aws|gcp|azure] [--synth] [--json]\n');

@@ -70,8 +70,9 @@ export async function writeResponse(res: NodeResponseLike, r: RouterResponse): P
     res.end(body);
     return;
   }
+  // No flushHeaders(): the engine hands over a stream once its first event is in, so the headers
+  // leave with the first frames (one packet instead of two before the first byte).
   res.writeHead(r.status, r.headers);
-  res.flushHeaders?.();
   const iterator = r.stream[Symbol.asyncIterator]();
   // Frames that are ready together (an upstream packet usually carries several events) leave in one
   // write: corked while they come, uncorked once the microtasks that produce them have run. One
