@@ -87,7 +87,8 @@ export class VectorStore extends Construct {
     const r = resolveVectorStore(props, 'aws');
     this.resolved = r;
     this.namePrefix = props.namePrefix ?? defaultNamePrefix(Stack.of(this).stackName);
-    const name = fitName([this.namePrefix, r.name], 100);
+    // Bedrock names allow one '-' or '_' between letters and digits, so `a--b` or `a-` + `-docs` collapse.
+    const name = fitName([this.namePrefix, r.name], 100).replace(/[-_]{2,}/g, '-');
 
     this.sourceBucket = props.sourceBucket ?? this.createSourceBucket(props);
 
@@ -141,7 +142,7 @@ export class VectorStore extends Construct {
 
     this.dataSource = new bedrock.CfnDataSource(this, 'DataSource', {
       knowledgeBaseId: this.knowledgeBaseId,
-      name: fitName([r.name, 'source'], 100),
+      name: fitName([r.name, 'source'], 100).replace(/[-_]{2,}/g, '-'),
       description: `Source documents of ${r.name}`,
       // Vectors of documents removed from the bucket are deleted at the next ingestion.
       dataDeletionPolicy: 'DELETE',

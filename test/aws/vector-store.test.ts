@@ -220,3 +220,10 @@ describe('docs/aws/vector-store.md', () => {
     expect(statementsOf(template, 'Api').map((s) => s.Action)).toEqual(['bedrock:Retrieve']);
   });
 });
+
+test("Bedrock's name pattern holds for any valid prefix: repeated hyphens collapse", () => {
+  const { template } = build({ name: 'docs--x', namePrefix: 'a--b-' });
+  const kb = Object.values(template.findResources('AWS::Bedrock::KnowledgeBase'))[0] as { Properties: { Name: string } };
+  expect(kb.Properties.Name).toBe('a-b-docs-x');
+  expect(kb.Properties.Name).toMatch(/^([0-9a-zA-Z][_-]?){1,100}$/);
+});
