@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import {
   defaultNamePrefix,
   planFleet,
-  Problems,
+  refuseInvalidProps,
   resolveGpuEndpoint,
   type FleetPlan,
   type GpuEndpointDesign,
@@ -26,7 +26,6 @@ import { acknowledgeInherentFindings, warnAboutDesign } from './gpu-endpoint/fin
 import { createReservations } from './gpu-endpoint/reservations';
 import { bootScript, GPU_MEMORY_USED_METRIC, GPU_METRICS_NAMESPACE, GPU_UTILIZATION_METRIC } from './gpu-endpoint/user-data';
 import { validateGpuEndpointProps } from './gpu-endpoint/validate';
-import { DesignError } from '../design/problems';
 
 export { GPU_METRICS_NAMESPACE, GPU_MEMORY_USED_METRIC, GPU_UTILIZATION_METRIC } from './gpu-endpoint/user-data';
 
@@ -175,9 +174,7 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
     super(scope, id);
 
-    const problems = new Problems();
-    validateGpuEndpointProps(props, 'props', problems);
-    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
+    refuseInvalidProps(this.node.path, (problems) => validateGpuEndpointProps(props, 'props', problems));
 
     this.resolved = resolveGpuEndpoint(props, 'aws');
     this.plan = planFleet(this.resolved);

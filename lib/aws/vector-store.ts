@@ -9,9 +9,8 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
   defaultNamePrefix,
-  DesignError,
   fitName,
-  Problems,
+  refuseInvalidProps,
   resolveVectorStore,
   type NamePrefixProps,
   type ResolvedVectorStore,
@@ -80,9 +79,7 @@ export class VectorStore extends Construct {
 
   constructor(scope: Construct, id: string, props: VectorStoreProps) {
     super(scope, id);
-    const problems = new Problems();
-    validateAwsVectorStoreProps(props, 'props', problems);
-    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
+    refuseInvalidProps(this.node.path, (problems) => validateAwsVectorStoreProps(props, 'props', problems));
 
     const r = resolveVectorStore(props, 'aws');
     this.resolved = r;

@@ -18,7 +18,7 @@ import { SubnetNetworkSecurityGroupAssociation } from '@cdktf/provider-azurerm/l
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Fn, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { DesignError, fitName, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type NamePrefixProps, type ResolvedGpuEndpoint } from '../design';
+import { fitName, planFleet, Problems, refuseInvalidProps, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type NamePrefixProps, type ResolvedGpuEndpoint } from '../design';
 import { namePrefixOf } from '../cdktf/name-prefix';
 import { warn, warnOwnNetwork } from '../cdktf/warnings';
 import { offPeakRecurrences } from './gpu-endpoint/rules';
@@ -227,9 +227,7 @@ export class GpuEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
     super(scope, id);
-    const problems = new Problems();
-    validateAzureEndpoint(props, 'props', problems);
-    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
+    refuseInvalidProps(this.node.path, (problems) => validateAzureEndpoint(props, 'props', problems));
     const resolved = resolveGpuEndpoint(props, 'azure');
     const offPeak = resolved.scaling.offPeak;
     // Validated above: the conversion finds no new problem here.

@@ -76,9 +76,19 @@ export class Problems {
     return this.list.length;
   }
 
-  throwIfAny(): void {
-    if (this.list.length > 0) throw new DesignError(this.list);
+  throwIfAny(source?: string): void {
+    if (this.list.length > 0) throw new DesignError(this.list, source);
   }
+}
+
+/**
+ * Runs a construct's props validation and throws one `DesignError` naming the construct when it finds
+ * anything: the first thing every construct does, before it builds.
+ */
+export function refuseInvalidProps(constructPath: string, validate: (problems: Problems) => void): void {
+  const problems = new Problems();
+  validate(problems);
+  problems.throwIfAny(`the props of ${constructPath}`);
 }
 
 /** Longest key written into a path as it is; the rest is cut (the same limit as `QUOTE_LIMIT` in quote.ts). */

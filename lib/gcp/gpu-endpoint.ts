@@ -16,7 +16,7 @@ import { DataGoogleComputeZones } from '@cdktf/provider-google/lib/data-google-c
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
-import { DesignError, findAccelerator, fitName, planFleet, Problems, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type NamePrefixProps, type ResolvedGpuEndpoint } from '../design';
+import { findAccelerator, fitName, planFleet, refuseInvalidProps, resolveGpuEndpoint, type FleetPlan, type GpuEndpointDesign, type NamePrefixProps, type ResolvedGpuEndpoint } from '../design';
 import { namePrefixOf } from '../cdktf/name-prefix';
 import { warn, warnOwnNetwork } from '../cdktf/warnings';
 import { groupBounds, type CapacityClass, type GroupBounds } from './gpu-endpoint/groups';
@@ -227,9 +227,7 @@ export class GpuEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
     super(scope, id);
-    const problems = new Problems();
-    validateGcpGpuEndpointProps(props, 'props', problems);
-    if (problems.count > 0) throw new DesignError(problems.all, `the props of ${this.node.path}`);
+    refuseInvalidProps(this.node.path, (problems) => validateGcpGpuEndpointProps(props, 'props', problems));
 
     const r = resolveGpuEndpoint(props, 'gcp');
     this.resolved = r;

@@ -4,28 +4,15 @@
  * escaped: a 5 MB value must not come back whole in a 400, nor a newline forge a log line.
  */
 
+import { escapeControl, truncate } from '../../design/quote';
+
 /** Most characters of one caller value that an error message or log line quotes. */
 export const QUOTE_MAX_CHARS = 200;
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-function escapeChar(c: string): string {
-  switch (c) {
-    case '\n':
-      return '\\n';
-    case '\r':
-      return '\\r';
-    case '\t':
-      return '\\t';
-    default:
-      return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  }
-}
-
 /** `text` cut to `max` characters (with how much was cut) and its control characters escaped. */
 export function clip(text: string, max: number = QUOTE_MAX_CHARS): string {
-  const cut = text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
-  return cut.replace(CONTROL, escapeChar);
+  // One rule with the design's messages: cut first, then escape what is left.
+  return escapeControl(truncate(text, max));
 }
 
 /**
