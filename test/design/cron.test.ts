@@ -10,3 +10,22 @@ test('an out-of-range refresh schedule is a design problem, not a deploy-time fa
   const problems = collectProblems({ ...bareDesign(), vectorStore: { name: 'docs', refreshSchedule: '0 25 * * *' } }, { clouds: ['gcp'] }).all;
   expect(problems).toEqual([{ path: 'vectorStore.refreshSchedule', message: expect.stringContaining("must be a five-field cron such as '0 3 * * *' (got '0 25 * * *')") }]);
 });
+
+describe('values a boot script or a load balancer takes on one line', () => {
+  const endpoint = (server: Record<string, unknown>) => ({
+    ...bareDesign(),
+    endpoints: [{ name: 'llm', accelerator: 'nvidia-l4', server: { image: 'vllm/vllm-openai:v0.6.3', model: 'm', ...server }, capacity: { min: 1, max: 2 } }],
+  });
+  test.each([
+    [{ image: 'vllm/vllm-openai:v0.6.3\nrm -rf /' }, 'endpoints[0].server.image', 'without spaces or control characters'],
+    [{ model: 'meta-llama/x\nEXTRA=1' }, 'endpoints[0].server.model', 'on one line'],
+    [{ args: ['--a', 'b\nc'] }, 'endpoints[0].server.args[1]', 'one line without control characters'],
+    [{ env: { LEVEL: 'a\rb' } }, 'endpoints[0].server.env.LEVEL', 'one line without control characters'],
+    [{ env: { 'has space': 'x' } }, 'endpoints[0].server.env["has space"]', 'must be an environment variable name'],
+    [{ healthPath: '/health check' }, 'endpoints[0].server.healthPath', 'may hold only letters, digits'],
+  ])('%j is refused on every cloud', (server, path, message) => {
+    for (const cloud of ['aws', 'gcp', 'azure'] as const) {
+      expect(collectProblems(endpoint(server), { clouds: [cloud] }).all).toContainEqual({ path, message: expect.stringContaining(message) });
+    }
+  });
+});
