@@ -3,16 +3,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../support/cli';
 
 const EXAMPLE = join(__dirname, '../../examples/ai-stack.yaml');
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const run = runCli;
 
 /** Line (1-based) of the first line of `text` containing `needle`. */
 function lineOf(text: string, needle: string): number {

@@ -1,18 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main';
+import { runCli } from '../support/cli';
 import { isDeployed, notDeployedSections, loadDesign } from '../../lib/design';
 
 const ROOT = join(__dirname, '../..');
 const EXAMPLE = join(ROOT, 'examples/ai-stack.yaml');
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const run = runCli;
 
 /** The warnings cdktf recorded in a synthesized GCP output's manifest.json: [id, construct path]. */
 function manifestWarnings(out: string): string[][] {
