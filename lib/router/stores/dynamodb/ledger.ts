@@ -141,17 +141,12 @@ export class DynamoDbLedger implements Ledger {
   async settle(res: Reservation, actualNanoUsd: number): Promise<void> {
     checkSettleAmount(actualNanoUsd);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      try {
-        await this.update(res.tenant, res.month, {
-          UpdateExpression: 'SET spent = spent + :actual, reserved = reserved - :amt, committed = committed + :delta REMOVE #rid',
-          ConditionExpression: '#rid.a = :amt',
-          ExpressionAttributeNames: { '#rid': OPEN_PREFIX + res.id },
-          ExpressionAttributeValues: { ':actual': n(actualNanoUsd), ':amt': n(res.amountNanoUsd), ':delta': n(actualNanoUsd - res.amountNanoUsd) },
-        });
-        return;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      if (await this.conditionalUpdate(res.tenant, res.month, {
+        UpdateExpression: 'SET spent = spent + :actual, reserved = reserved - :amt, committed = committed + :delta REMOVE #rid',
+        ConditionExpression: '#rid.a = :amt',
+        ExpressionAttributeNames: { '#rid': OPEN_PREFIX + res.id },
+        ExpressionAttributeValues: { ':actual': n(actualNanoUsd), ':amt': n(res.amountNanoUsd), ':delta': n(actualNanoUsd - res.amountNanoUsd) },
+      })) return;
       const item = await this.read(res.tenant, res.month);
       const open = entry(item?.[OPEN_PREFIX + res.id]);
       if (open) {
@@ -163,34 +158,24 @@ export class DynamoDbLedger implements Ledger {
       if (!expired) return;
       if (expired.a !== res.amountNanoUsd) throw mismatch('settle', res.id, res.tenant, res.amountNanoUsd, expired.a);
       // Late: the expiry rule already freed the reservation; the real cost is still charged, once.
-      try {
-        await this.update(res.tenant, res.month, {
-          UpdateExpression: 'SET spent = spent + :actual, committed = committed + :actual REMOVE #xid',
-          ConditionExpression: '#xid.a = :amt',
-          ExpressionAttributeNames: { '#xid': EXPIRED_PREFIX + res.id },
-          ExpressionAttributeValues: { ':actual': n(actualNanoUsd), ':amt': n(res.amountNanoUsd) },
-        });
-        return;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      if (await this.conditionalUpdate(res.tenant, res.month, {
+        UpdateExpression: 'SET spent = spent + :actual, committed = committed + :actual REMOVE #xid',
+        ConditionExpression: '#xid.a = :amt',
+        ExpressionAttributeNames: { '#xid': EXPIRED_PREFIX + res.id },
+        ExpressionAttributeValues: { ':actual': n(actualNanoUsd), ':amt': n(res.amountNanoUsd) },
+      })) return;
     }
     throw this.contention('settle', res.tenant);
   }
 
   async release(res: Reservation): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      try {
-        await this.update(res.tenant, res.month, {
-          UpdateExpression: 'SET reserved = reserved - :amt, committed = committed - :amt REMOVE #rid',
-          ConditionExpression: '#rid.a = :amt',
-          ExpressionAttributeNames: { '#rid': OPEN_PREFIX + res.id },
-          ExpressionAttributeValues: { ':amt': n(res.amountNanoUsd) },
-        });
-        return;
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+      if (await this.conditionalUpdate(res.tenant, res.month, {
+        UpdateExpression: 'SET reserved = reserved - :amt, committed = committed - :amt REMOVE #rid',
+        ConditionExpression: '#rid.a = :amt',
+        ExpressionAttributeNames: { '#rid': OPEN_PREFIX + res.id },
+        ExpressionAttributeValues: { ':amt': n(res.amountNanoUsd) },
+      })) return;
       const item = await this.read(res.tenant, res.month);
       const open = entry(item?.[OPEN_PREFIX + res.id]);
       if (open) {
@@ -270,6 +255,17 @@ export class DynamoDbLedger implements Ledger {
       }
     }
     return 'swept';
+  }
+
+  /** `update`, reporting a failed condition as false instead of throwing it (the caller then reads why). */
+  private async conditionalUpdate(tenant: string, month: string, input: Parameters<DynamoDbLedger['update']>[2]): Promise<boolean> {
+    try {
+      await this.update(tenant, month, input);
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   private async update(tenant: string, month: string, input: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], 'TableName' | 'Key'>): Promise<void> {

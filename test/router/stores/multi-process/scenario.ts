@@ -111,3 +111,23 @@ export function figures(name: string, r: ScenarioResult): string {
   const granted = r.workers.reduce((s, w) => s + w.granted, 0);
   return `${name}: granted ${granted}/1000, spent ${r.final.spentNanoUsd}/${LIMIT}, peak committed ${r.peakCommittedNanoUsd}; reserve ${f(reserve)}; settle ${f(settle)} (1,000 concurrent flows, 4 processes)`;
 }
+
+/**
+ * What every ledger must show after the scenario, on any engine: the killed worker's reservations
+ * were outstanding and then freed by the expiry rule, spend equals what was settled and never passed
+ * the limit, and every flow got an answer.
+ */
+export function expectExactScenario(r: ScenarioResult): void {
+  expect(r.heldByKilled).toBe(30);
+  expect(r.reservedAfterKill).toBe(30 * AMOUNT); // outstanding until the expiry rule frees them
+  expect(r.workers.flatMap((w) => w.errors)).toEqual([]);
+  const granted = r.workers.reduce((s, w) => s + w.granted, 0);
+  const settled = r.workers.reduce((s, w) => s + w.settledNanoUsd, 0);
+  expect(r.final).toEqual({ spentNanoUsd: settled, reservedNanoUsd: 0 });
+  expect(r.final.spentNanoUsd).toBeLessThanOrEqual(LIMIT);
+  expect(r.peakCommittedNanoUsd).toBeLessThanOrEqual(LIMIT);
+  // Without the release the live workers could hold only 70 reservations at a time, and each
+  // settle frees at most a tenth of one: the killed worker's 30 were reused.
+  expect(granted).toBeGreaterThanOrEqual(100);
+  expect(r.workers.reduce((s, w) => s + w.granted + w.refused, 0)).toBe(1000);
+}
