@@ -156,6 +156,56 @@ export interface TrafficDesign {
   readonly avgOutputTokens: number;
 }
 
+/**
+ * How the router runs on each cloud: a serverless function (AWS Lambda, Azure Flex Consumption) or
+ * service (Cloud Run) sized by these fields. Every cloud reads the same fields; what each maps them
+ * to is in `docs/<cloud>/model-router.md`.
+ */
+export interface RouterDeploymentDesign {
+  /**
+   * Memory of one router instance, MiB. CPU follows memory on Lambda; Cloud Run gets 1 vCPU up to
+   * 4096 MiB; Azure Flex Consumption offers 512, 2048 and 4096 only.
+   * @default 2048
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Longest a request may run, seconds: the function or request timeout, and the rule by which a
+   * crashed instance's budget reservations expire. At least the longest route's `deadlineMs`.
+   * @default 300
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Most requests served at once across every instance (Lambda reserved concurrency; Cloud Run and
+   * Flex Consumption instances × per-instance concurrency). Caps the bill of a traffic spike.
+   * @default 100
+   */
+  readonly maxConcurrentRequests?: number;
+  /**
+   * Days the router's request log is kept.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+}
+
+/** Alarms on the router's own metrics; each cloud raises them in its monitoring service. */
+export interface RouterAlarmsDesign {
+  /**
+   * Share of requests answered with a 5xx (router or upstream) that raises the error-rate alarm, percent.
+   * @default 5
+   */
+  readonly errorRatePercent?: number;
+  /**
+   * p99 latency of a request (first byte for streams) that raises the latency alarm, milliseconds.
+   * @default 2000
+   */
+  readonly p99LatencyMs?: number;
+  /**
+   * Minutes a threshold must be passed before the alarm fires.
+   * @default 5
+   */
+  readonly evaluationMinutes?: number;
+}
+
 /** The OpenAI-compatible model router. */
 export interface RouterDesign {
   readonly models: readonly ModelTargetDesign[];
@@ -173,6 +223,16 @@ export interface RouterDesign {
    * @default - model usage is not estimated
    */
   readonly traffic?: readonly TrafficDesign[];
+  /**
+   * Size and limits of the deployed router.
+   * @default - 2048 MiB, 300 s timeout, 100 concurrent requests, 30 days of logs
+   */
+  readonly deployment?: RouterDeploymentDesign;
+  /**
+   * Error-rate and latency alarms.
+   * @default - 5 % errors or p99 above 2000 ms, for 5 minutes
+   */
+  readonly alarms?: RouterAlarmsDesign;
 }
 
 const routeTargetShape = obj({ model: str, weight: num }, ['model']);
@@ -201,6 +261,8 @@ export const routerShape = obj(
     tenants: arrayOf(obj({ id: str, monthlyBudgetUsd: num, requestsPerMinute: num, tokensPerMinute: num, routes: arrayOf(str) }, ['id', 'monthlyBudgetUsd'])),
     circuitBreaker: obj({ failureThreshold: num, windowSeconds: num, cooldownSeconds: num }),
     traffic: arrayOf(obj({ route: str, requestsPerDay: num, avgInputTokens: num, avgOutputTokens: num }, ['route', 'requestsPerDay', 'avgInputTokens', 'avgOutputTokens'])),
+    deployment: obj({ memoryMiB: num, timeoutSeconds: num, maxConcurrentRequests: num, logRetentionDays: num }),
+    alarms: obj({ errorRatePercent: num, p99LatencyMs: num, evaluationMinutes: num }),
   },
   ['models', 'routes'],
 );
@@ -218,7 +280,39 @@ export const ROUTER_DEFAULTS = {
   windowSeconds: 30,
   cooldownSeconds: 30,
   endpointContextWindowTokens: 32768,
+  memoryMiB: 2048,
+  timeoutSeconds: 300,
+  maxConcurrentRequests: 100,
+  logRetentionDays: 30,
+  errorRatePercent: 5,
+  p99LatencyMs: 2000,
+  evaluationMinutes: 5,
 };
+
+/** The deployment fields with their defaults applied: what every cloud's ModelRouter builds from. */
+export interface ResolvedRouterDeployment {
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  readonly maxConcurrentRequests: number;
+  readonly logRetentionDays: number;
+  readonly errorRatePercent: number;
+  readonly p99LatencyMs: number;
+  readonly evaluationMinutes: number;
+}
+
+export function resolveRouterDeployment(router: Pick<RouterDesign, 'deployment' | 'alarms'>): ResolvedRouterDeployment {
+  const d = router.deployment ?? {};
+  const a = router.alarms ?? {};
+  return {
+    memoryMiB: d.memoryMiB ?? ROUTER_DEFAULTS.memoryMiB,
+    timeoutSeconds: d.timeoutSeconds ?? ROUTER_DEFAULTS.timeoutSeconds,
+    maxConcurrentRequests: d.maxConcurrentRequests ?? ROUTER_DEFAULTS.maxConcurrentRequests,
+    logRetentionDays: d.logRetentionDays ?? ROUTER_DEFAULTS.logRetentionDays,
+    errorRatePercent: a.errorRatePercent ?? ROUTER_DEFAULTS.errorRatePercent,
+    p99LatencyMs: a.p99LatencyMs ?? ROUTER_DEFAULTS.p99LatencyMs,
+    evaluationMinutes: a.evaluationMinutes ?? ROUTER_DEFAULTS.evaluationMinutes,
+  };
+}
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -261,6 +355,23 @@ const TRAFFIC_NUMBERS: NumberRules<TrafficDesign> = {
   requestsPerDay: { min: 0 },
   avgInputTokens: { min: 0 },
   avgOutputTokens: { min: 0 },
+};
+
+/**
+ * Ranges every cloud can run: Cloud Run's smallest instance is 512 MiB and Lambda's largest 10240;
+ * Lambda's timeout is at most 900 s, the tightest of the three.
+ */
+const DEPLOYMENT_NUMBERS: NumberRules<RouterDeploymentDesign> = {
+  memoryMiB: { whole: true, min: 512, max: 10240, unit: 'MiB' },
+  timeoutSeconds: { whole: true, min: 10, max: 900, unit: 's' },
+  maxConcurrentRequests: { whole: true, min: 1, max: 10000 },
+  logRetentionDays: { whole: true, min: 1, max: 3650, unit: 'days' },
+};
+
+const ALARM_NUMBERS: NumberRules<RouterAlarmsDesign> = {
+  errorRatePercent: { above: 0, max: 100, unit: 'percent' },
+  p99LatencyMs: { whole: true, min: 1, unit: 'ms' },
+  evaluationMinutes: { whole: true, min: 1, max: 60, unit: 'min' },
 };
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -375,6 +486,18 @@ export function validateRouter(router: RouterDesign, endpointNames: readonly unk
   });
 
   checkNumbers(router.circuitBreaker, BREAKER_NUMBERS, 'router.circuitBreaker', problems);
+  checkNumbers(router.deployment, DEPLOYMENT_NUMBERS, 'router.deployment', problems);
+  checkNumbers(router.alarms, ALARM_NUMBERS, 'router.alarms', problems);
+  const timeout = isEntry(router.deployment) ? router.deployment.timeoutSeconds ?? ROUTER_DEFAULTS.timeoutSeconds : ROUTER_DEFAULTS.timeoutSeconds;
+  if (isLiteralNumber(timeout)) {
+    routes.forEach((r, i) => {
+      if (!isEntry(r)) return;
+      const deadline = r.deadlineMs ?? ROUTER_DEFAULTS.deadlineMs;
+      if (isLiteralNumber(deadline) && deadline > timeout * 1000) {
+        problems.add(join(join('router.routes', i), 'deadlineMs'), `must be at most router.deployment.timeoutSeconds × 1000 (${deadline} > ${timeout * 1000}): the function would be stopped before the route gives up; raise timeoutSeconds or lower deadlineMs`);
+      }
+    });
+  }
   asList(router.traffic).forEach((t, i) => {
     if (!isEntry(t)) return;
     const p = join('router.traffic', i);

@@ -3,6 +3,7 @@ import type { AiStackDesign } from '../design/design';
 import { ROUTER_DEFAULTS, type RouteDesign, type RouteTargetDesign } from '../design/router';
 import { MAX_NANO_USD, usdToNano } from './engine/cost';
 import { hashTenantKeys, parseTenantKeys, type TenantKeys } from './engine/keys';
+import { endpointUrlEnv } from './deploy-env';
 import type { TargetConfig } from './providers/types';
 
 /**
@@ -25,6 +26,11 @@ export interface RouterConfig {
 export interface RouterTarget extends TargetConfig {
   /** Most output tokens the model produces; caps `max_tokens` sent to this target. */
   readonly maxOutputTokens: number;
+  /**
+   * For a GPU endpoint target whose URL and key are given at run time (a deployed router): the
+   * endpoint's name, which names its variables `endpointUrlEnv(name)` and `endpointKeyEnv(name)`.
+   */
+  readonly endpoint?: string;
 }
 
 export interface WeightedTarget {
@@ -112,6 +118,13 @@ export interface RouterConfigOptions {
    */
   readonly azureOpenAiEndpoint?: string;
   /**
+   * Leave out what a deployed router learns at run time: GPU endpoint URLs (the target records the
+   * endpoint's name instead), the Vertex project and the Azure OpenAI URL. Used by the constructs,
+   * whose config is fixed at synth while those values are only known at deploy.
+   * @default false
+   */
+  readonly connectionsAtRuntime?: boolean;
+  /**
    * Environment the defaults above are read from.
    * @default process.env
    */
@@ -127,9 +140,7 @@ export class RouterConfigError extends Error {
 }
 
 /** Name of the env variable holding a GPU endpoint's URL. */
-export function endpointUrlEnvName(endpoint: string): string {
-  return `AI_STACK_ENDPOINT_URL_${endpoint.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
+export const endpointUrlEnvName = endpointUrlEnv;
 
 const PROVIDER_CLOUD = { bedrock: 'aws', vertex: 'gcp', 'azure-openai': 'azure' } as const;
 
@@ -163,7 +174,8 @@ function route(r: RouteDesign): RouterRoute {
 export function routerConfigFromDesign(design: AiStackDesign, options: RouterConfigOptions = {}): RouterConfig {
   const router = design.router;
   if (!router) throw new RouterConfigError(["the design has no 'router' section; add router.models and router.routes"]);
-  const env = options.env ?? process.env;
+  const runtime = options.connectionsAtRuntime ?? false;
+  const env = runtime ? {} : (options.env ?? process.env);
   const problems: string[] = [];
   const endpoints = new Map((design.endpoints ?? []).map((e) => [e.name, e]));
 
@@ -173,13 +185,14 @@ export function routerConfigFromDesign(design: AiStackDesign, options: RouterCon
     if (m.provider === 'endpoint') {
       const endpoint = endpoints.get(m.model);
       const baseUrl = over.baseUrl ?? options.endpointUrls?.[m.model] ?? env[endpointUrlEnvName(m.model)];
-      if (!baseUrl) problems.push(`${path}: no URL for GPU endpoint '${m.model}'; pass endpointUrls['${m.model}'], set ${endpointUrlEnvName(m.model)}, or (ai-stack serve) --upstream-base-url ${m.id}=http://host:port`);
+      if (!baseUrl && !runtime) problems.push(`${path}: no URL for GPU endpoint '${m.model}'; pass endpointUrls['${m.model}'], set ${endpointUrlEnvName(m.model)}, or (ai-stack serve) --upstream-base-url ${m.id}=http://host:port`);
       const window = m.contextWindowTokens ?? ROUTER_DEFAULTS.endpointContextWindowTokens;
       return defined({
         id: m.id,
         provider: m.provider,
         providerModelId: over.providerModelId ?? endpoint?.server.model ?? m.model,
         baseUrl,
+        endpoint: runtime && !baseUrl ? m.model : undefined,
         apiKey: over.apiKey,
         inputPer1kUsd: m.inputPer1kUsd ?? 0,
         outputPer1kUsd: m.outputPer1kUsd ?? 0,

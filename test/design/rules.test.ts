@@ -88,9 +88,16 @@ describe('router numbers', () => {
     ['an embedding model as a chat target', (d) => (d.router.models[0].model = 'titan-embed-text-v2'), 'router.models[0].model', /is an embedding model/],
     ['tiers on a route that is not tiered', (d) => (route(d).tiers = []), 'router.routes[0].tiers', /only apply to strategy 'tiered' \(strategy is 'weighted'\)/],
     ['no routes', (d) => (d.router.routes = []), 'router.routes', /^must list at least one route$/],
+    ['a deadline past the function timeout', (d) => { route(d).deadlineMs = 120000; d.router.deployment = { timeoutSeconds: 60 }; }, 'router.routes[0].deadlineMs', /^must be at most router\.deployment\.timeoutSeconds × 1000 \(120000 > 60000\)/],
+    ['too little memory', (d) => (d.router.deployment = { memoryMiB: 256 }), 'router.deployment.memoryMiB', /512/],
+    ['a timeout past Lambda', (d) => (d.router.deployment = { timeoutSeconds: 901 }), 'router.deployment.timeoutSeconds', /900/],
+    ['a fractional concurrency', (d) => (d.router.deployment = { maxConcurrentRequests: 1.5 }), 'router.deployment.maxConcurrentRequests', /whole/],
+    ['a zero error rate', (d) => (d.router.alarms = { errorRatePercent: 0 }), 'router.alarms.errorRatePercent', /greater than 0|> 0/],
+    ['an unknown deployment field', (d) => ((d.router as any).deployment = { memoryMB: 1024 }), 'router.deployment.memoryMB', /memoryMiB/],
   ]);
   expectValid([
-    ['timeoutMs 100 and 900000', (d) => { route(d).timeoutMs = 100; d.router.routes.push({ name: 'slow', targets: [{ model: 'haiku' }], timeoutMs: 900000, deadlineMs: 900000 }); }],
+    ['timeoutMs 100 and 900000', (d) => { route(d).timeoutMs = 100; d.router.routes.push({ name: 'slow', targets: [{ model: 'haiku' }], timeoutMs: 900000, deadlineMs: 900000 }); d.router.deployment = { timeoutSeconds: 900 }; }],
+    ['the smallest and largest deployment', (d) => { d.router.deployment = { memoryMiB: 512, timeoutSeconds: 900, maxConcurrentRequests: 1, logRetentionDays: 1 }; d.router.alarms = { errorRatePercent: 100, p99LatencyMs: 1, evaluationMinutes: 60 }; }],
     ['retries 0 and 10', (d) => { route(d).retries = 0; d.router.routes.push({ name: 'r10', targets: [{ model: 'haiku' }], retries: 10 }); }],
     ['a fractional weight and zero prices', (d) => { route(d).targets[0].weight = 0.25; d.router.models[0].inputPer1kUsd = 0; }],
     ['increasing tier limits', (d) => tiered(d, [1, 2, undefined])],

@@ -1,0 +1,93 @@
+/**
+ * The contract between a cloud's `ModelRouter` construct and the router bundle it deploys: the
+ * environment variables the construct sets and the handler reads. Pure constants and string helpers,
+ * imported by both sides (the constructs never load the runtime, the bundle never loads a construct
+ * library), so the two cannot drift apart.
+ *
+ * Secrets are never environment values. A variable that names a secret holds a *secret reference*:
+ *   - `aws-sm:<secret ARN>`                          AWS Secrets Manager (GetSecretValue, the function's role)
+ *   - `gcp-sm:projects/<p>/secrets/<s>/versions/<v>` Google Secret Manager (`:access`, the service account)
+ *   - `azure-kv:https://<vault>.vault.azure.net/secrets/<name>` Azure Key Vault (the managed identity)
+ *   - `file:<absolute path>`                         a file (a mounted secret volume)
+ * The handler reads each one on the first request and again every `secretRefreshSeconds`, so a key
+ * added, rotated or revoked in the secret store takes effect without a redeploy.
+ */
+
+export const ROUTER_ENV = {
+  /** The router config JSON (`serializeRouterConfig`) or the path of a file holding it. */
+  config: 'AI_STACK_ROUTER_CONFIG',
+  /** Secret reference of the tenant key hashes: JSON `{ "<tenantId>": ["<sha256 hex>", ...] }`. */
+  keyHashes: 'AI_STACK_KEY_HASHES',
+  /** Seconds between two reads of each secret reference. */
+  secretRefreshSeconds: 'AI_STACK_SECRET_REFRESH_SECONDS',
+  /** Which shared ledger and rate limiter: one of `ROUTER_STORES`. */
+  store: 'AI_STACK_ROUTER_STORE',
+  /** DynamoDB table names, or Azure table names. */
+  ledgerTable: 'AI_STACK_LEDGER_TABLE',
+  rateTable: 'AI_STACK_RATE_TABLE',
+  /** Azure Table storage endpoint, `https://<account>.table.core.windows.net`. */
+  tablesEndpoint: 'AI_STACK_TABLES_ENDPOINT',
+  /** Firestore database, `projects/<project>/databases/<database>`. */
+  firestoreDatabase: 'AI_STACK_FIRESTORE_DATABASE',
+  /** Firestore collections of the ledger and the rate limiter. */
+  ledgerCollection: 'AI_STACK_LEDGER_COLLECTION',
+  rateCollection: 'AI_STACK_RATE_COLLECTION',
+  /**
+   * Longest a request may run, ms (the function timeout): the expiry rule of a crashed instance's
+   * reservations (lib/router/stores/distributed/expiry.ts `maxRequestMs`).
+   */
+  maxRequestMs: 'AI_STACK_MAX_REQUEST_MS',
+  /** Client id of the user-assigned managed identity (Azure's standard variable name). */
+  azureClientId: 'AZURE_CLIENT_ID',
+  /** Azure OpenAI resource URL of azure-openai targets. */
+  azureOpenAiEndpoint: 'AZURE_OPENAI_ENDPOINT',
+  /** GCP project of Vertex AI targets. */
+  gcpProject: 'AI_STACK_GCP_PROJECT',
+} as const;
+
+/** Shared stores a deployed router can use; `memory` keeps one instance's budget only. */
+export const ROUTER_STORES = ['memory', 'dynamodb', 'azure-tables', 'firestore'] as const;
+export type RouterStore = (typeof ROUTER_STORES)[number];
+
+/** Default seconds between two reads of a secret reference. */
+export const DEFAULT_SECRET_REFRESH_SECONDS = 60;
+
+function envSuffix(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/** Variable holding a GPU endpoint's base URL, e.g. `http://internal-alb.example:80` (no `/v1`). */
+export function endpointUrlEnv(endpoint: string): string {
+  return `AI_STACK_ENDPOINT_URL_${envSuffix(endpoint)}`;
+}
+
+/** Variable holding the secret reference of a GPU endpoint's API key (sent as `Authorization: Bearer`). */
+export function endpointKeyEnv(endpoint: string): string {
+  return `AI_STACK_ENDPOINT_KEY_${envSuffix(endpoint)}`;
+}
+
+/**
+ * The model server's own variable that makes it refuse requests without the key: vLLM's
+ * OpenAI server reads `VLLM_API_KEY` (same effect as `--api-key`). The endpoint constructs pass the
+ * endpoint key secret under this name in `serverSecrets`, so only the router, which holds the
+ * secret, can call the endpoint.
+ */
+export const MODEL_SERVER_API_KEY_ENV = 'VLLM_API_KEY';
+
+export type SecretRefScheme = 'aws-sm' | 'gcp-sm' | 'azure-kv' | 'file';
+
+export const SECRET_REF_SCHEMES: readonly SecretRefScheme[] = ['aws-sm', 'gcp-sm', 'azure-kv', 'file'];
+
+/** `aws-sm:<arn>` etc.; the value may be a synth-time token that resolves at deploy. */
+export function secretRef(scheme: SecretRefScheme, locator: string): string {
+  return `${scheme}:${locator}`;
+}
+
+/** Splits a secret reference; undefined when its scheme is not one of `SECRET_REF_SCHEMES`. */
+export function parseSecretRef(ref: string): { scheme: SecretRefScheme; locator: string } | undefined {
+  const colon = ref.indexOf(':');
+  if (colon < 0) return undefined;
+  const scheme = ref.slice(0, colon) as SecretRefScheme;
+  const locator = ref.slice(colon + 1);
+  return SECRET_REF_SCHEMES.includes(scheme) && locator !== '' ? { scheme, locator } : undefined;
+}
