@@ -19,6 +19,15 @@ export const SHM_GIB_PER_GPU = 4;
 export const MODEL_CACHE_HOST_DIR = '/opt/ai-stack/cache';
 export const MODEL_CACHE_CONTAINER_DIR = '/root/.cache/huggingface';
 
+/**
+ * The model server's own variable that makes it refuse requests without the key: vLLM's OpenAI
+ * server reads `VLLM_API_KEY` (same effect as `--api-key`) and then requires `Authorization: Bearer`
+ * on every `/v1` path (its health check stays open for the load balancer). A stack with a router
+ * passes each endpoint's key secret under this name in `serverSecrets`, so only the router, which
+ * holds the secret, can call the endpoint.
+ */
+export const MODEL_SERVER_API_KEY_ENV = 'VLLM_API_KEY';
+
 /** Quotes a value for a POSIX shell: one word, no expansion; embedded single quotes escaped. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;

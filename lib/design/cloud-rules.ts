@@ -1,6 +1,7 @@
 import type { AiStackDesign } from './design';
 import type { GpuEndpointDesign } from './gpu-endpoint';
 import type { Problems } from './problems';
+import type { RouterDesign } from './router';
 import type { VectorStoreDesign } from './vector-store';
 
 /**
@@ -12,6 +13,8 @@ import type { VectorStoreDesign } from './vector-store';
 export interface CloudRules {
   /** Rules of one GPU endpoint design on this cloud, with `path` the endpoint's path (`endpoints[0]`, or `props` in a construct). */
   readonly gpuEndpoint?: (endpoint: GpuEndpointDesign, path: string, problems: Problems) => void;
+  /** Rules of the design's router on this cloud, with `path` its path (`router`, or `props` in a construct). */
+  readonly router?: (router: RouterDesign, path: string, problems: Problems) => void;
   /** Rules of the design's vector store on this cloud, with `path` its path (`vectorStore`, or `props`). */
   readonly vectorStore?: (vectorStore: VectorStoreDesign, path: string, problems: Problems) => void;
   /** Rules of the whole stack this cloud's `AiStack` builds from the design (e.g. a resource limit). */

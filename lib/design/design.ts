@@ -6,7 +6,7 @@ import { isToken, join, joinKey, Problems, DesignError, ROOT_PATH } from './prob
 import { quote, quoteList } from './quote';
 import { allAccelerators } from './catalog/accelerators';
 import { allModels } from './catalog/models';
-import { routerShape, validateRouter, type RouterDesign } from './router';
+import { routerShape, validateEndpointCredentials, validateRouter, type RouterDesign } from './router';
 import { arrayOf, checkNumbers, checkShape, closest, isPlainObject, num, obj, oneOf, recordOf, str, type NumberRule } from './shape';
 import { costTagsShape, validateTags, type CostTagsDesign } from './tags';
 import { validateVectorStore, vectorStoreShape, type VectorStoreDesign } from './vector-store';
@@ -219,7 +219,11 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
     validateGpuEndpoint(e, path, clouds, problems);
     for (const cloud of clouds) CLOUD_RULES[cloud].gpuEndpoint?.(e, path, problems);
   });
-  if (design.router) validateRouter(design.router, endpoints.map((e) => e.name), problems);
+  if (design.router) {
+    validateRouter(design.router, endpoints.map((e) => e.name), problems);
+    validateEndpointCredentials(design.router, endpoints, problems);
+    for (const cloud of clouds) CLOUD_RULES[cloud].router?.(design.router, 'router', problems);
+  }
   if (design.vectorStore) {
     validateVectorStore(design.vectorStore, clouds, problems);
     for (const cloud of clouds) CLOUD_RULES[cloud].vectorStore?.(design.vectorStore, 'vectorStore', problems);

@@ -7,18 +7,21 @@ import { targetClouds, validateDesign, type AiStackDesign, type ValidateOptions 
 import { planFleet, type ReplicaMix } from './fleet-plan';
 import { resolveGpuEndpoint } from './gpu-endpoint';
 import { ROUTER_DEFAULTS, type RouteDesign, type RouterDesign } from './router';
+import { routerCostItems } from './router-cost';
+import { placeRouter } from './router-placement';
 
 /** Hours in an average month (8,760 / 12). */
 export const HOURS_PER_MONTH = 730;
 const DAYS_PER_MONTH = 30.4;
 
-export type CostComponent = 'gpu-fleet' | 'model-usage' | 'network' | 'vector-store';
+export type CostComponent = 'gpu-fleet' | 'model-usage' | 'router' | 'network' | 'vector-store';
 
 /** The design section whose resources (or, for model usage, whose traffic) each component prices. */
 const SECTION_OF: Readonly<Record<CostComponent, Section>> = {
   'gpu-fleet': 'endpoints',
   network: 'endpoints',
   'model-usage': 'router',
+  router: 'router',
   'vector-store': 'vectorStore',
 };
 
@@ -135,7 +138,15 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
     const nat = NAT_FIXED[cloud];
     lines.push({ ...about('network', cloud), item: nat.item, monthlyUsd: cents(nat.monthlyUsd), allOnDemandMonthlyUsd: cents(nat.monthlyUsd) });
   }
-  if (design.router) lines.push(...modelUsage(design, design.router, cloud));
+  if (design.router) {
+    // Each cloud's router calls the models of its own cloud and its GPU endpoints (placeRouter).
+    const placed = placeRouter(design.router, cloud).router;
+    lines.push(...modelUsage(design, placed, cloud));
+    for (const r of routerCostItems(design.router, cloud, (design.endpoints ?? []).length)) {
+      const monthly = cents(r.monthlyUsd);
+      lines.push({ ...about('router', cloud), item: r.item, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+    }
+  }
   if (design.vectorStore) {
     const fixed = VECTOR_STORE_FIXED[cloud];
     const storage = (design.vectorStore.expectedSourceGiB ?? 1) * VECTOR_STORAGE_PER_GIB[cloud];

@@ -1,5 +1,7 @@
+import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { findModel, MODEL_PROVIDERS, type ModelProvider } from './catalog/models';
-import { isToken, join, Problems } from './problems';
+import type { GpuEndpointDesign } from './gpu-endpoint';
+import { isToken, join, joinKey, Problems } from './problems';
 import { quote, quoteList } from './quote';
 import { arrayOf, checkNumber, checkNumbers, isLiteralNumber, num, obj, oneOf, str, type NumberRule, type NumberRules } from './shape';
 
@@ -391,6 +393,27 @@ function reportDuplicates<T>(items: readonly T[], key: keyof T & string, path: s
     const at = first.get(v);
     if (at === undefined) first.set(v, i);
     else problems.add(join(join(path, i), key), `duplicate ${what} ${quote(v)} (also ${join(join(path, at), key)})`);
+  });
+}
+
+/**
+ * A GPU endpoint the router calls gets its API key from the stack (`MODEL_SERVER_API_KEY_ENV` in
+ * `serverSecrets`), so the design must not set the key itself: a key in `server.env` or `--api-key`
+ * in `server.args` would be rendered into the boot script in plain text and differ from the router's.
+ */
+export function validateEndpointCredentials(router: RouterDesign, endpoints: readonly GpuEndpointDesign[], problems: Problems): void {
+  const called = new Set(asList(router.models).filter((m) => isEntry(m) && m.provider === 'endpoint').map((m) => m.model));
+  endpoints.forEach((e, i) => {
+    if (!isEntry(e) || !called.has(e.name) || !isEntry(e.server)) return;
+    const server = join(join('endpoints', i), 'server');
+    if (isEntry(e.server.env) && Object.prototype.hasOwnProperty.call(e.server.env, MODEL_SERVER_API_KEY_ENV)) {
+      problems.add(joinKey(join(server, 'env'), MODEL_SERVER_API_KEY_ENV), `must not be set: the router calls this endpoint, and the stack gives the model server its API key from the secret store so that only the router can call it`);
+    }
+    asList(e.server.args).forEach((arg, j) => {
+      if (arg === '--api-key' || (isString(arg) && arg.startsWith('--api-key='))) {
+        problems.add(join(join(server, 'args'), j), `must not set --api-key: the router calls this endpoint, and the stack gives the model server its API key (${MODEL_SERVER_API_KEY_ENV}) from the secret store`);
+      }
+    });
   });
 }
 

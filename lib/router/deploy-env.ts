@@ -66,13 +66,8 @@ export function endpointKeyEnv(endpoint: string): string {
   return `AI_STACK_ENDPOINT_KEY_${envSuffix(endpoint)}`;
 }
 
-/**
- * The model server's own variable that makes it refuse requests without the key: vLLM's
- * OpenAI server reads `VLLM_API_KEY` (same effect as `--api-key`). The endpoint constructs pass the
- * endpoint key secret under this name in `serverSecrets`, so only the router, which holds the
- * secret, can call the endpoint.
- */
-export const MODEL_SERVER_API_KEY_ENV = 'VLLM_API_KEY';
+/** The model server's variable that makes it refuse calls without the key (lib/common/model-server.ts). */
+export { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 
 export type SecretRefScheme = 'aws-sm' | 'gcp-sm' | 'azure-kv' | 'file';
 

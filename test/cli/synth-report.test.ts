@@ -39,7 +39,7 @@ describe('ai-stack synth: warnings, --strict, sections not deployed', () => {
     // The estimate marks the lines of those sections and says which figure the budget check compared.
     // The priced sections (router traffic, vector store) that GCP does not build, as capabilities.ts says today.
     const excluded = (['router', 'vectorStore'] as const).filter((s) => !isDeployed(s, 'gcp'));
-    if (excluded.includes('router')) expect(stdout).toMatch(/model-usage +route chat-default -> haiku \(80%\) .* not deployed on gcp/);
+    if (excluded.includes('router')) expect(stdout).toMatch(/model-usage +route chat-default -> gemini-flash .* not deployed on gcp/);
     const figure = excluded.length > 0 ? ` \\(${excluded.join(', ')} not deployed: not included\\)` : '$';
     expect(stdout).toMatch(new RegExp(`within the monthly budget of \\$30,000\\.00: deployed total \\$[\\d,.]+${figure}`, 'm'));
   });

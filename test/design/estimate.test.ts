@@ -128,6 +128,11 @@ function estimateWith(deployed: Partial<Record<string, string[]>>): typeof impor
 
 describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
   // Hand-computed: fleet + network 2422.80 (above); model usage 85.12; vector store 10 GiB x $0.06 = 0.60.
+  // The router (lib/design/catalog/router-costs.ts), 1,000 requests/day x 30.4 = 30,400 a month, each
+  // 0.5 s + 500 tokens / 50 per s = 10.5 s on 2 GiB arm64: requests 30,400 x $0.20/M = 0.01; duration
+  // 319,200 s x 2 GB x $0.0000133334 = 8.51; DynamoDB 30,400 x (3 x $0.625 + 3 x $0.125)/M = 0.07;
+  // logs 30,400 x 800 B = 0.0227 GiB x $0.50 = 0.01; 2 secrets x $0.40 = 0.80; dashboard + 3 alarm
+  // metrics 3.30. Router total 12.70.
   test('their lines stay, marked not deployed, and are left out of the deployed total and the budget check', () => {
     const aws = estimateWith({ endpoints: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
     expect(aws.lines.map((l) => [l.component, l.section, l.deployed, l.monthlyUsd])).toEqual([
@@ -137,24 +142,30 @@ describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
       ['network', 'endpoints', true, 16.43],
       ['network', 'endpoints', true, 32.85],
       ['model-usage', 'router', false, 85.12],
+      ['router', 'router', false, 0.01],
+      ['router', 'router', false, 8.51],
+      ['router', 'router', false, 0.07],
+      ['router', 'router', false, 0.01],
+      ['router', 'router', false, 0.8],
+      ['router', 'router', false, 3.3],
       ['vector-store', 'vectorStore', false, 0.6],
     ]);
     expect(aws.totalMonthlyUsd).toBe(2422.8);
     expect(aws.allOnDemandMonthlyUsd).toBe(2986.79);
-    expect(aws.designTotalMonthlyUsd).toBe(2508.52); // 2422.80 + 85.12 + 0.60
+    expect(aws.designTotalMonthlyUsd).toBe(2521.22); // 2422.80 + 85.12 + 12.70 + 0.60
     expect(aws.notDeployed).toEqual(['router', 'vectorStore', 'budget']);
-    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,508.52.
+    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,521.22.
     expect(aws.budget).toEqual({ monthlyLimitUsd: 2430, comparedMonthlyUsd: 2422.8, compared: 'deployed total', excludedSections: ['router', 'vectorStore'], withinBudget: true });
   });
 
   test('the lines switch over by themselves when capabilities.ts marks a section deployed', () => {
     const aws = estimateWith({ endpoints: ['aws'], router: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
     expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore']);
-    expect(aws.totalMonthlyUsd).toBe(2507.92); // 2422.80 + 85.12
+    expect(aws.totalMonthlyUsd).toBe(2520.62); // 2422.80 + 85.12 + 12.70
     expect(aws.notDeployed).toEqual(['vectorStore', 'budget']);
-    expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2507.92, excludedSections: ['vectorStore'], withinBudget: false });
+    expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2520.62, excludedSections: ['vectorStore'], withinBudget: false });
     const all = estimateWith({ endpoints: ['aws'], router: ['aws'], vectorStore: ['aws'], budget: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
-    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2508.52, notDeployed: [], excluded: [] });
+    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2521.22, notDeployed: [], excluded: [] });
   });
 
   test('with the real capabilities.ts, every line is marked as that table says', () => {

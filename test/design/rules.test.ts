@@ -93,10 +93,13 @@ describe('router numbers', () => {
     ['a timeout past Lambda', (d) => (d.router.deployment = { timeoutSeconds: 901 }), 'router.deployment.timeoutSeconds', /900/],
     ['a fractional concurrency', (d) => (d.router.deployment = { maxConcurrentRequests: 1.5 }), 'router.deployment.maxConcurrentRequests', /whole/],
     ['a zero error rate', (d) => (d.router.alarms = { errorRatePercent: 0 }), 'router.alarms.errorRatePercent', /greater than 0|> 0/],
+    ['the model server key in server.env of an endpoint the router calls', (d) => (d.endpoints![0].server.env = { VLLM_API_KEY: 'x' }), 'endpoints[0].server.env.VLLM_API_KEY', /^must not be set: the router calls this endpoint/],
+    ['--api-key in server.args of an endpoint the router calls', (d) => (d.endpoints![0].server.args = ['--api-key=abc']), 'endpoints[0].server.args[0]', /^must not set --api-key/],
     ['an unknown deployment field', (d) => ((d.router as any).deployment = { memoryMB: 1024 }), 'router.deployment.memoryMB', /memoryMiB/],
   ]);
   expectValid([
     ['timeoutMs 100 and 900000', (d) => { route(d).timeoutMs = 100; d.router.routes.push({ name: 'slow', targets: [{ model: 'haiku' }], timeoutMs: 900000, deadlineMs: 900000 }); d.router.deployment = { timeoutSeconds: 900 }; }],
+    ['--api-key on an endpoint the router does not call', (d) => { d.endpoints![0].server.args = ['--api-key', 'k']; d.router.models = d.router.models.filter((m) => m.provider !== 'endpoint'); d.router.routes.forEach((r) => { r.targets = r.targets.filter((t) => d.router.models.some((m) => m.id === t.model)); r.fallbacks = r.fallbacks?.filter((f) => d.router.models.some((m) => m.id === f)); }); }],
     ['the smallest and largest deployment', (d) => { d.router.deployment = { memoryMiB: 512, timeoutSeconds: 900, maxConcurrentRequests: 1, logRetentionDays: 1 }; d.router.alarms = { errorRatePercent: 100, p99LatencyMs: 1, evaluationMinutes: 60 }; }],
     ['retries 0 and 10', (d) => { route(d).retries = 0; d.router.routes.push({ name: 'r10', targets: [{ model: 'haiku' }], retries: 10 }); }],
     ['a fractional weight and zero prices', (d) => { route(d).targets[0].weight = 0.25; d.router.models[0].inputPer1kUsd = 0; }],
