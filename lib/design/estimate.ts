@@ -8,6 +8,8 @@ import { planFleet, type ReplicaMix } from './fleet-plan';
 import { resolveGpuEndpoint } from './gpu-endpoint';
 import { ROUTER_DEFAULTS, type RouteDesign, type RouterDesign } from './router';
 import { routerCostItems } from './router-cost';
+import { resolveVectorStore, VECTOR_STORE_DEFAULTS } from './vector-store';
+import { embeddingCost } from './vector-store-cost';
 import { placeRouter } from './router-placement';
 
 /** Hours in an average month (8,760 / 12). */
@@ -152,6 +154,15 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
     const storage = (design.vectorStore.expectedSourceGiB ?? 1) * VECTOR_STORAGE_PER_GIB[cloud];
     const monthly = cents(fixed.monthlyUsd + storage);
     lines.push({ ...about('vector-store', cloud), item: `${fixed.item} + storage`, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+    const model = resolveVectorStore(design.vectorStore, cloud).embedding.id;
+    const e = embeddingCost(design.vectorStore, cloud, design.prices?.models?.[model]?.inputPer1kUsd);
+    const embed = cents(e.monthlyUsd);
+    lines.push({
+      ...about('vector-store', cloud),
+      item: `embedding refresh: ${model}, ${formatRuns(e.runsPerMonth)} runs x ${design.vectorStore.expectedChangedPercent ?? VECTOR_STORE_DEFAULTS.expectedChangedPercent}% changed (first ingestion once: $${e.initialUsd.toFixed(2)})`,
+      monthlyUsd: embed,
+      allOnDemandMonthlyUsd: embed,
+    });
   }
   const deployed = lines.filter((l) => l.deployed);
   const totalMonthlyUsd = cents(deployed.reduce((s, l) => s + l.monthlyUsd, 0));
@@ -178,6 +189,10 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
         }
       : undefined,
   };
+}
+
+function formatRuns(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
 /** The component, section and deployed flag of a line of `component` on `cloud`. */

@@ -82,6 +82,12 @@ export interface VectorStoreDesign {
    * @default 1
    */
   readonly expectedSourceGiB?: number;
+  /**
+   * Share of the corpus that changes between two refreshes, percent, for the estimate: each refresh
+   * re-embeds only the documents that changed.
+   * @default 5
+   */
+  readonly expectedChangedPercent?: number;
 }
 
 export const vectorStoreShape = obj(
@@ -100,6 +106,7 @@ export const vectorStoreShape = obj(
     embeddingModels: obj({ aws: str, gcp: str, azure: str }),
     refreshSchedule: str,
     expectedSourceGiB: num,
+    expectedChangedPercent: num,
   },
   ['name'],
 );
@@ -110,6 +117,7 @@ export const VECTOR_STORE_DEFAULTS = {
   embeddingModels: { aws: 'titan-embed-text-v2', gcp: 'text-embedding-005', azure: 'text-embedding-3-small' } as Record<Cloud, string>,
   refreshSchedule: '0 3 * * *',
   expectedSourceGiB: 1,
+  expectedChangedPercent: 5,
 };
 
 const PROVIDER_OF: Record<Cloud, string> = { aws: 'bedrock', gcp: 'vertex', azure: 'azure-openai' };
@@ -152,6 +160,7 @@ function validateChunking(c: ChunkingDesign, path: string, problems: Problems): 
 
 const VECTOR_STORE_NUMBERS: NumberRules<VectorStoreDesign> = {
   expectedSourceGiB: { min: 0, unit: 'GiB' },
+  expectedChangedPercent: { min: 0, max: 100, unit: 'percent' },
 };
 
 const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
@@ -188,6 +197,7 @@ export interface ResolvedVectorStore {
   readonly embedding: { readonly id: string; readonly providerModelId: string; readonly dimensions: number };
   readonly refreshSchedule: string;
   readonly expectedSourceGiB: number;
+  readonly expectedChangedPercent: number;
 }
 
 /** The design resolved for `cloud` (validated first: the embedding model is a catalog embedding model). */
@@ -204,5 +214,6 @@ export function resolveVectorStore(v: VectorStoreDesign, cloud: Cloud): Resolved
     embedding: { id, providerModelId: spec.providerModelId, dimensions: spec.dimensions },
     refreshSchedule: v.refreshSchedule ?? d.refreshSchedule,
     expectedSourceGiB: v.expectedSourceGiB ?? d.expectedSourceGiB,
+    expectedChangedPercent: v.expectedChangedPercent ?? d.expectedChangedPercent,
   };
 }

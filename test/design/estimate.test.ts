@@ -1,4 +1,6 @@
 import { estimateMonthlyCost, isDeployed, splitReplicas, loadDesign, type AiStackDesign } from '../../lib/design';
+import { cronRunsPerMonth } from '../../lib/design/cron-count';
+import { embeddingCost } from '../../lib/design/vector-store-cost';
 import { join } from 'node:path';
 
 /** One L4 endpoint on AWS: min 3, max 10, expected 5, 1 reserved, 1 on-demand base, 50% spot. */
@@ -132,7 +134,8 @@ describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
   // 0.5 s + 500 tokens / 50 per s = 10.5 s on 2 GiB arm64: requests 30,400 x $0.20/M = 0.01; duration
   // 319,200 s x 2 GB x $0.0000133334 = 8.51; DynamoDB 30,400 x (3 x $0.625 + 3 x $0.125)/M = 0.07;
   // logs 30,400 x 800 B = 0.0227 GiB x $0.50 = 0.01; 2 secrets x $0.40 = 0.80; dashboard + 3 alarm
-  // metrics 3.30. Router total 12.70.
+  // metrics 3.30. Router total 12.70. Embedding refresh: 10 GiB x 2^30 / 4 tokens x 1.2 (20% chunk
+  // overlap) = 3,221,225,472 tokens; 5% changed x 365/12 daily runs x $0.00002/1k = 97.98.
   test('their lines stay, marked not deployed, and are left out of the deployed total and the budget check', () => {
     const aws = estimateWith({ endpoints: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
     expect(aws.lines.map((l) => [l.component, l.section, l.deployed, l.monthlyUsd])).toEqual([
@@ -149,23 +152,24 @@ describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
       ['router', 'router', false, 0.8],
       ['router', 'router', false, 3.3],
       ['vector-store', 'vectorStore', false, 0.6],
+      ['vector-store', 'vectorStore', false, 97.98],
     ]);
     expect(aws.totalMonthlyUsd).toBe(2422.8);
     expect(aws.allOnDemandMonthlyUsd).toBe(2986.79);
-    expect(aws.designTotalMonthlyUsd).toBe(2521.22); // 2422.80 + 85.12 + 12.70 + 0.60
+    expect(aws.designTotalMonthlyUsd).toBe(2619.2); // 2422.80 + 85.12 + 12.70 + 0.60 + 97.98
     expect(aws.notDeployed).toEqual(['router', 'vectorStore', 'budget']);
-    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,521.22.
+    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,619.20.
     expect(aws.budget).toEqual({ monthlyLimitUsd: 2430, comparedMonthlyUsd: 2422.8, compared: 'deployed total', excludedSections: ['router', 'vectorStore'], withinBudget: true });
   });
 
   test('the lines switch over by themselves when capabilities.ts marks a section deployed', () => {
     const aws = estimateWith({ endpoints: ['aws'], router: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
-    expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore']);
+    expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore', 'vectorStore']);
     expect(aws.totalMonthlyUsd).toBe(2520.62); // 2422.80 + 85.12 + 12.70
     expect(aws.notDeployed).toEqual(['vectorStore', 'budget']);
     expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2520.62, excludedSections: ['vectorStore'], withinBudget: false });
     const all = estimateWith({ endpoints: ['aws'], router: ['aws'], vectorStore: ['aws'], budget: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
-    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2521.22, notDeployed: [], excluded: [] });
+    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2619.2, notDeployed: [], excluded: [] });
   });
 
   test('with the real capabilities.ts, every line is marked as that table says', () => {
@@ -174,5 +178,25 @@ describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
       for (const l of c.lines) expect({ cloud: c.cloud, item: l.item, deployed: l.deployed }).toEqual({ cloud: c.cloud, item: l.item, deployed: isDeployed(l.section, c.cloud) });
       expect(c.totalMonthlyUsd).toBe(Math.round(c.lines.filter((l) => l.deployed).reduce((s, l) => s + l.monthlyUsd, 0) * 100) / 100);
     }
+  });
+});
+
+describe('cronRunsPerMonth and the embedding refresh', () => {
+  test('counts runs of a schedule in an average month, with cron\'s either-day rule', () => {
+    expect(cronRunsPerMonth('0 3 * * *')).toBeCloseTo(365 / 12, 9);
+    expect(cronRunsPerMonth('*/15 * * * *')).toBeCloseTo((96 * 365) / 12, 9);
+    expect(cronRunsPerMonth('0 7 * * 1-5')).toBeCloseTo(261 / 12, 9); // 2025 has 261 weekdays
+    expect(cronRunsPerMonth('0 0 1 * *')).toBe(1);
+    // 1st of the month OR Sunday: 12 firsts + 52 Sundays, minus the 1st of June 2025, a Sunday.
+    expect(cronRunsPerMonth('0 0 1 * 0')).toBeCloseTo(63 / 12, 9);
+    expect(cronRunsPerMonth('0 0 * * 7')).toBe(cronRunsPerMonth('0 0 * * 0'));
+  });
+
+  test('re-embeds only the changed share: twice the change costs twice as much, and no change costs nothing', () => {
+    const v = { name: 'docs', expectedSourceGiB: 10 } as const;
+    const base = embeddingCost(v, 'aws').monthlyUsd;
+    expect(embeddingCost({ ...v, expectedChangedPercent: 10 }, 'aws').monthlyUsd).toBeCloseTo(base * 2, 9);
+    expect(embeddingCost({ ...v, expectedChangedPercent: 0 }, 'aws').monthlyUsd).toBe(0);
+    expect(embeddingCost({ ...v, chunking: { strategy: 'none' } }, 'aws').monthlyUsd).toBeCloseTo(base / 1.2, 9);
   });
 });

@@ -99,7 +99,7 @@ describe('router numbers', () => {
   ]);
   expectValid([
     ['timeoutMs 100 and 900000', (d) => { route(d).timeoutMs = 100; d.router.routes.push({ name: 'slow', targets: [{ model: 'haiku' }], timeoutMs: 900000, deadlineMs: 900000 }); d.router.deployment = { timeoutSeconds: 900 }; }],
-    ['--api-key on an endpoint the router does not call', (d) => { d.endpoints![0].server.args = ['--api-key', 'k']; d.router.models = d.router.models.filter((m) => m.provider !== 'endpoint'); d.router.routes.forEach((r) => { r.targets = r.targets.filter((t) => d.router.models.some((m) => m.id === t.model)); r.fallbacks = r.fallbacks?.filter((f) => d.router.models.some((m) => m.id === f)); }); }],
+    ['--api-key on an endpoint the router does not call', (d) => d.endpoints!.push({ ...d.endpoints![0], name: 'free', server: { ...d.endpoints![0].server, args: ['--api-key', 'k'] } })],
     ['the smallest and largest deployment', (d) => { d.router.deployment = { memoryMiB: 512, timeoutSeconds: 900, maxConcurrentRequests: 1, logRetentionDays: 1 }; d.router.alarms = { errorRatePercent: 100, p99LatencyMs: 1, evaluationMinutes: 60 }; }],
     ['retries 0 and 10', (d) => { route(d).retries = 0; d.router.routes.push({ name: 'r10', targets: [{ model: 'haiku' }], retries: 10 }); }],
     ['a fractional weight and zero prices', (d) => { route(d).targets[0].weight = 0.25; d.router.models[0].inputPer1kUsd = 0; }],
@@ -139,6 +139,7 @@ describe('vector store rules', () => {
     ['overlap 0', (d) => (d.vectorStore.chunking = { overlapPercent: 0 }), 'vectorStore.chunking.overlapPercent', /^must be a whole number between 1 and 99 percent \(got 0\)$/],
     ['overlap not whole', (d) => (d.vectorStore.chunking = { overlapPercent: 20.5 }), 'vectorStore.chunking.overlapPercent', /\(got 20\.5\)/],
     ['overlap 100', (d) => (d.vectorStore.chunking = { overlapPercent: 100 }), 'vectorStore.chunking.overlapPercent', /\(got 100\)/],
+    ['a changed share above 100%', (d) => (d.vectorStore.expectedChangedPercent = 101), 'vectorStore.expectedChangedPercent', /^must be <= 100 percent \(got 101\)$/],
     ['a negative corpus size', (d) => (d.vectorStore.expectedSourceGiB = -1), 'vectorStore.expectedSourceGiB', /^must be >= 0 GiB \(got -1\)$/],
     ['a name with capitals', (d) => (d.vectorStore.name = 'Docs'), 'vectorStore.name', /got 'Docs'/],
     ['a refresh schedule that is not cron', (d) => (d.vectorStore.refreshSchedule = 'daily'), 'vectorStore.refreshSchedule', /five-field cron .*\(got 'daily'\)/],
@@ -151,6 +152,7 @@ describe('vector store rules', () => {
     ['chunking bounds', (d) => (d.vectorStore.chunking = { maxTokens: 8192, overlapPercent: 99 })],
     ['chunking lower bounds', (d) => (d.vectorStore.chunking = { maxTokens: 20, overlapPercent: 1 })],
     ['an empty corpus', (d) => (d.vectorStore.expectedSourceGiB = 0)],
+    ['a corpus that never changes or changes whole', (d) => (d.vectorStore.expectedChangedPercent = 0)],
   ]);
   test('dot-product is fine where AWS is not a target', () => {
     const d = fullDesign();
