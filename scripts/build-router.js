@@ -1,27 +1,119 @@
 #!/usr/bin/env node
-// Bundles the router runtime into one file per cloud, the code assets of the router constructs:
+// Bundles the router runtime into one folder per cloud, the code assets of the router constructs:
 //   dist/router/aws/index.js    Lambda (Node.js 20+): exports `handler`; the AWS SDK v3 is left out
-//                               because the Lambda runtime ships it
-//   dist/router/gcp/index.js    Cloud Functions gen2: entry point `handler`; everything bundled
-//   dist/router/azure/index.js  Azure Functions v4: registers the HTTP function when the app provides
-//                               @azure/functions; everything else bundled
-// Usage: node scripts/build-router.js [--out DIR]   (npm run build:router)
+//                               because the Lambda runtime ships it (Bedrock, DynamoDB, Secrets Manager)
+//   dist/router/gcp/index.js    Cloud Run: `node index.js` serves HTTP on $PORT (and exports `handler`
+//                               for Cloud Functions); everything bundled
+//   dist/router/azure/          a Flex Consumption function app (v4 programming model): index.js with
+//                               @azure/functions bundled, package.json, host.json; and the same as
+//                               dist/router/azure.zip, a deterministic package zip
+// Each bundle leaves out the store and secret SDKs of the other clouds (their code paths refuse with
+// a message). Usage: node scripts/build-router.js [--out DIR]   (npm run build:router)
 'use strict';
 
 const { build } = require('esbuild');
-const { mkdirSync, readFileSync, rmSync } = require('node:fs');
+const { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { join, relative, resolve } = require('node:path');
-const { gzipSync } = require('node:zlib');
+const { crc32, deflateRawSync, gzipSync } = require('node:zlib');
 
 const ROOT = resolve(__dirname, '..');
 /** The Lambda bundle must stay small: it is loaded on every cold start. */
 const AWS_LIMIT_BYTES = 1024 * 1024;
 
+/** SDKs of the stores and secrets of a cloud, left out of the other clouds' bundles. */
+const AWS_ONLY = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager'];
+const AZURE_ONLY = ['@azure/data-tables'];
+
 const TARGETS = [
-  { cloud: 'aws', entry: 'lib/router/handlers/aws-entry.ts', external: ['@aws-sdk/*', '@smithy/*'], limit: AWS_LIMIT_BYTES },
-  { cloud: 'gcp', entry: 'lib/router/handlers/gcp-entry.ts', external: [] },
-  { cloud: 'azure', entry: 'lib/router/handlers/azure-entry.ts', external: ['@azure/functions'] },
+  { cloud: 'aws', entry: 'lib/router/handlers/aws-entry.ts', external: ['@aws-sdk/*', '@smithy/*', ...AZURE_ONLY], limit: AWS_LIMIT_BYTES },
+  { cloud: 'gcp', entry: 'lib/router/handlers/gcp-entry.ts', external: [...AWS_ONLY, ...AZURE_ONLY] },
+  // @azure/functions-core is the Functions worker's own module; @azure/functions is bundled.
+  { cloud: 'azure', entry: 'lib/router/handlers/azure-entry.ts', external: ['@azure/functions-core', ...AWS_ONLY], functionApp: true },
 ];
+
+/** The function app's host.json: the v4 extension bundle (HTTP triggers need no other extension). */
+const AZURE_HOST_JSON = {
+  version: '2.0',
+  extensionBundle: { id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' },
+};
+
+/** The function app's package.json: the worker loads `main`; every dependency is in the bundle. */
+function azurePackageJson() {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  return { name: 'ai-stack-router', version, private: true, description: 'ai-stack-constructs model router (Azure Functions v4, bundled)', main: 'index.js' };
+}
+
+/** 1980-01-01 00:00:00, the earliest MS-DOS date: every entry's time, so the zip depends only on its content. */
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+
+/**
+ * A zip of `files` ([name, Buffer]), byte-for-byte a function of them: entries sorted by name,
+ * deflated, fixed timestamps, no extra fields, no comment, Unix mode 0644.
+ */
+function deterministicZip(files) {
+  const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const [name, data] of sorted) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const deflated = deflateRawSync(data, { level: 9 });
+    const stored = deflated.length >= data.length;
+    const body = stored ? data : deflated;
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); // local file header
+    local.writeUInt16LE(20, 4); // version needed: 2.0
+    local.writeUInt16LE(0x0800, 6); // flags: UTF-8 names
+    local.writeUInt16LE(stored ? 0 : 8, 8); // stored or deflate
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    local.writeUInt16LE(0, 28); // no extra field
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0); // central directory header
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0 (so the mode below is read)
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(stored ? 0 : 8, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    // extra length, comment length, disk number, internal attributes: 0
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: regular file, rw-r--r--
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, body);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); // end of central directory
+  end.writeUInt16LE(sorted.length, 8);
+  end.writeUInt16LE(sorted.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** Completes dist/router/azure/ as a function app and writes its package zip beside it. */
+function writeFunctionApp(dir) {
+  const app = join(dir, 'azure');
+  writeFileSync(join(app, 'host.json'), `${JSON.stringify(AZURE_HOST_JSON, null, 2)}\n`);
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify(azurePackageJson(), null, 2)}\n`);
+  const files = readdirSync(app).map((name) => [name, readFileSync(join(app, name))]);
+  const zip = deterministicZip(files);
+  const file = join(dir, 'azure.zip');
+  writeFileSync(file, zip);
+  return { file: relative(process.cwd(), file), bytes: zip.length, entries: files.map(([n]) => n).sort() };
+}
 
 function outDir(argv) {
   const i = argv.indexOf('--out');
@@ -48,7 +140,9 @@ async function bundle(target, dir) {
     logLevel: 'warning',
   });
   const bytes = readFileSync(outfile);
-  return { cloud: target.cloud, file: relative(process.cwd(), outfile), bytes: bytes.length, gzip: gzipSync(bytes).length, limit: target.limit, external: target.external };
+  const result = { cloud: target.cloud, file: relative(process.cwd(), outfile), bytes: bytes.length, gzip: gzipSync(bytes).length, limit: target.limit, external: target.external };
+  if (target.functionApp) result.zip = writeFunctionApp(dir);
+  return result;
 }
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
@@ -60,6 +154,7 @@ async function main() {
   const rows = [['bundle', 'size', 'gzip', 'left out'], ...results.map((r) => [r.file, kib(r.bytes), kib(r.gzip), r.external.join(', ') || '-'])];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
+  for (const r of results) if (r.zip) console.log(`${r.zip.file}: ${kib(r.zip.bytes)} (${r.zip.entries.join(', ')})`);
   const over = results.filter((r) => r.limit && r.bytes > r.limit);
   for (const r of over) console.error(`${r.file} is ${kib(r.bytes)}, over its ${kib(r.limit)} limit: find what grew with esbuild --metafile and keep it out of the handler`);
   return over.length === 0 ? 0 : 1;
@@ -75,4 +170,4 @@ if (require.main === module) {
   );
 }
 
-module.exports = { TARGETS, bundle };
+module.exports = { TARGETS, bundle, deterministicZip, AZURE_HOST_JSON };

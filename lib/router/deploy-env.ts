@@ -45,6 +45,16 @@ export const ROUTER_ENV = {
   gcpProject: 'AI_STACK_GCP_PROJECT',
 } as const;
 
+/**
+ * AWS only, set when a `ModelRouter` has `tenantInferenceProfiles`: the application inference
+ * profile of each tenant and Bedrock target, JSON `{ "<tenantId>": { "<target id>": "<profile ARN>" } }`.
+ * Each profile copies the target's model (or its cross-region inference profile) and carries the tag
+ * `ai-stack:tenant`; a router that calls Bedrock with the profile ARN as the model id for that
+ * tenant's requests lets Cost Explorer attribute the spend per tenant. The runtime does not read it
+ * yet (the construct warns `router-tenant-profiles-unused` while the bundle lacks this name).
+ */
+export const BEDROCK_TENANT_PROFILES_ENV = 'AI_STACK_BEDROCK_TENANT_PROFILES';
+
 /** Shared stores a deployed router can use; `memory` keeps one instance's budget only. */
 export const ROUTER_STORES = ['memory', 'dynamodb', 'azure-tables', 'firestore'] as const;
 export type RouterStore = (typeof ROUTER_STORES)[number];

@@ -28,8 +28,22 @@ export { createNodeServer, listen, nodeListener, writeResponse, NODE_SERVER_DEFA
 export { createLambdaHandler, type FunctionUrlEvent, type FunctionUrlResult, type AwsLambdaGlobal } from './handlers/lambda';
 export { createGcpHandler, type GcpRequest, type GcpResponse } from './handlers/gcp';
 export { createAzureHandler, type AzureHttpRequest, type AzureHttpResponseInit } from './handlers/azure';
-export { routerConfigFromEnv, engineFromEnv, lazyPipeline, pipelineFromEnv, pipelineOptionsFromEnv, PIPELINE_ENV } from './handlers/from-env';
+export { routerConfigFromEnv, runtimeConnections, engineFromEnv, lazyPipeline, pipelineFromEnv, pipelineOptionsFromEnv, deployedRouter, PIPELINE_ENV, type DeployedRouter, type DeployedRouterOptions } from './handlers/from-env';
+export { secretGate, secretUnavailable } from './handlers/secret-gate';
+export { storesFromEnv, storeFromEnv, storePackages, maxRequestMsFromEnv, type RouterStores, type StoresFromEnvOptions, type AzureTablesCredential } from './handlers/stores-from-env';
+// The deployment contract (constructs ↔ bundle) and the config the constructs deploy.
+export * from './deploy-env';
+export { deployedRouterConfig, splitBudget } from './deployed-config';
+// Secret references, read and refreshed.
+export * from './secrets';
+export { parseKeyHashes } from './secrets/key-hashes';
+// The shared stores. Their SDKs are optional peer dependencies, loaded only when a store is used.
+export { DynamoDbLedger, DynamoDbRateLimiter, LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA, createTableInput, ledgerKey, type DynamoDbLedgerOptions, type DynamoDbRateLimiterOptions } from './stores/dynamodb';
+export { AzureTablesLedger, AzureTablesRateLimiter, AZURE_LEDGER_TABLE, AZURE_RATE_TABLE, RATE_ROW_KEY, type AzureTablesLedgerOptions, type AzureTablesRateLimiterOptions } from './stores/azure-tables';
+export * from './stores/firestore';
+export { DEFAULT_MAX_REQUEST_MS, DEFAULT_EXPIRY_MARGIN_MS, DEFAULT_LATE_SETTLE_GRACE_MS, type ExpiryOptions } from './stores/distributed/expiry';
 export { createAdapter } from './providers';
+export type { EndpointAdapterOptions } from './providers/endpoint';
 export { adapterPackages, missingAdapterPackages, resolveFromHere, type PackageResolver } from './providers/dependencies';
 export { SimulatedAdapter, simulatedAdapterFactory, SIMULATE_DEFAULTS, SIMULATED_TARGET_OVERRIDES, type SimulateOptions } from './simulate/adapter';
 export { simulatedTokenCount, simulatedPromptTokens } from './simulate/tokens';

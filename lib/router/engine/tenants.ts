@@ -14,12 +14,28 @@ function unauthorized(message: string): RouterError {
 
 /** Finds the tenant of a request's `Authorization: Bearer <key>` by the key's SHA-256. */
 export class TenantDirectory {
-  private readonly byHash = new Map<string, Tenant>();
+  private byHash = new Map<string, Tenant>();
   readonly tenants: readonly Tenant[];
 
   constructor(tenants: readonly RouterTenant[]) {
     this.tenants = tenants.map((t) => ({ ...t, limitNanoUsd: Math.min(usdToNano(t.monthlyBudgetUsd), MAX_NANO_USD) }));
     for (const t of this.tenants) for (const h of t.keySha256) this.byHash.set(h, t);
+  }
+
+  /**
+   * Replaces every key hash at once, by tenant id (a deployed router's keys, re-read from its secret
+   * store): each request sees the old map or the new one, never a mix. The caller has checked the
+   * hashes; an id that is no tenant throws and changes nothing.
+   */
+  replaceKeyHashes(hashes: ReadonlyMap<string, readonly string[]>): void {
+    const byId = new Map(this.tenants.map((t) => [t.id, t]));
+    const next = new Map<string, Tenant>();
+    for (const [id, list] of hashes) {
+      const tenant = byId.get(id);
+      if (!tenant) throw new Error(`unknown tenant '${id}'`);
+      for (const h of list) next.set(h, tenant);
+    }
+    this.byHash = next;
   }
 
   authenticate(authorization: string | undefined): Tenant {

@@ -1,15 +1,28 @@
 import { readFileSync } from 'node:fs';
-import type { RouterConfig } from '../config';
+import { RouterConfigError, type RouterConfig, type RouterTarget } from '../config';
+import { endpointKeyEnv, endpointUrlEnv, parseSecretRef, ROUTER_ENV, type RouterStore } from '../deploy-env';
 import { parseRouterConfig } from '../engine/config-check';
 import { RouterEngine, type EngineOptions } from '../engine/engine';
 import { hashTenantKeys, parseTenantKeys } from '../engine/keys';
 import { DEFAULT_REQUEST_LIMITS } from '../engine/limits';
+import type { AdapterFactory } from '../providers/types';
+import { createAdapter } from '../providers';
+import { missingAdapterPackages, resolveFromHere } from '../providers/dependencies';
+import { EndpointAdapter } from '../providers/endpoint';
+import { readSecretRef, secretReaders, secretRefPackages, secretRefProblem, type SecretReaders } from '../secrets';
+import { parseKeyHashes } from '../secrets/key-hashes';
+import { RefreshingSecret, secretRefreshMs } from '../secrets/refreshing';
 import { createPipeline, type HandleRequest, type Pipeline, type Preflight, type RequestHeaders, type RouterResponse, type PipelineOptions } from './pipeline';
+import { secretGate } from './secret-gate';
+import { storesFromEnv, type StoresFromEnvOptions } from './stores-from-env';
+
+type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * The router config of a cloud function: `AI_STACK_ROUTER_CONFIG` holds the JSON written by
  * `serializeRouterConfig`, or the path of a file containing it. `AI_STACK_KEYS_JSON`, when set, adds
- * plain tenant keys (e.g. injected from a secret store); they are hashed on load.
+ * plain tenant keys (e.g. injected from a secret store); they are hashed on load. What a deployed
+ * config leaves to run time is filled from the environment (`runtimeConnections`).
  */
 export function routerConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): RouterConfig {
   const raw = env.AI_STACK_ROUTER_CONFIG;
@@ -23,10 +36,53 @@ export function routerConfigFromEnv(env: Readonly<Record<string, string | undefi
       throw new Error(`AI_STACK_ROUTER_CONFIG names the file ${raw}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
-  const config = parseRouterConfig(text, isJson ? 'AI_STACK_ROUTER_CONFIG' : raw);
+  const config = runtimeConnections(parseRouterConfig(text, isJson ? 'AI_STACK_ROUTER_CONFIG' : raw), env);
   if (!env.AI_STACK_KEYS_JSON) return config;
   const hashes = hashTenantKeys(parseTenantKeys(env.AI_STACK_KEYS_JSON, 'AI_STACK_KEYS_JSON'), config.tenants.map((t) => t.id), 'AI_STACK_KEYS_JSON');
   return { ...config, tenants: config.tenants.map((t) => ({ ...t, keySha256: [...t.keySha256, ...(hashes.get(t.id) ?? [])] })) };
+}
+
+const AZURE_OPENAI_EXAMPLE = 'the Azure OpenAI resource URL, https://<resource>.openai.azure.com';
+
+/**
+ * Fills in what a deployed config (`deployedRouterConfig`) leaves to run time, from `ROUTER_ENV`:
+ * - a GPU endpoint target with `endpoint` and no `baseUrl`: the URL in `endpointUrlEnv(endpoint)`
+ *   (required; its key, `endpointKeyEnv(endpoint)`, is a secret read by the deployed router);
+ * - a Vertex target without `project`: `AI_STACK_GCP_PROJECT` (or `GOOGLE_CLOUD_PROJECT`); when
+ *   neither is set the adapter asks the metadata server (Application Default Credentials);
+ * - an Azure OpenAI target without `baseUrl`: `AZURE_OPENAI_ENDPOINT` (`deployedRouter` requires it).
+ * Throws `RouterConfigError` naming every endpoint URL variable that is missing, and every URL
+ * variable that is not a URL.
+ */
+export function runtimeConnections(config: RouterConfig, env: Readonly<Record<string, string | undefined>> = process.env): RouterConfig {
+  const problems: string[] = [];
+  const url = (name: string, what: string, example: string, required = true): string | undefined => {
+    const v = env[name]?.trim();
+    if (!v) {
+      if (required) problems.push(`${what}: ${name} is not set; set it to ${example}`);
+      return undefined;
+    }
+    if (!/^https?:\/\/[^/\s]/.test(v)) {
+      problems.push(`${what}: ${name} must be an http(s) URL such as ${example} (got '${v.slice(0, 100)}')`);
+      return undefined;
+    }
+    return v;
+  };
+  const gcpProject = env[ROUTER_ENV.gcpProject]?.trim() || env.GOOGLE_CLOUD_PROJECT?.trim() || undefined;
+  const targets = config.targets.map((t): RouterTarget => {
+    if (t.provider === 'endpoint' && t.endpoint && !t.baseUrl) {
+      const baseUrl = url(endpointUrlEnv(t.endpoint), `router target '${t.id}' (GPU endpoint '${t.endpoint}')`, "the endpoint's internal URL, e.g. http://10.0.1.20:8000");
+      return baseUrl ? { ...t, baseUrl } : t;
+    }
+    if (t.provider === 'vertex' && !t.project && gcpProject) return { ...t, project: gcpProject };
+    if (t.provider === 'azure-openai' && !t.baseUrl) {
+      const baseUrl = url(ROUTER_ENV.azureOpenAiEndpoint, `router target '${t.id}' (azure-openai)`, AZURE_OPENAI_EXAMPLE, false);
+      return baseUrl ? { ...t, baseUrl } : t;
+    }
+    return t;
+  });
+  if (problems.length > 0) throw new RouterConfigError(problems);
+  return { ...config, targets };
 }
 
 /** An engine from the environment (the real provider adapters unless `options` gives others). */
@@ -96,7 +152,162 @@ export function pipelineOptionsFromEnv(env: Readonly<Record<string, string | und
   return { ...(maxInFlight ? { maxInFlight } : {}), ...(maxInFlightPerTenant ? { maxInFlightPerTenant } : {}), ...(maxBodyBytes ? { limits: { maxBodyBytes } } : {}) };
 }
 
-/** The pipeline of a cloud function: config, keys and limits from the environment. */
-export function pipelineFromEnv(options: Partial<EngineOptions> = {}): Pipeline {
-  return lazyPipeline(() => createPipeline(engineFromEnv(process.env, options), pipelineOptionsFromEnv(process.env)));
+/**
+ * The pipeline of a cloud function: config, secrets (tenant key hashes, endpoint keys), stores and
+ * limits from the environment (`deployedRouter`), built on the first request.
+ */
+export function pipelineFromEnv(options: DeployedRouterOptions = {}): Pipeline {
+  return lazyPipeline(() => deployedRouter(options).pipeline);
+}
+
+export interface DeployedRouterOptions extends Partial<EngineOptions> {
+  /** @default process.env */
+  readonly env?: Env;
+  /**
+   * Readers of secret references by scheme, replacing the defaults (tests point them at local servers).
+   * @default - `secretReaders()`: each cloud's default credentials
+   */
+  readonly secretReaders?: Partial<SecretReaders>;
+  /** Connection seams of the shared stores, and the stores this build carries. */
+  readonly stores?: StoresFromEnvOptions;
+  /** Start-up and secret messages (never request logs). @default console.error */
+  readonly log?: (message: string) => void;
+  /** Clock of the secret refreshes, milliseconds, monotonic. @default performance.now */
+  readonly secretClock?: () => number;
+}
+
+/** A router deployed by a `ModelRouter` construct, built from its environment. */
+export interface DeployedRouter {
+  /** The pipeline, behind its secrets (`secretGate`). */
+  readonly pipeline: Pipeline;
+  readonly engine: RouterEngine;
+  /** The secrets it reads and refreshes: the tenant key hashes, then each endpoint key. */
+  readonly secrets: readonly RefreshingSecret[];
+  /** The shared store in use (`memory` when the ledger and limiter were given). */
+  readonly store: RouterStore;
+  /** Stops the secrets' refresh timers. */
+  close(): void;
+}
+
+/** A GPU endpoint key is sent as a bearer token: one line of printable characters. */
+function checkEndpointKey(value: string): void {
+  const key = value.trim();
+  if (key === '') throw new Error('the secret is empty');
+  if (!/^[\x21-\x7e]+$/.test(key)) throw new Error('the key must be printable ASCII without spaces or line breaks (it is sent as Authorization: Bearer <key>)');
+}
+
+/**
+ * The router of a cloud function, from the variables of `ROUTER_ENV` (lib/router/deploy-env.ts),
+ * which the `ModelRouter` constructs set:
+ * - the config (`routerConfigFromEnv`, with `runtimeConnections`);
+ * - the tenant key hashes from the secret in `AI_STACK_KEY_HASHES`, and each GPU endpoint's key from
+ *   the secret in `endpointKeyEnv(name)`: read at start and every `AI_STACK_SECRET_REFRESH_SECONDS`
+ *   (`RefreshingSecret`), so keys added, rotated or revoked take effect without a redeploy; a
+ *   refused or failed re-read keeps the last good value; until every secret has been read once,
+ *   requests are answered 503 `router_secret_unavailable` (`secretGate`);
+ * - the shared ledger and rate limiter (`storesFromEnv`), unless `options` gives them;
+ * - the pipeline's limits (`pipelineOptionsFromEnv`).
+ * Throws `RouterConfigError` listing every problem (a missing variable, a malformed reference, a
+ * missing package), which `lazyPipeline` turns into a 500 `router_misconfigured`.
+ */
+export function deployedRouter(options: DeployedRouterOptions = {}): DeployedRouter {
+  const { env = process.env, secretReaders: readerOverrides, stores: storeOptions, log = (m: string) => console.error(m), secretClock, ...engineOptions } = options;
+  const config = routerConfigFromEnv(env);
+  const problems: string[] = [];
+
+  const refs: { variable: string; ref: string; endpoint?: string }[] = [];
+  const keyHashesRef = env[ROUTER_ENV.keyHashes]?.trim();
+  if (keyHashesRef) refs.push({ variable: ROUTER_ENV.keyHashes, ref: keyHashesRef });
+  for (const endpoint of new Set(config.targets.flatMap((t) => (t.endpoint ? [t.endpoint] : [])))) {
+    const variable = endpointKeyEnv(endpoint);
+    const ref = env[variable]?.trim();
+    if (ref) refs.push({ variable, ref, endpoint });
+  }
+  for (const t of config.targets) {
+    if (t.provider === 'azure-openai' && !t.baseUrl) problems.push(`router target '${t.id}' (azure-openai): ${ROUTER_ENV.azureOpenAiEndpoint} is not set; set it to ${AZURE_OPENAI_EXAMPLE}`);
+  }
+  for (const r of refs) {
+    const problem = secretRefProblem(r.ref);
+    if (problem) problems.push(`${r.variable}: ${problem}`);
+  }
+  const resolve = engineOptions.resolvePackage ?? resolveFromHere;
+  if (resolve) {
+    if (!engineOptions.adapterFactory) problems.push(...missingAdapterPackages(config.targets, resolve));
+    for (const r of refs) {
+      const scheme = parseSecretRef(r.ref)?.scheme;
+      if (!scheme || readerOverrides?.[scheme]) continue;
+      const missing = secretRefPackages(r.ref).filter((p) => !resolve(p));
+      if (missing.length > 0) problems.push(`${r.variable}: reading ${scheme}: secrets needs the package ${missing.join(' and ')}, which is not installed; run: npm i ${missing.join(' ')}`);
+    }
+  }
+  let refreshMs = 0;
+  let pipelineOptions: PipelineOptions = {};
+  for (const read of [() => (refreshMs = secretRefreshMs(env)), () => (pipelineOptions = pipelineOptionsFromEnv(env))]) {
+    try {
+      read();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new RouterConfigError(problems);
+
+  const readers: Partial<SecretReaders> = { ...secretReaders(), ...readerOverrides };
+  const read = (ref: string) => readSecretRef(ref, readers);
+  const secret = (variable: string, ref: string, accept: (value: string) => void) => new RefreshingSecret({ variable, ref, read, refreshMs, accept, log, ...(secretClock ? { clock: secretClock } : {}) });
+
+  const endpointKeys = new Map<string, RefreshingSecret>();
+  for (const r of refs) if (r.endpoint) endpointKeys.set(r.endpoint, secret(r.variable, r.ref, checkEndpointKey));
+  const adapterFactory: AdapterFactory =
+    engineOptions.adapterFactory ??
+    ((t) => {
+      const endpoint = (t as RouterTarget).endpoint;
+      const key = t.provider === 'endpoint' && endpoint ? endpointKeys.get(endpoint) : undefined;
+      return key ? new EndpointAdapter(t, { apiKey: () => key.value?.trim() }) : createAdapter(t);
+    });
+
+  let store: RouterStore = 'memory';
+  let { ledger, limiter } = engineOptions;
+  if (!ledger || !limiter) {
+    const stores = storesFromEnv(env, { ...(engineOptions.resolvePackage !== undefined ? { resolvePackage: engineOptions.resolvePackage } : {}), log, ...storeOptions });
+    store = stores.store;
+    ledger ??= stores.ledger;
+    limiter ??= stores.limiter;
+  }
+  const engine = new RouterEngine(config, { ...engineOptions, adapterFactory, ledger, limiter });
+
+  const secrets: RefreshingSecret[] = [];
+  if (keyHashesRef) {
+    const tenantIds = config.tenants.map((t) => t.id);
+    secrets.push(
+      secret(ROUTER_ENV.keyHashes, keyHashesRef, (value) => {
+        const fromSecret = parseKeyHashes(value, tenantIds);
+        // The config's own hashes (AI_STACK_KEYS_JSON, or a config written with keys) stay.
+        const merged = new Map(config.tenants.map((t) => [t.id, [...new Set([...t.keySha256, ...(fromSecret.get(t.id) ?? [])])]]));
+        const owner = new Map<string, string>();
+        for (const [id, hashes] of merged) {
+          for (const h of hashes) {
+            const other = owner.get(h);
+            if (other !== undefined) throw new Error(`${ROUTER_ENV.keyHashes}: the key hashes are refused: a hash of '${id}' is also a key of '${other}' in the router config; give each tenant its own key`);
+            owner.set(h, id);
+          }
+        }
+        engine.tenants.replaceKeyHashes(merged);
+        const withKeys = [...merged.values()].filter((h) => h.length > 0).length;
+        log(`${ROUTER_ENV.keyHashes}: ${owner.size} key hash${owner.size === 1 ? '' : 'es'} in use, for ${withKeys} of ${tenantIds.length} tenant${tenantIds.length === 1 ? '' : 's'}`);
+      }),
+    );
+  } else if (config.tenants.every((t) => t.keySha256.length === 0)) {
+    log(`${ROUTER_ENV.keyHashes} is not set and the config holds no key: every request will be refused (401); set it to the secret reference of the tenant key hashes`);
+  }
+  secrets.push(...endpointKeys.values());
+  // Read now, so the first request does not wait (Cloud Run builds at start; functions on the first request).
+  for (const s of secrets) void s.refresh();
+
+  return {
+    pipeline: secretGate(createPipeline(engine, pipelineOptions), secrets, engine),
+    engine,
+    secrets,
+    store,
+    close: () => secrets.forEach((s) => s.close()),
+  };
 }

@@ -1,4 +1,5 @@
-import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { dynamoDbSdk } from './sdk';
 import type { Ledger, LedgerBalance, Reservation, ReserveRequest, ReserveResult } from '../ledger';
 import { checkLimit, checkReserveAmount, checkSettleAmount, mismatch, newReservationId } from '../distributed/amounts';
 import { expiryRule, isExpired, isForgettable, type ExpiryOptions, type ExpiryRule } from '../distributed/expiry';
@@ -268,8 +269,8 @@ export class DynamoDbLedger implements Ledger {
     }
   }
 
-  private async update(tenant: string, month: string, input: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], 'TableName' | 'Key'>): Promise<void> {
-    await this.client.send(new UpdateItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(tenant, month) } }, ...input }));
+  private async update(tenant: string, month: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<void> {
+    await this.client.send(new (dynamoDbSdk().UpdateItemCommand)({ TableName: this.table, Key: { pk: { S: ledgerKey(tenant, month) } }, ...input }));
   }
 
   private read(tenant: string, month: string): Promise<Item | undefined> {
@@ -277,7 +278,7 @@ export class DynamoDbLedger implements Ledger {
   }
 
   private async readKey(pk: string): Promise<Item | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: pk } }, ConsistentRead: true }));
+    const out = await this.client.send(new (dynamoDbSdk().GetItemCommand)({ TableName: this.table, Key: { pk: { S: pk } }, ConsistentRead: true }));
     return out.Item;
   }
 

@@ -1,4 +1,5 @@
-import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbSdk } from './sdk';
 import type { AdmitRequest, AdmitResult, RateLimiter } from '../rate-limiter';
 import { WINDOW_MS } from '../rate-limiter';
 import { SLOTS, admitInto, bucketOf, decide, emptyRing, expectedBucket, isCurrent, latestBucket, rolled, slotOf, type Ring } from '../distributed/rate-window';
@@ -69,7 +70,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
     names['#ttl'] = 'ttl';
     try {
       await this.client.send(
-        new UpdateItemCommand({
+        new (dynamoDbSdk().UpdateItemCommand)({
           TableName: this.table,
           Key: { pk: { S: r.tenant } },
           UpdateExpression: `SET wn = wn + :one, wt = wt + :tok, s${s}n = s${s}n + :one, s${s}t = s${s}t + :tok, #ttl = :ttl`,
@@ -103,7 +104,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
     }
     try {
       await this.client.send(
-        new PutItemCommand({
+        new (dynamoDbSdk().PutItemCommand)({
           TableName: this.table,
           Item: item,
           ConditionExpression: old ? cond.join(' AND ') : 'attribute_not_exists(pk)',
@@ -118,7 +119,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
   }
 
   private async read(tenant: string): Promise<Item | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: tenant } }, ConsistentRead: true }));
+    const out = await this.client.send(new (dynamoDbSdk().GetItemCommand)({ TableName: this.table, Key: { pk: { S: tenant } }, ConsistentRead: true }));
     return out.Item;
   }
 }
