@@ -1,11 +1,13 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Lazy, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { validateDesign, type AiStackDesign } from '../design';
+import { isDeployed, targetClouds, validateDesign, type AiStackDesign } from '../design';
+import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { configureStateBackend } from '../cdktf/state-backend';
 import { escapeTerraformMap } from '../cdktf/escape';
 import { applyCostLabels, type CostLabels } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { PrivateNetwork } from './network';
 
 export interface AiStackProps {
@@ -28,6 +30,8 @@ export class AiStack extends TerraformStack {
   public readonly network?: PrivateNetwork;
   /** The design's GPU endpoints, by endpoint name. */
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
+  /** The model router; absent when the design has none. */
+  public readonly router?: ModelRouter;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['gcp'] });
@@ -60,7 +64,35 @@ export class AiStack extends TerraformStack {
       this.network = new PrivateNetwork(this, 'network', { name: design.name, region: this.region });
     }
     const endpoints: Record<string, GpuEndpoint> = {};
+    if (design.router) {
+      // The endpoints the router calls, each with a key only the router holds. The router is built
+      // first because it makes the keys the endpoints require; it reads their URLs once they exist.
+      const called = [...new Set(design.router.models.filter((m) => m.provider === 'endpoint').map((m) => m.model))].sort();
+      const routerEndpoints: Record<string, ModelRouterEndpoint> = {};
+      for (const name of called) {
+        const e = endpointDesigns.find((x) => x.name === name)!;
+        routerEndpoints[name] = { url: Lazy.stringValue({ produce: () => endpoints[name].url }), model: e.server.model };
+      }
+      // Each cloud that builds the router keeps its own ledger, with its share of each budget.
+      const routerClouds = targetClouds(design, {}).filter((c) => c === 'gcp' || isDeployed('router', c)).length;
+      this.router = new ModelRouter(this, 'router', {
+        ...design.router,
+        namePrefix: design.name,
+        region: this.region,
+        project: this.project,
+        network: called.length > 0 && this.network ? { network: this.network.network.id, subnetwork: this.network.subnetwork.id } : undefined,
+        endpoints: called.length > 0 ? routerEndpoints : undefined,
+        modelPrices: design.prices?.models,
+        routerClouds: Math.max(1, routerClouds),
+      });
+      new TerraformOutput(this, 'router-url', { value: this.router.url, description: 'URL of the model router (OpenAI clients: <url>/v1)' });
+      new TerraformOutput(this, 'router-key-hashes-secret', {
+        value: this.router.keyHashesSecret.id,
+        description: 'Secret Manager secret of the tenant key hashes: add a version with {"<tenant>": ["<sha256 hex of a key>"]} to add, rotate or revoke keys',
+      });
+    }
     for (const e of endpointDesigns) {
+      const key = this.router?.endpointKeys[e.name];
       endpoints[e.name] = new GpuEndpoint(this, `endpoint-${e.name}`, {
         ...e,
         namePrefix: design.name,
@@ -69,6 +101,8 @@ export class AiStack extends TerraformStack {
         network: this.network ? { networkSelfLink: this.network.networkSelfLink, subnetworkSelfLink: this.network.subnetworkSelfLink } : undefined,
         // The stack's own subnet: known here, so no data source has to read it back.
         clientCidrs: this.network ? [this.network.subnetCidr] : undefined,
+        // The router's key: the server refuses any call without it.
+        serverSecrets: key ? { [MODEL_SERVER_API_KEY_ENV]: key.secretId } : undefined,
       });
       new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }

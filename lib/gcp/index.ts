@@ -2,4 +2,5 @@ import '../common/peers-gcp';
 export * from './ai-stack';
 export * from './cost-tags';
 export * from './gpu-endpoint';
+export * from './model-router';
 export * from './network';

@@ -1,5 +1,13 @@
 // Everything `ai-stack check` must know about Google Cloud beyond the neutral design. Pure: no cdktf.
 import type { CloudRules } from '../design/cloud-rules';
+import type { AiStackDesign } from '../design/design';
+import type { Problems } from '../design/problems';
 import { validateGpuEndpointOnGcp } from './gpu-endpoint/rules';
+import { validateRouterNamePrefix, validateRouterOnGcp } from './model-router/rules';
 
-export const gcpRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnGcp };
+function stackRules(design: AiStackDesign, problems: Problems): void {
+  // The design's name prefixes the router's globally named bucket.
+  if (design.router) validateRouterNamePrefix(design.name, 'name', problems);
+}
+
+export const gcpRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnGcp, router: validateRouterOnGcp, stack: stackRules };
