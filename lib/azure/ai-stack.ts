@@ -1,16 +1,42 @@
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Lazy, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { validateDesign, type AiStackDesign } from '../design';
+import { isDeployed, targetClouds, validateDesign, type AiStackDesign } from '../design';
+import { MODEL_SERVER_API_KEY_ENV } from '../router/deploy-env';
 import { configureStateBackend } from '../cdktf/state-backend';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { ModelRouter, routerEndpointOf } from './model-router';
+import { endpointKeySecretName, keyVaultSecretUrl, routerNames } from './model-router/names';
+import { endpointsCalledOnAzure } from './model-router/rules';
 import { PrivateNetwork } from './network';
+
+/** Address prefix of the router's subnet in the stack's network (beside the endpoints' 10.40.0.0/20). */
+export const ROUTER_SUBNET_PREFIX = '10.40.16.0/24';
+
+/**
+ * Resource providers the router uses beyond azurerm's `core` registrations: Flex Consumption and its
+ * VNet integration (`Microsoft.Web`, `Microsoft.App`), Key Vault, Azure OpenAI, monitoring, the dashboard.
+ */
+export const ROUTER_RESOURCE_PROVIDERS: readonly string[] = [
+  'Microsoft.App',
+  'Microsoft.CognitiveServices',
+  'Microsoft.Insights',
+  'Microsoft.KeyVault',
+  'Microsoft.OperationalInsights',
+  'Microsoft.Portal',
+  'Microsoft.Web',
+];
 
 export interface AiStackProps {
   /** The cloud-neutral design this stack builds. It is validated for Azure before anything is created. */
   readonly design: AiStackDesign;
+  /**
+   * The router's code package, for a router built from another bundle.
+   * @default - the shipped router bundle, `dist/router/azure.zip` of this package
+   */
+  readonly routerPackagePath?: string;
 }
 
 /**
@@ -27,6 +53,8 @@ export class AiStack extends TerraformStack {
   public readonly network?: PrivateNetwork;
   /** The design's GPU endpoints, by endpoint name. */
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
+  /** The model router, when the design has one. */
+  public readonly router?: ModelRouter;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['azure'] });
@@ -38,31 +66,82 @@ export class AiStack extends TerraformStack {
     const subscriptionId =
       design.accounts?.azure ?? new TerraformVariable(this, 'azure_subscription_id', { type: 'string', description: 'Azure subscription id to deploy into' }).stringValue;
     this.costTags = applyCostTags(this, design.tags);
+    const routerDesign = design.router;
     this.provider = new AzurermProvider(this, 'azurerm', {
       features: [{}],
       subscriptionId,
       // Register only the resource providers the stack uses, not the provider's long default list.
       resourceProviderRegistrations: 'core',
+      // The router's services beyond the core set; its storage account takes Entra ID only (shared keys are disabled).
+      ...(routerDesign ? { resourceProvidersToRegister: [...ROUTER_RESOURCE_PROVIDERS], storageUseAzuread: true } : {}),
     });
     this.resourceGroup = new ResourceGroup(this, 'resource-group', { name: `rg-${design.name}`, location: this.location });
     const endpointDesigns = design.endpoints ?? [];
-    if (endpointDesigns.length > 0) {
-      // One VNet with one NAT egress for every endpoint of the stack.
-      this.network = new PrivateNetwork(this, 'network', { name: design.name, resourceGroupName: this.resourceGroup.name, location: this.location });
+    // GPU endpoints the router calls: they take their API key from the router's Key Vault.
+    const called = new Set(routerDesign ? endpointsCalledOnAzure(routerDesign) : []);
+    if (endpointDesigns.length > 0 || routerDesign) {
+      // One VNet with one NAT egress for every endpoint of the stack, and the router's subnet.
+      this.network = new PrivateNetwork(this, 'network', {
+        name: design.name,
+        resourceGroupName: this.resourceGroup.name,
+        location: this.location,
+        ...(routerDesign ? { routerSubnetPrefix: ROUTER_SUBNET_PREFIX } : {}),
+        ...(called.size > 0 ? { subnetServiceEndpoints: ['Microsoft.KeyVault'] } : {}),
+      });
     }
+    const vaultName = routerNames(design.name).keyVault;
     const endpoints: Record<string, GpuEndpoint> = {};
     for (const e of endpointDesigns) {
+      const keyed = called.has(e.name);
       endpoints[e.name] = new GpuEndpoint(this, `endpoint-${e.name}`, {
         ...e,
         namePrefix: design.name,
         resourceGroupName: this.resourceGroup.name,
         location: this.location,
         subnetId: this.network?.subnet.id,
-        // The stack's own subnet: known here, so no data source has to read it back.
-        clientCidrs: this.network ? [this.network.subnetPrefix] : undefined,
+        // The stack's own subnet, and the router's when it calls this endpoint: known here, so no data source has to read them back.
+        clientCidrs: this.network ? [this.network.subnetPrefix, ...(keyed && this.network.routerSubnetPrefix ? [this.network.routerSubnetPrefix] : [])] : undefined,
+        ...(keyed
+          ? {
+              serverSecrets: {
+                [MODEL_SERVER_API_KEY_ENV]: {
+                  secretId: keyVaultSecretUrl(vaultName, endpointKeySecretName(e.name)),
+                  // The router, built below, owns the secret; its vault id makes the endpoint's role wait for it.
+                  keyVaultId: Lazy.stringValue({ produce: () => this.router!.endpointKeys[e.name].serverSecret.keyVaultId }),
+                },
+              },
+            }
+          : {}),
       });
       new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }
     this.endpoints = endpoints;
+
+    if (routerDesign) {
+      const deployerCidrs = new TerraformVariable(this, 'router_deployer_cidrs', {
+        type: 'list(string)',
+        description: "Public IPv4 ranges of the machines that run terraform apply: the router's storage account and Key Vault admit them to upload the code package and write the secrets",
+      }).listValue;
+      // Each cloud that deploys the router keeps its own ledger: a tenant's budget is split between them.
+      const routerClouds = targetClouds(design).filter((c) => c === 'azure' || isDeployed('router', c)).length;
+      this.router = new ModelRouter(this, 'router', {
+        ...routerDesign,
+        namePrefix: design.name,
+        resourceGroupName: this.resourceGroup.name,
+        location: this.location,
+        endpoints: Object.fromEntries(Object.entries(endpoints).map(([name, e]) => [name, routerEndpointOf(e)])),
+        ...(design.prices?.models ? { modelPrices: design.prices.models } : {}),
+        routerClouds: Math.max(1, routerClouds),
+        subnetId: this.network!.routerSubnet!.id,
+        ...(called.size > 0 ? { vaultClientSubnetIds: [this.network!.subnet.id] } : {}),
+        deployerCidrs,
+        ...(props.routerPackagePath ? { packagePath: props.routerPackagePath } : {}),
+      });
+      new TerraformOutput(this, 'router-url', { value: this.router.url, description: 'OpenAI-compatible base URL of the model router' });
+      new TerraformOutput(this, 'router-key-hashes-secret-id', {
+        value: this.router.keyHashesSecretId,
+        description: 'Key Vault secret of the tenant key hashes: write a new version to add, rotate or revoke a key (docs/azure/model-router.md)',
+      });
+    }
   }
 }

@@ -3,3 +3,4 @@ export * from './ai-stack';
 export * from './cost-tags';
 export * from './gpu-endpoint';
 export * from './network';
+export * from './model-router';

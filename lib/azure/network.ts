@@ -21,7 +21,27 @@ export interface PrivateNetworkProps {
    * @default '10.40.0.0/20' - 4,091 usable addresses
    */
   readonly subnetPrefix?: string;
+  /**
+   * Service endpoints of the subnet (`Microsoft.KeyVault`, …), for services whose firewall admits the
+   * subnet: the GPU replicas read their model server's API key from the router's Key Vault.
+   * @default - none
+   */
+  readonly subnetServiceEndpoints?: readonly string[];
+  /**
+   * Address prefix of a second subnet for the model router's VNet integration, inside `addressSpace`:
+   * delegated to `Microsoft.App/environments` (Flex Consumption), egress through the same NAT
+   * gateway, with service endpoints for Storage, Key Vault and Cognitive Services so their firewalls
+   * admit it. Flex Consumption takes one address per instance.
+   * @default - no router subnet
+   */
+  readonly routerSubnetPrefix?: string;
 }
+
+/** Delegation of a Flex Consumption app's integration subnet. */
+export const FLEX_SUBNET_DELEGATION = 'Microsoft.App/environments';
+
+/** Service endpoints of the router subnet: its table and blob storage, its Key Vault, Azure OpenAI. */
+export const ROUTER_SUBNET_SERVICE_ENDPOINTS: readonly string[] = ['Microsoft.CognitiveServices', 'Microsoft.KeyVault', 'Microsoft.Storage'];
 
 /**
  * A virtual network with one private subnet whose only way out is a NAT gateway: resources in the
@@ -39,6 +59,12 @@ export class PrivateNetwork extends Construct {
   public readonly egressIp: PublicIp;
   /** The subnet's link to the NAT gateway: depend on it for anything that needs egress at boot. */
   public readonly egressAssociation: SubnetNatGatewayAssociation;
+  /** The model router's integration subnet, with `routerSubnetPrefix`. */
+  public readonly routerSubnet?: Subnet;
+  /** Address prefix (CIDR) of `routerSubnet`. */
+  public readonly routerSubnetPrefix?: string;
+  /** The router subnet's link to the NAT gateway (the router's egress to Application Insights and Entra ID). */
+  public readonly routerEgressAssociation?: SubnetNatGatewayAssociation;
 
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
@@ -57,6 +83,7 @@ export class PrivateNetwork extends Construct {
       addressPrefixes: [this.subnetPrefix],
       // Private subnet: no implicit outbound internet; egress only through the NAT gateway.
       defaultOutboundAccessEnabled: false,
+      serviceEndpoints: props.subnetServiceEndpoints && props.subnetServiceEndpoints.length > 0 ? [...props.subnetServiceEndpoints] : undefined,
     });
     this.egressIp = new PublicIp(this, 'egress-ip', {
       name: `pip-${name}-egress`,
@@ -74,5 +101,18 @@ export class PrivateNetwork extends Construct {
     });
     new NatGatewayPublicIpAssociation(this, 'nat-ip', { natGatewayId: this.natGateway.id, publicIpAddressId: this.egressIp.id });
     this.egressAssociation = new SubnetNatGatewayAssociation(this, 'subnet-nat', { subnetId: this.subnet.id, natGatewayId: this.natGateway.id });
+    if (props.routerSubnetPrefix !== undefined) {
+      this.routerSubnetPrefix = props.routerSubnetPrefix;
+      this.routerSubnet = new Subnet(this, 'router-subnet', {
+        name: `snet-${name}-router`,
+        resourceGroupName,
+        virtualNetworkName: this.virtualNetwork.name,
+        addressPrefixes: [props.routerSubnetPrefix],
+        defaultOutboundAccessEnabled: false,
+        serviceEndpoints: [...ROUTER_SUBNET_SERVICE_ENDPOINTS],
+        delegation: [{ name: 'flex-consumption', serviceDelegation: { name: FLEX_SUBNET_DELEGATION, actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] } }],
+      });
+      this.routerEgressAssociation = new SubnetNatGatewayAssociation(this, 'router-subnet-nat', { subnetId: this.routerSubnet.id, natGatewayId: this.natGateway.id });
+    }
   }
 }

@@ -1,5 +1,6 @@
 // Everything `ai-stack check` must know about Azure beyond the neutral design. Pure: no cdktf.
 import type { CloudRules } from '../design/cloud-rules';
 import { validateGpuEndpointOnAzure } from './gpu-endpoint/rules';
+import { validateRouterOnAzure } from './model-router/rules';
 
-export const azureRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAzure };
+export const azureRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAzure, router: validateRouterOnAzure };
