@@ -144,7 +144,7 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
     // Each cloud's router calls the models of its own cloud and its GPU endpoints (placeRouter).
     const placed = placeRouter(design.router, cloud).router;
     lines.push(...modelUsage(design, placed, cloud));
-    for (const r of routerCostItems(design.router, cloud, (design.endpoints ?? []).length)) {
+    for (const r of routerCostItems(design.router, cloud)) {
       const monthly = cents(r.monthlyUsd);
       lines.push({ ...about('router', cloud), item: r.item, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
     }

@@ -2,6 +2,8 @@ import { ROUTER_ASSUMPTIONS, ROUTER_UNIT_PRICES } from './catalog/router-costs';
 import type { Cloud } from './cloud';
 import { resolveRouterDeployment, type RouterDesign } from './router';
 import { placeRouter } from './router-placement';
+// The Cloud Run sizing the GCP construct builds (a pure plan file), so the estimate prices the same CPUs.
+import { cloudRunCpu } from '../gcp/model-router/plan';
 
 const DAYS_PER_MONTH = 30.4;
 const GIB = 1024 ** 3;
@@ -15,14 +17,16 @@ export interface RouterCostItem {
 /**
  * The monthly cost of running the router on `cloud` (not the models it calls: those are the
  * model-usage lines): requests, compute while requests run, the ledger's reads and writes, secrets,
- * request logs and monitoring. Traffic is the design's `router.traffic` on the routes this cloud
+ * request logs and monitoring (secrets: the key hashes and one key per GPU endpoint the router calls). Traffic is the design's `router.traffic` on the routes this cloud
  * serves (`placeRouter`); without traffic only the fixed items are priced. Pure.
  */
-export function routerCostItems(router: RouterDesign, cloud: Cloud, endpointCount: number): RouterCostItem[] {
+export function routerCostItems(router: RouterDesign, cloud: Cloud): RouterCostItem[] {
   const price = ROUTER_UNIT_PRICES[cloud];
   const a = ROUTER_ASSUMPTIONS;
   const deployment = resolveRouterDeployment(router);
   const placed = placeRouter(router, cloud).router;
+  // One key secret per GPU endpoint the router calls, beside the key-hash secret.
+  const endpointCount = new Set(placed.models.filter((m) => m.provider === 'endpoint').map((m) => m.model)).size;
   let requests = 0;
   let seconds = 0;
   for (const t of placed.traffic ?? []) {
@@ -33,7 +37,7 @@ export function routerCostItems(router: RouterDesign, cloud: Cloud, endpointCoun
   const gib = deployment.memoryMiB / 1024;
   // Lambda bills each request's environment alone; Cloud Run and Flex Consumption instances share.
   const instanceSeconds = cloud === 'aws' ? seconds : seconds / a.sharedRequestsPerInstance;
-  const vcpus = cloud === 'gcp' ? (deployment.memoryMiB > 4096 ? 2 : 1) : 0;
+  const vcpus = cloud === 'gcp' ? cloudRunCpu(deployment.memoryMiB) : 0;
   const items: RouterCostItem[] = [];
   if (requests > 0) {
     items.push({ item: `router requests (${formatCount(requests)}/month)`, monthlyUsd: (requests / 1e6) * price.perMillionRequestsUsd });

@@ -159,7 +159,8 @@ function validateChunking(c: ChunkingDesign, path: string, problems: Problems): 
 }
 
 const VECTOR_STORE_NUMBERS: NumberRules<VectorStoreDesign> = {
-  expectedSourceGiB: { min: 0, unit: 'GiB' },
+  // 1 PiB: far above any corpus, and low enough that its token count stays finite in the estimate.
+  expectedSourceGiB: { min: 0, max: 1048576, unit: 'GiB' },
   expectedChangedPercent: { min: 0, max: 100, unit: 'percent' },
 };
 

@@ -323,6 +323,23 @@ const MUTATORS: Readonly<Record<string, Mutator>> = {
     delete d.router; // the router's endpoint models name the base design's endpoints
     return `many-endpoints endpoints = ${n} minimal endpoints${extras.length ? ` (${extras.join(', ')})` : ''}`;
   },
+  'router-deployment'(rng, d) {
+    if (!isObject(d.router)) return undefined;
+    // Boundaries of every cloud: Azure's 512/2048/4096 MiB and 40-request floor, Lambda's 900 s, the
+    // route deadlines a timeout must cover, and values outside every range.
+    const deployment: Record<string, unknown> = {};
+    if (rng.chance(0.7)) deployment.memoryMiB = rng.pick([512, 1024, 2048, 4096, 4097, 8192, 10240, 10241, 511, 2048.5]);
+    if (rng.chance(0.5)) deployment.timeoutSeconds = rng.pick([10, 60, 90, 230, 300, 900, 901, 9]);
+    if (rng.chance(0.5)) deployment.maxConcurrentRequests = rng.pick([1, 39, 40, 80, 100, 1000, 10000, 10001]);
+    if (rng.chance(0.3)) deployment.logRetentionDays = rng.pick([1, 29, 30, 730, 731, 3650]);
+    const alarms: Record<string, unknown> = {};
+    if (rng.chance(0.4)) alarms.errorRatePercent = rng.pick([0, 0.5, 5, 100, 101]);
+    if (rng.chance(0.4)) alarms.p99LatencyMs = rng.pick([1, 2000, 0, 1.5]);
+    if (rng.chance(0.4)) alarms.evaluationMinutes = rng.pick([1, 5, 7, 60, 61]);
+    d.router.deployment = deployment;
+    if (Object.keys(alarms).length > 0) d.router.alarms = alarms;
+    return `router-deployment router.deployment = ${show(deployment)}, router.alarms = ${show(alarms)}`;
+  },
   'env-names'(rng, d) {
     const endpoints = Array.isArray(d.endpoints) && d.endpoints.length > 0 ? d.endpoints : (d.endpoints = [minimalEndpoint('llm')]);
     const i = rng.int(endpoints.length);

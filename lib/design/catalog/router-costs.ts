@@ -10,8 +10,8 @@ import type { Cloud } from '../cloud';
  * metric per month (the error-rate alarm's metric math reads two metrics).
  *
  * Google Cloud us-central1 (Cloud Run request-based billing, tier 1): $0.40 per 1M requests,
- * $0.000024 per vCPU-second, $0.0000025 per GiB-second; Firestore $0.18 per 100k writes and $0.06 per
- * 100k reads; Secret Manager $0.06 per active secret version per month; Cloud Logging $0.50 per GiB;
+ * $0.000024 per vCPU-second, $0.0000025 per GiB-second; Firestore in a regional location (the
+ * router's database is regional) $0.09 per 100k writes and $0.03 per 100k reads; Secret Manager $0.06 per active secret version per month; Cloud Logging $0.50 per GiB;
  * dashboards free; alerting $0.10 per condition-month.
  *
  * Azure East US: Flex Consumption on demand $0.40 per 1M executions and $0.000026 per GB-second of
@@ -57,8 +57,8 @@ export const ROUTER_UNIT_PRICES: Readonly<Record<Cloud, RouterUnitPrices>> = {
     perMillionRequestsUsd: 0.4,
     perGbSecondUsd: 0.0000025,
     perVcpuSecondUsd: 0.000024,
-    perMillionWritesUsd: 1.8,
-    perMillionReadsUsd: 0.6,
+    perMillionWritesUsd: 0.9,
+    perMillionReadsUsd: 0.3,
     perSecretMonthUsd: 0.06,
     perLogGbUsd: 0.5,
     monitoringMonthUsd: 0.1 * 2,
