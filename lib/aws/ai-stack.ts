@@ -1,11 +1,17 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { validateDesign, type AiStackDesign } from '../design';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { VectorStore } from './vector-store';
 import { createAccessLogsBucket, createDefaultVpc } from './gpu-endpoint/dependencies';
+import { routerCloudsOf, routerSectionOf } from './model-router/config';
+import { createEndpointKeySecret } from './model-router/endpoint-key';
+import { endpointsCalledOnAws } from './model-router/rules';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 
 export interface AiStackProps extends StackProps {
@@ -29,6 +35,10 @@ export class AiStack extends Stack {
   public readonly vectorStore?: VectorStore;
   /** The design's GPU endpoints, by endpoint name. */
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
+  /** The design's model router; absent when the design has none. */
+  public readonly router?: ModelRouter;
+  /** The API key of each GPU endpoint the router calls, by endpoint name: its replicas require it, the router sends it. */
+  public readonly endpointKeys: Readonly<Record<string, secretsmanager.ISecret>>;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['aws'] });
@@ -49,12 +59,44 @@ export class AiStack extends Stack {
       // One access-log bucket for the load balancers and the source bucket's server access logs.
       this.accessLogsBucket = createAccessLogsBucket(this);
     }
+    // The endpoints the router calls require a key, which only the router holds.
+    const called = new Set(design.router ? endpointsCalledOnAws(design.router) : []);
     const endpoints: Record<string, GpuEndpoint> = {};
+    const keys: Record<string, secretsmanager.ISecret> = {};
     for (const e of endpointDesigns) {
-      endpoints[e.name] = new GpuEndpoint(this, `Endpoint-${e.name}`, { ...e, namePrefix: design.name, vpc: this.vpc, accessLogsBucket: this.accessLogsBucket });
+      if (called.has(e.name)) keys[e.name] = createEndpointKeySecret(this, `Endpoint-${e.name}-ApiKey`, e.name, design.name);
+      endpoints[e.name] = new GpuEndpoint(this, `Endpoint-${e.name}`, {
+        ...e,
+        namePrefix: design.name,
+        vpc: this.vpc,
+        accessLogsBucket: this.accessLogsBucket,
+        ...(keys[e.name] ? { serverSecrets: { [MODEL_SERVER_API_KEY_ENV]: keys[e.name] } } : {}),
+      });
       new CfnOutput(this, `Endpoint-${e.name}-Url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }
     this.endpoints = endpoints;
+    this.endpointKeys = keys;
+    if (design.router) {
+      const routerEndpoints: Record<string, ModelRouterEndpoint> = {};
+      for (const name of called) {
+        const e = endpoints[name];
+        routerEndpoints[name] = { url: e.url, model: e.resolved.server.model, apiKeySecret: keys[name], connections: e, gpuUtilization: e.metricGpuUtilization() };
+      }
+      const inVpc = called.size > 0 && this.vpc !== undefined;
+      // The ledger is written on every request: through a (free) gateway endpoint, not the NAT gateway.
+      if (inVpc) this.vpc!.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+      this.router = new ModelRouter(this, 'Router', {
+        ...routerSectionOf(design),
+        namePrefix: design.name,
+        routerClouds: routerCloudsOf(design),
+        ...(inVpc ? { vpc: this.vpc, endpoints: routerEndpoints } : {}),
+      });
+      new CfnOutput(this, 'Router-Url', { value: this.router.url, description: 'OpenAI base URL of the model router: this URL followed by v1' });
+      new CfnOutput(this, 'Router-KeyHashesSecret', {
+        value: this.router.keyHashesSecret.secretArn,
+        description: 'Secret holding the tenant key hashes the router accepts, {"<tenant>": ["<sha256 hex>"]}: edit it to add, rotate or revoke keys',
+      });
+    }
     if (design.vectorStore) {
       this.vectorStore = new VectorStore(this, 'VectorStore', { ...design.vectorStore, namePrefix: design.name, serverAccessLogsBucket: this.accessLogsBucket });
       new CfnOutput(this, 'VectorStore-SourceBucket', { value: this.vectorStore.sourceBucket.bucketName, description: `Bucket of the documents of vector store ${design.vectorStore.name}` });

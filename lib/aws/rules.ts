@@ -4,6 +4,7 @@ import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
 import { endpointResourceCount, STACK_NETWORK_RESOURCES, validateGpuEndpointOnAws } from './gpu-endpoint/rules';
+import { routerResourceCount, validateRouterOnAws } from './model-router/rules';
 import { validateVectorStoreOnAws, VECTOR_STORE_RESOURCES } from './vector-store/rules';
 
 /** CloudFormation's limit of resources in one stack. */
@@ -46,8 +47,9 @@ export function stackResourceCount(design: AiStackDesign): number {
     (endpoints.length > 0 ? STACK_NETWORK_RESOURCES : 0) +
     (endpoints.length > 0 || vectorStore ? ACCESS_LOG_RESOURCES : 0) +
     endpoints.map(endpointResourceCount).reduce((a, b) => a + b, 0) +
+    routerResourceCount(design) +
     (vectorStore ? VECTOR_STORE_RESOURCES : 0)
   );
 }
 
-export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, vectorStore: validateVectorStoreOnAws, stack: stackRules };
+export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, router: validateRouterOnAws, vectorStore: validateVectorStoreOnAws, stack: stackRules };
