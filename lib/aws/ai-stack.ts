@@ -9,7 +9,8 @@ import { GpuEndpoint } from './gpu-endpoint';
 import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { VectorStore } from './vector-store';
 import { createAccessLogsBucket, createDefaultVpc } from './gpu-endpoint/dependencies';
-import { routerCloudsOf, routerSectionOf } from './model-router/config';
+import { routerSectionOf } from './model-router/config';
+import { routerCloudCount } from '../design/router-placement';
 import { createEndpointKeySecret } from './model-router/endpoint-key';
 import { endpointsCalledOnAws } from './model-router/rules';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -88,7 +89,7 @@ export class AiStack extends Stack {
       this.router = new ModelRouter(this, 'Router', {
         ...routerSectionOf(design),
         namePrefix: design.name,
-        routerClouds: routerCloudsOf(design),
+        routerClouds: routerCloudCount(design, 'aws'),
         ...(inVpc ? { vpc: this.vpc, endpoints: routerEndpoints } : {}),
       });
       new CfnOutput(this, 'Router-Url', { value: this.router.url, description: 'OpenAI base URL of the model router: this URL followed by v1' });

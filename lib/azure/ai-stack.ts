@@ -1,8 +1,9 @@
+import { routerCloudCount } from '../design/router-placement';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { Lazy, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { isDeployed, targetClouds, validateDesign, type AiStackDesign } from '../design';
+import { validateDesign, type AiStackDesign } from '../design';
 import { MODEL_SERVER_API_KEY_ENV } from '../router/deploy-env';
 import { configureStateBackend } from '../cdktf/state-backend';
 import { applyCostTags } from './cost-tags';
@@ -123,7 +124,6 @@ export class AiStack extends TerraformStack {
         description: "Public IPv4 ranges of the machines that run terraform apply: the router's storage account and Key Vault admit them to upload the code package and write the secrets",
       }).listValue;
       // Each cloud that deploys the router keeps its own ledger: a tenant's budget is split between them.
-      const routerClouds = targetClouds(design).filter((c) => c === 'azure' || isDeployed('router', c)).length;
       this.router = new ModelRouter(this, 'router', {
         ...routerDesign,
         namePrefix: design.name,
@@ -131,7 +131,7 @@ export class AiStack extends TerraformStack {
         location: this.location,
         endpoints: Object.fromEntries(Object.entries(endpoints).map(([name, e]) => [name, routerEndpointOf(e)])),
         ...(design.prices?.models ? { modelPrices: design.prices.models } : {}),
-        routerClouds: Math.max(1, routerClouds),
+        routerClouds: routerCloudCount(design, 'azure'),
         subnetId: this.network!.routerSubnet!.id,
         ...(called.size > 0 ? { vaultClientSubnetIds: [this.network!.subnet.id] } : {}),
         deployerCidrs,

@@ -13,9 +13,9 @@ export const SECTIONS: readonly Section[] = ['endpoints', 'router', 'vectorStore
  * that would build nothing on a cloud. A capability that lands adds itself here.
  */
 const DEPLOYED: Readonly<Record<Cloud, readonly Section[]>> = {
-  aws: ['endpoints', 'vectorStore'],
-  gcp: ['endpoints'],
-  azure: ['endpoints'],
+  aws: ['endpoints', 'router', 'vectorStore'],
+  gcp: ['endpoints', 'router'],
+  azure: ['endpoints', 'router'],
 };
 
 /** True when `cloud`'s AiStack builds `section`. */

@@ -68,6 +68,12 @@ export class Problems {
     this.list.push({ path: at, message });
   }
 
+  /** True when a problem is recorded at `path` already (a rule that would only repeat it can skip it). */
+  hasAt(path: string): boolean {
+    const at = path === '' ? '(design)' : path;
+    return this.list.some((p) => p.path === at);
+  }
+
   get all(): readonly DesignProblem[] {
     return this.list;
   }

@@ -1,5 +1,7 @@
 import type { ModelProvider } from './catalog/models';
+import { isDeployed } from './capabilities';
 import type { Cloud } from './cloud';
+import { targetClouds, type AiStackDesign } from './design';
 import type { RouteDesign, RouterDesign, RouteTargetDesign } from './router';
 
 /**
@@ -70,4 +72,13 @@ export function placeRouter(router: RouterDesign, cloud: Cloud): RouterPlacement
     targetsElsewhere: router.models.filter((m) => !here.has(m.id)).map((m) => m.id),
     routesElsewhere,
   };
+}
+
+/**
+ * How many clouds deploy the design's router, `cloud` included: each keeps its own ledger, so each
+ * gets this share of every tenant's budget (`deployedRouterConfig`). The design's target clouds
+ * that build a router (`capabilities.ts`), plus `cloud`, whose AiStack is building one now.
+ */
+export function routerCloudCount(design: AiStackDesign, cloud: Cloud): number {
+  return new Set<Cloud>([cloud, ...targetClouds(design).filter((c) => isDeployed('router', c))]).size;
 }

@@ -417,8 +417,27 @@ export function validateEndpointCredentials(router: RouterDesign, endpoints: rea
   });
 }
 
+/** The router fields fixed at synth (`traffic` only feeds the estimate). */
+const SYNTH_FIXED_FIELDS = ['models', 'routes', 'tenants', 'circuitBreaker', 'deployment', 'alarms'] as const;
+
+/**
+ * Every cloud writes the deployed router's config into its code package or settings at synth, and
+ * sizes the function and its alarms from these numbers at synth: an unresolved token anywhere in them
+ * would reach the router as placeholder text.
+ */
+function refuseTokens(value: unknown, path: string, problems: Problems): void {
+  if (isToken(value)) {
+    // The shape refuses a token where it must choose (an enum) already.
+    if (!problems.hasAt(path)) problems.add(path, "must be a literal, not an unresolved token: the deployed router's config, size and alarms are fixed at synth. Pass the value itself");
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => refuseTokens(v, join(path, i), problems));
+  else if (isEntry(value)) for (const [k, v] of Object.entries(value)) refuseTokens(v, joinKey(path, k), problems);
+}
+
 /** Semantic rules of the router (its shape was checked already). */
 export function validateRouter(router: RouterDesign, endpointNames: readonly unknown[], problems: Problems): void {
+  for (const key of SYNTH_FIXED_FIELDS) refuseTokens((router as unknown as Record<string, unknown>)[key], join('router', key), problems);
   const endpoints = endpointNames.filter(isString);
   const models = asList(router.models).filter(isEntry) as readonly ModelTargetDesign[];
   const ids = new Set(models.map((m) => m.id).filter(isString));

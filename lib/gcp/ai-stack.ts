@@ -1,7 +1,8 @@
+import { routerCloudCount } from '../design/router-placement';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { Lazy, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { isDeployed, targetClouds, validateDesign, type AiStackDesign } from '../design';
+import { validateDesign, type AiStackDesign } from '../design';
 import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { configureStateBackend } from '../cdktf/state-backend';
 import { escapeTerraformMap } from '../cdktf/escape';
@@ -74,7 +75,6 @@ export class AiStack extends TerraformStack {
         routerEndpoints[name] = { url: Lazy.stringValue({ produce: () => endpoints[name].url }), model: e.server.model };
       }
       // Each cloud that builds the router keeps its own ledger, with its share of each budget.
-      const routerClouds = targetClouds(design, {}).filter((c) => c === 'gcp' || isDeployed('router', c)).length;
       this.router = new ModelRouter(this, 'router', {
         ...design.router,
         namePrefix: design.name,
@@ -83,7 +83,7 @@ export class AiStack extends TerraformStack {
         network: called.length > 0 && this.network ? { network: this.network.network.id, subnetwork: this.network.subnetwork.id } : undefined,
         endpoints: called.length > 0 ? routerEndpoints : undefined,
         modelPrices: design.prices?.models,
-        routerClouds: Math.max(1, routerClouds),
+        routerClouds: routerCloudCount(design, 'gcp'),
       });
       new TerraformOutput(this, 'router-url', { value: this.router.url, description: 'URL of the model router (OpenAI clients: <url>/v1)' });
       new TerraformOutput(this, 'router-key-hashes-secret', {

@@ -11,7 +11,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AiStack } from '../../lib/aws/ai-stack';
 import { BEDROCK_INVOKE_ACTIONS, ModelRouter, TABLE_ACTIONS, type ModelRouterProps } from '../../lib/aws/model-router';
 import { ROUTER_CONFIG_FILE, ROUTER_CONFIG_PATH, stageRouterCode } from '../../lib/aws/model-router/asset';
-import { routerCloudsOf, routerSectionOf } from '../../lib/aws/model-router/config';
+import { routerSectionOf } from '../../lib/aws/model-router/config';
+import { routerCloudCount } from '../../lib/design/router-placement';
 import { bedrockResources, INFERENCE_PROFILE_REGIONS, routerResourceCount, validateRouterOnAwsWith } from '../../lib/aws/model-router/rules';
 import { stackResourceCount } from '../../lib/aws/rules';
 import { routerBundleDir } from '../../lib/common/router-bundle';
@@ -430,7 +431,7 @@ describe('ModelRouter (AWS): props', () => {
     expect(designErrorOf(() => new ModelRouter(stack, 'B', withEndpoint)).problems).toEqual([{ path: 'props.vpc', message: expect.stringContaining("is required with endpoints: the router reaches 'llm'") }]);
     const asToken = { ...routerDesign(), tenants: [{ id: 'team-a', monthlyBudgetUsd: 5, requestsPerMinute: Token.asNumber({ Ref: 'Rpm' }) }] };
     expect(designErrorOf(() => new ModelRouter(stack, 'C', asToken)).problems).toEqual([
-      { path: 'props.tenants[0].requestsPerMinute', message: expect.stringContaining("must be a literal on AWS, not an unresolved token: the router config is written into the function's code package at synth") },
+      { path: 'props.tenants[0].requestsPerMinute', message: expect.stringContaining("must be a literal, not an unresolved token: the deployed router's config, size and alarms are fixed at synth") },
     ]);
   });
 
@@ -547,7 +548,7 @@ describe('aws.AiStack with a router', () => {
 
   test('the deployed config is the design\'s, for AWS, with its price overrides; outputs give the URL and the key-hash secret', () => {
     const design = exampleDesign();
-    expect(router.config).toEqual(JSON.parse(JSON.stringify(deployedRouterConfig(design, 'aws', routerCloudsOf(design)))));
+    expect(router.config).toEqual(JSON.parse(JSON.stringify(deployedRouterConfig(design, 'aws', routerCloudCount(design, 'aws')))));
     const priced = { ...design, prices: { models: { 'claude-3-5-haiku': { inputPer1kUsd: 0.0005 } } } };
     expect(routerSectionOf(priced).models.find((m) => m.id === 'haiku')!.inputPer1kUsd).toBe(0.0005);
     expect(routerSectionOf(priced).models.find((m) => m.id === 'sonnet')!.inputPer1kUsd).toBeUndefined();
@@ -563,8 +564,8 @@ describe('aws.AiStack with a router', () => {
     const design = exampleDesign();
     const { isDeployed } = require('../../lib/design/capabilities') as typeof import('../../lib/design/capabilities');
     const expected = 1 + (['gcp', 'azure'] as const).filter((c) => isDeployed('router', c)).length;
-    expect(routerCloudsOf(design)).toBe(expected);
-    expect(routerCloudsOf({ ...design, clouds: ['aws'] })).toBe(1);
+    expect(routerCloudCount(design, 'aws')).toBe(expected);
+    expect(routerCloudCount({ ...design, clouds: ['aws'] }, 'aws')).toBe(1);
   });
 });
 

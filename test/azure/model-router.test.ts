@@ -504,7 +504,7 @@ describe('ModelRouter (Azure): props refused with their path', () => {
 
   test('a token in the router config is refused: the config and the scale plan are computed at synth', () => {
     const problems = refused({ deployment: { maxConcurrentRequests: Lazy.numberValue({ produce: () => 100 }) } });
-    expect(problems).toEqual([{ path: 'props.deployment.maxConcurrentRequests', message: expect.stringMatching(/^must be a literal on Azure, not an unresolved token/) }]);
+    expect(problems).toEqual([{ path: 'props.deployment.maxConcurrentRequests', message: expect.stringMatching(/^must be a literal, not an unresolved token/) }]);
   });
 });
 
@@ -534,7 +534,7 @@ describe('design validation (ai-stack check) runs the Azure router rules', () =>
   test('a token in the router is refused on Azure, with the reason', () => {
     const token = '${TfToken[TOKEN.1]}';
     const problems = problemsOf(design({ tenants: [{ id: 'team-a', monthlyBudgetUsd: 90, routes: [token] }] }), ['azure']);
-    expect(problems).toContainEqual({ path: 'router.tenants[0].routes[0]', message: expect.stringMatching(/must be a literal on Azure, not an unresolved token: the router config is written into the function app's settings at synth/) });
+    expect(problems).toContainEqual({ path: 'router.tenants[0].routes[0]', message: expect.stringMatching(/must be a literal, not an unresolved token: the deployed router's config, size and alarms are fixed at synth/) });
   });
 });
 

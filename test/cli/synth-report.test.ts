@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { runCli } from '../support/cli';
 import { isDeployed, notDeployedSections, loadDesign } from '../../lib/design';
 
@@ -58,7 +59,13 @@ describe('ai-stack synth: warnings, --strict, sections not deployed', () => {
 
   test('--strict passes a synth without warnings', async () => {
     const out = join(dir, 'strict-azure');
-    const result = await run(['synth', EXAMPLE, '--cloud', 'azure', '--out', out, '--strict']);
+    // The example's Azure router warns that the Bedrock and Vertex targets run elsewhere; without the
+    // router the Azure stack raises no warning.
+    const design = join(dir, 'no-router.yaml');
+    const example = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
+    delete example.router;
+    writeFileSync(design, stringify(example));
+    const result = await run(['synth', design, '--cloud', 'azure', '--out', out, '--strict']);
     expect(result.stdout).not.toMatch(/^warning /m);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(existsSync(join(out, 'azure/stacks/support-ai/cdk.tf.json'))).toBe(true);

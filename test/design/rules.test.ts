@@ -50,6 +50,15 @@ const tiered = (d: Design, limits: (number | undefined)[]) => {
 };
 
 describe('router numbers', () => {
+  // Bounds every cloud shares; Azure's tighter ones (Flex Consumption sizes, the 40-instance floor,
+  // the 230 s front end) are its own rules, tested in test/azure/model-router.test.ts.
+  expectValid([
+    ['timeoutMs 100 and 900000', (d) => { route(d).timeoutMs = 100; d.router.routes.push({ name: 'slow', targets: [{ model: 'haiku' }], timeoutMs: 900000, deadlineMs: 900000 }); d.router.deployment = { timeoutSeconds: 900 }; }],
+    ['the smallest and largest deployment', (d) => { d.router.deployment = { memoryMiB: 512, timeoutSeconds: 900, maxConcurrentRequests: 1, logRetentionDays: 1 }; d.router.alarms = { errorRatePercent: 100, p99LatencyMs: 1, evaluationMinutes: 60 }; }],
+  ], ['aws', 'gcp']);
+  expectOnly([
+    ['too little memory', (d) => (d.router.deployment = { memoryMiB: 256 }), 'router.deployment.memoryMiB', /512/],
+  ], ['aws', 'gcp']);
   expectOnly([
     ['maxPromptTokens below 1', (d) => tiered(d, [-5, undefined]), 'router.routes[0].tiers[0].maxPromptTokens', /^must be a whole number >= 1 \(got -5\)$/],
     ['maxPromptTokens not whole', (d) => tiered(d, [10.5, undefined]), 'router.routes[0].tiers[0].maxPromptTokens', /^must be a whole number >= 1 \(got 10\.5\)$/],
@@ -89,7 +98,6 @@ describe('router numbers', () => {
     ['tiers on a route that is not tiered', (d) => (route(d).tiers = []), 'router.routes[0].tiers', /only apply to strategy 'tiered' \(strategy is 'weighted'\)/],
     ['no routes', (d) => (d.router.routes = []), 'router.routes', /^must list at least one route$/],
     ['a deadline past the function timeout', (d) => { route(d).deadlineMs = 120000; d.router.deployment = { timeoutSeconds: 60 }; }, 'router.routes[0].deadlineMs', /^must be at most router\.deployment\.timeoutSeconds × 1000 \(120000 > 60000\)/],
-    ['too little memory', (d) => (d.router.deployment = { memoryMiB: 256 }), 'router.deployment.memoryMiB', /512/],
     ['a timeout past Lambda', (d) => (d.router.deployment = { timeoutSeconds: 901 }), 'router.deployment.timeoutSeconds', /900/],
     ['a fractional concurrency', (d) => (d.router.deployment = { maxConcurrentRequests: 1.5 }), 'router.deployment.maxConcurrentRequests', /whole/],
     ['a zero error rate', (d) => (d.router.alarms = { errorRatePercent: 0 }), 'router.alarms.errorRatePercent', /greater than 0|> 0/],
@@ -98,9 +106,7 @@ describe('router numbers', () => {
     ['an unknown deployment field', (d) => ((d.router as any).deployment = { memoryMB: 1024 }), 'router.deployment.memoryMB', /memoryMiB/],
   ]);
   expectValid([
-    ['timeoutMs 100 and 900000', (d) => { route(d).timeoutMs = 100; d.router.routes.push({ name: 'slow', targets: [{ model: 'haiku' }], timeoutMs: 900000, deadlineMs: 900000 }); d.router.deployment = { timeoutSeconds: 900 }; }],
     ['--api-key on an endpoint the router does not call', (d) => d.endpoints!.push({ ...d.endpoints![0], name: 'free', server: { ...d.endpoints![0].server, args: ['--api-key', 'k'] } })],
-    ['the smallest and largest deployment', (d) => { d.router.deployment = { memoryMiB: 512, timeoutSeconds: 900, maxConcurrentRequests: 1, logRetentionDays: 1 }; d.router.alarms = { errorRatePercent: 100, p99LatencyMs: 1, evaluationMinutes: 60 }; }],
     ['retries 0 and 10', (d) => { route(d).retries = 0; d.router.routes.push({ name: 'r10', targets: [{ model: 'haiku' }], retries: 10 }); }],
     ['a fractional weight and zero prices', (d) => { route(d).targets[0].weight = 0.25; d.router.models[0].inputPer1kUsd = 0; }],
     ['increasing tier limits', (d) => tiered(d, [1, 2, undefined])],
@@ -140,7 +146,7 @@ describe('vector store rules', () => {
     ['overlap not whole', (d) => (d.vectorStore.chunking = { overlapPercent: 20.5 }), 'vectorStore.chunking.overlapPercent', /\(got 20\.5\)/],
     ['overlap 100', (d) => (d.vectorStore.chunking = { overlapPercent: 100 }), 'vectorStore.chunking.overlapPercent', /\(got 100\)/],
     ['a changed share above 100%', (d) => (d.vectorStore.expectedChangedPercent = 101), 'vectorStore.expectedChangedPercent', /^must be between 0 and 100 percent \(got 101\)$/],
-    ['a negative corpus size', (d) => (d.vectorStore.expectedSourceGiB = -1), 'vectorStore.expectedSourceGiB', /^must be >= 0 GiB \(got -1\)$/],
+    ['a negative corpus size', (d) => (d.vectorStore.expectedSourceGiB = -1), 'vectorStore.expectedSourceGiB', /^must be between 0 and 1048576 GiB \(got -1\)$/],
     ['a name with capitals', (d) => (d.vectorStore.name = 'Docs'), 'vectorStore.name', /got 'Docs'/],
     ['a refresh schedule that is not cron', (d) => (d.vectorStore.refreshSchedule = 'daily'), 'vectorStore.refreshSchedule', /five-field cron .*\(got 'daily'\)/],
     ['an unknown embedding model', (d) => (d.vectorStore.embeddingModels = { gcp: 'nope' }), 'vectorStore.embeddingModels.gcp', /^unknown model 'nope'; gcp needs a vertex embedding model of the model catalog, e\.g\. 'text-embedding-005'$/],

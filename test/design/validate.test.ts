@@ -298,13 +298,23 @@ describe('validateDesign', () => {
 
   test('unresolved tokens are not validated as literals', () => {
     const d = smallDesign();
-    // Fields a construct can take as tokens (the fleet-plan numbers are refused as tokens by the
-    // GPU endpoint's own rule): a CDK number token, a cdktf number token, a string token.
-    d.router.routes[0].targets[0].weight = Lazy.number({ produce: () => -1 });
-    d.router.routes[0].timeoutMs = TfLazy.numberValue({ produce: () => 5 });
-    d.router.tenants[0].id = Lazy.string({ produce: () => 'Bad Id' });
+    // Fields a construct can take as tokens (the fleet-plan numbers and the router's fields are
+    // refused as tokens by their own rules): a CDK list token, a cdktf number token.
     d.budget.notifyEmails = Lazy.list({ produce: () => ['not-an-address'] });
     d.budget.monthlyLimitUsd = TfToken.asNumber(TfLazy.anyValue({ produce: () => -5 }));
     expect(problems(d)).toEqual([]);
+  });
+
+  test('a token in the router is refused once, whatever the clouds: every cloud fixes its config at synth', () => {
+    const d = smallDesign();
+    d.router.routes[0].targets[0].weight = Lazy.number({ produce: () => -1 });
+    d.router.routes[0].timeoutMs = TfLazy.numberValue({ produce: () => 5 });
+    d.router.tenants[0].id = Lazy.string({ produce: () => 'Bad Id' });
+    const literal = "must be a literal, not an unresolved token: the deployed router's config, size and alarms are fixed at synth. Pass the value itself";
+    expect(problems(d)).toEqual([
+      `router.routes[0].targets[0].weight: ${literal}`,
+      `router.routes[0].timeoutMs: ${literal}`,
+      `router.tenants[0].id: ${literal}`,
+    ]);
   });
 });

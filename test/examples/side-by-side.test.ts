@@ -17,6 +17,12 @@ const CHILD_SCOPED = new Set([
   'azurerm_subnet',
   'azurerm_capacity_reservation',
   'google_compute_router_nat',
+  // Inside the design's own storage account, key vault or Azure OpenAI account (each named per design).
+  'azapi_resource',
+  'azurerm_key_vault_secret',
+  'azurerm_cognitive_deployment',
+  'azurerm_storage_container',
+  'azurerm_storage_blob',
 ]);
 
 /** Every physical name of a Terraform configuration: top-level names, name prefixes, account ids, VM name prefixes, network tags. */
@@ -59,9 +65,10 @@ describe('two designs differing only in name share no physical name', () => {
       for (const r of Object.values(template.Resources)) {
         // A data source's name is scoped to its knowledge base, whose name carries the design's.
         if (r.Type === 'AWS::Bedrock::DataSource') continue;
-        // Inline policy names are scoped to their role; display names are labels, not identifiers.
+        // Inline policy names are scoped to their role; display names are labels, not identifiers; metric
+        // names are scoped to their namespace, which carries the design's name.
         for (const [key, value] of Object.entries(r.Properties ?? {})) {
-          if (/Name$/.test(key) && !['PolicyName', 'DisplayName'].includes(key) && typeof value === 'string') names.push(`${key}:${value}`);
+          if (/Name$/.test(key) && !['PolicyName', 'DisplayName', 'MetricName'].includes(key) && typeof value === 'string') names.push(`${key}:${value}`);
         }
         // Tags are a list of { Key, Value } on most resources and a map on newer ones (Bedrock).
         const tags = r.Properties?.Tags;

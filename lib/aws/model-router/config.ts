@@ -1,7 +1,5 @@
 // The router config a ModelRouter deploys, and the design facts AiStack hands it. Pure: no aws-cdk-lib.
-import type { Cloud } from '../../design/cloud';
-import { isDeployed } from '../../design/capabilities';
-import { targetClouds, type AiStackDesign } from '../../design/design';
+import type { AiStackDesign } from '../../design/design';
 import type { GpuEndpointDesign } from '../../design/gpu-endpoint';
 import type { RouterDesign } from '../../design/router';
 import type { RouterConfig } from '../../router/config';
@@ -52,12 +50,3 @@ export function routerSectionOf(design: AiStackDesign): RouterDesign {
   return { ...router, models };
 }
 
-/**
- * How many clouds deploy the design's router, for the budget split: AWS (which builds it) and every
- * other cloud the design targets whose `AiStack` builds the router (lib/design/capabilities.ts).
- */
-export function routerCloudsOf(design: AiStackDesign): number {
-  const clouds = new Set<Cloud>(targetClouds(design).filter((c) => c === 'aws' || isDeployed('router', c)));
-  clouds.add('aws');
-  return clouds.size;
-}

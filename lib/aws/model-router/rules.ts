@@ -2,7 +2,7 @@
 // from. Pure: no aws-cdk-lib, so the design's validation runs it without loading the construct library.
 import { findModel, type ModelSpec } from '../../design/catalog/models';
 import type { AiStackDesign } from '../../design/design';
-import { isToken, join, joinKey, type Problems } from '../../design/problems';
+import { isToken, join, type Problems } from '../../design/problems';
 import { quote } from '../../design/quote';
 import { ROUTER_DEFAULTS, type ModelTargetDesign, type RouterDesign } from '../../design/router';
 import { placeRouter } from '../../design/router-placement';
@@ -85,7 +85,6 @@ export function validateRouterOnAws(router: RouterDesign, path: string, problems
 /** {@link validateRouterOnAws} with the model catalog given. */
 export function validateRouterOnAwsWith(router: RouterDesign, path: string, problems: Problems, lookup: ModelLookup): void {
   // Only the router's own fields: construct props beside them (an endpoint's URL) are tokens by nature.
-  for (const key of CONFIG_FIELDS) refuseTokens((router as unknown as Record<string, unknown>)[key], join(path, key), problems);
   const models = Array.isArray(router.models) ? router.models : [];
   models.forEach((m, i) => {
     if (!isEntry(m) || m.provider !== 'bedrock') return;
@@ -114,23 +113,6 @@ export function validateRouterOnAwsWith(router: RouterDesign, path: string, prob
       `must be a retention CloudWatch Logs offers on AWS: ${CLOUDWATCH_RETENTION_DAYS.join(', ')} days (got ${days}${below || above ? `; nearest: ${[below, above].filter((d) => d !== undefined).join(' or ')}` : ''})`,
     );
   }
-}
-
-/** The router fields fixed at synth (`traffic` only feeds the estimate). */
-const CONFIG_FIELDS = ['models', 'routes', 'tenants', 'circuitBreaker', 'deployment', 'alarms'] as const;
-
-/**
- * The router's config is written into the function's code package at synth and its deployment and
- * alarm numbers are computed with at synth (the expiry rule, reserved concurrency, thresholds): an
- * unresolved token anywhere in the router section would reach the function as placeholder text.
- */
-function refuseTokens(value: unknown, path: string, problems: Problems): void {
-  if (isToken(value)) {
-    problems.add(path, 'must be a literal on AWS, not an unresolved token: the router config is written into the function\'s code package at synth. Pass the value itself');
-    return;
-  }
-  if (Array.isArray(value)) value.forEach((v, i) => refuseTokens(v, join(path, i), problems));
-  else if (isEntry(value)) for (const [k, v] of Object.entries(value)) refuseTokens(v, joinKey(path, k), problems);
 }
 
 const isEntry = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v); // eslint-disable-line @typescript-eslint/no-explicit-any

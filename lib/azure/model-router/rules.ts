@@ -1,7 +1,7 @@
 // What `ai-stack check` must know of the model router on Azure, and the pure plans the construct
 // builds from. Pure: no cdktf or provider, so the design's validation runs it without loading them;
 // the construct runs the same functions on its props.
-import { isToken, join, joinKey, type Problems } from '../../design/problems';
+import { isToken, join, type Problems } from '../../design/problems';
 import { quote } from '../../design/quote';
 import { ROUTER_DEFAULTS, type RouterDesign } from '../../design/router';
 import { placeRouter } from '../../design/router-placement';
@@ -30,29 +30,11 @@ export const LOG_ALERT_WINDOW_MINUTES: readonly number[] = [1, 5, 10, 15, 30, 45
 /** Retention of a Log Analytics workspace on the pay-as-you-go tier (PerGB2018), days. */
 export const LOG_ANALYTICS_RETENTION_DAYS = { min: 30, max: 730 } as const;
 
-/** The router fields fixed at synth (`traffic` only feeds the estimate). */
-const CONFIG_FIELDS = ['models', 'routes', 'tenants', 'circuitBreaker', 'deployment', 'alarms'] as const;
-
 const isEntry = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const literal = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && !isToken(n);
 
-/**
- * The router config is written into the function's app settings at synth, and the deployment and
- * alarm numbers are computed with at synth (instance count, concurrency, the expiry rule, the alert
- * windows): an unresolved token anywhere in them would reach the function as placeholder text.
- */
-function refuseTokens(value: unknown, path: string, problems: Problems): void {
-  if (isToken(value)) {
-    problems.add(path, "must be a literal on Azure, not an unresolved token: the router config is written into the function app's settings at synth. Pass the value itself");
-    return;
-  }
-  if (Array.isArray(value)) value.forEach((v, i) => refuseTokens(v, join(path, i), problems));
-  else if (isEntry(value)) for (const [k, v] of Object.entries(value)) refuseTokens(v, joinKey(path, k), problems);
-}
-
 /** Rules Azure adds to the neutral router rules, with `path` the router's path (`router`, or `props`). */
 export function validateRouterOnAzure(router: RouterDesign, path: string, problems: Problems): void {
-  for (const key of CONFIG_FIELDS) refuseTokens((router as unknown as Record<string, unknown>)[key], join(path, key), problems);
   const deployment = isEntry(router.deployment) ? router.deployment : {};
   const at = (key: string) => join(join(path, 'deployment'), key);
 

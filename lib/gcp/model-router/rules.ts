@@ -7,20 +7,13 @@ import type { RouterDesign } from '../../design/router';
 /** A Google Cloud region (the pattern `region.gcp` is checked with), or Vertex AI's global endpoint. */
 const VERTEX_LOCATION = /^([a-z]+-[a-z]+\d+|global)$/;
 
-/** The router fields fixed at synth (`traffic` only feeds the estimate). */
-const CONFIG_FIELDS = ['models', 'routes', 'tenants', 'circuitBreaker', 'deployment', 'alarms'] as const;
-
 const isEntry = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Rules GCP adds to the neutral router rules:
- * - every value of the router's config, sizing and alarms is a literal: the config is written into
- *   a Cloud Storage object at synth, and the Cloud Run sizing (vCPUs, instances, requests per
- *   instance), the expiry rule and the alert thresholds are computed from the numbers at synth;
- * - a Vertex AI target's `region` is a Google Cloud region or `global`.
+ * Rules GCP adds to the neutral router rules (which refuse tokens in every field fixed at synth): a
+ * Vertex AI target's `region` is a Google Cloud region or `global`.
  */
 export function validateRouterOnGcp(router: RouterDesign, path: string, problems: Problems): void {
-  for (const key of CONFIG_FIELDS) refuseTokens((router as unknown as Record<string, unknown>)[key], join(path, key), problems);
   const models = Array.isArray(router.models) ? router.models : [];
   models.forEach((m, i) => {
     if (!isEntry(m) || m.provider !== 'vertex') return;
@@ -43,11 +36,3 @@ export function validateRouterNamePrefix(prefix: unknown, path: string, problems
   problems.add(path, `must not begin with 'goog' or contain 'google' (or a look-alike such as 'g00gle') when the design has a router on Google Cloud: it starts the name of the router's Cloud Storage bucket, and Cloud Storage refuses such names (got ${quote(prefix)})`);
 }
 
-function refuseTokens(value: unknown, path: string, problems: Problems): void {
-  if (isToken(value)) {
-    problems.add(path, 'must be a literal on Google Cloud, not an unresolved token: the router config is written to a Cloud Storage object at synth, and the service is sized from these numbers at synth. Pass the value itself');
-    return;
-  }
-  if (Array.isArray(value)) value.forEach((v, i) => refuseTokens(v, join(path, i), problems));
-  else if (isEntry(value)) for (const [k, v] of Object.entries(value)) refuseTokens(v, join(path, k), problems);
-}
