@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Fn, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +11,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { allowLogsToUseKey } from './log-encryption';
 import {
   defaultNamePrefix,
   planFleet,
@@ -448,24 +449,6 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
   }
 }
 
-/**
- * CloudWatch Logs encrypts with a customer key only when the key policy lets the regional Logs service
- * use it. The statement is scoped by the encryption context to log groups of this account and region:
- * naming this log group's ARN would make the key and the log group depend on each other.
- */
-function allowLogsToUseKey(key: kms.IKey, logGroup: logs.ILogGroup): void {
-  const stack = Stack.of(logGroup);
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-      },
-    }),
-  );
-}
 
 /** Endpoints per stack that built their own VPC. */
 const ownNetworks = new WeakMap<Stack, string[]>();

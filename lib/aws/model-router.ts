@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { allowLogsToUseKey } from './log-encryption';
 import { routerBundleDir } from '../common/router-bundle';
 import { findModel } from '../design/catalog/models';
 import { defaultNamePrefix, fitName, type NamePrefixProps } from '../design/naming';
@@ -388,21 +389,3 @@ function bedrockArn(stack: Stack, b: BedrockResource): string {
   });
 }
 
-/**
- * CloudWatch Logs encrypts with a customer key only when the key policy lets the regional Logs service
- * use it; the statement is scoped by the encryption context to log groups of this account and region
- * (naming this log group's ARN would make the key and the log group depend on each other).
- */
-function allowLogsToUseKey(key: kms.IKey, logGroup: logs.ILogGroup): void {
-  const stack = Stack.of(logGroup);
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-      },
-    }),
-  );
-}
