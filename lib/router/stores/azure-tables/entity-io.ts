@@ -1,4 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
+import { GroupCommit, type GroupCommitOptions } from '../distributed/group-commit';
 
 /** The status codes of "someone else wrote first": ETag mismatch, or the entity was inserted. */
 export function isConflict(err: unknown): boolean {
@@ -34,4 +35,28 @@ export async function writeEntity(client: TableClient, partitionKey: string, row
     if (isConflict(err)) return false;
     throw err;
   }
+}
+
+/** How a store's state is kept in an entity's properties; `undefined` props: the entity does not exist. */
+export interface EntityCodec<S> {
+  decode(props: Props | undefined): S;
+  encode(state: S): Props;
+}
+
+/**
+ * The group commit (distributed/group-commit.ts) on entities: read with their ETag, written with
+ * Replace + If-Match (or an insert); 412/409 is a conflict. Every other failure fails the batch,
+ * and a conflict is retried after up to 1, 2, 4 … 50 ms of jittered backoff.
+ */
+export function entityCommits<S>(client: TableClient, entityOf: (key: string) => [partitionKey: string, rowKey: string], codec: EntityCodec<S>, o: GroupCommitOptions): GroupCommit<S, string> {
+  return new GroupCommit<S, string>(
+    {
+      async read(key) {
+        const { props, etag } = await readEntity(client, ...entityOf(key));
+        return { state: codec.decode(props), version: etag };
+      },
+      write: (key, state, etag) => writeEntity(client, ...entityOf(key), codec.encode(state), etag),
+    },
+    { label: 'azure tables', maxBatch: o.maxBatch, maxConflicts: o.maxConflicts, backoff: { firstMs: 1, capMs: 50 } },
+  );
 }

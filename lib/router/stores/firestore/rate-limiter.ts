@@ -1,17 +1,13 @@
-import type { AdmitRequest, AdmitResult, RateLimiter } from '../rate-limiter';
-import { SLOTS, admitInto, bucketOf, decide, emptyRing, isCurrent, latestBucket, rolled, type Ring } from '../distributed/rate-window';
-import { GroupCommit, type Codec, type GroupCommitOptions } from './group-commit';
+import { GroupCommitRateLimiter, type RateRecord } from '../distributed/group-commit-rate-limiter';
+import { SLOTS } from '../distributed/rate-window';
+import { documentCommits, type Codec, type FirestoreCommitOptions } from './documents';
 import { FirestoreRest, type FirestoreConnectionOptions } from './rest';
 import { FIRESTORE_RATE_COLLECTION, rateDocumentId } from './schema';
 import { array, int, map, readArray, readInt, readMap, type Fields } from './values';
 
-export interface FirestoreRateLimiterOptions extends FirestoreConnectionOptions, GroupCommitOptions {}
+export interface FirestoreRateLimiterOptions extends FirestoreConnectionOptions, FirestoreCommitOptions {}
 
-interface RateState {
-  ring: Ring | undefined;
-}
-
-const codec: Codec<RateState> = {
+const codec: Codec<RateRecord> = {
   decode(name, fields) {
     const slots = readArray(fields?.slots, `${name}: slots`);
     if (!fields || !slots) return { ring: undefined };
@@ -36,28 +32,16 @@ const codec: Codec<RateState> = {
 /**
  * Requests and tokens per minute shared by every router instance: the bucket ring of
  * `distributed/rate-window.ts` in one document per tenant, read and replaced with a commit
- * conditional on its `updateTime`, with this process's admissions for a tenant group-committed.
- * Refusals write nothing.
+ * conditional on its `updateTime`, with this process's admissions for a tenant group-committed
+ * (`distributed/group-commit-rate-limiter.ts`). Refusals write nothing.
  */
-export class FirestoreRateLimiter implements RateLimiter {
-  private readonly commits: GroupCommit<RateState>;
-
+export class FirestoreRateLimiter extends GroupCommitRateLimiter {
   constructor(o: FirestoreRateLimiterOptions) {
     const rest = new FirestoreRest(o);
     const collection = o.rateCollection ?? FIRESTORE_RATE_COLLECTION;
-    this.commits = new GroupCommit<RateState>(rest, (tenant) => rest.documentName(collection, rateDocumentId(tenant)), codec, o);
-  }
-
-  async admit(r: AdmitRequest): Promise<AdmitResult> {
-    rateDocumentId(r.tenant);
-    return this.commits.run<AdmitResult>(r.tenant, (state) => {
-      const j = state.ring ? Math.max(bucketOf(r.nowMs), latestBucket(state.ring)) : bucketOf(r.nowMs);
-      const ring = state.ring && isCurrent(state.ring, j) ? state.ring : rolled(state.ring ?? emptyRing(j), j);
-      const result = decide(ring, j, r);
-      if (!result.ok) return { result, changed: false };
-      admitInto(ring, j, r.tokens);
-      state.ring = ring;
-      return { result, changed: true };
-    });
+    super(
+      documentCommits(rest, (tenant) => rest.documentName(collection, rateDocumentId(tenant)), codec, o),
+      (tenant) => void rateDocumentId(tenant),
+    );
   }
 }

@@ -50,7 +50,7 @@ export function isCommitConflict(err: unknown): boolean {
 /**
  * Worth another attempt: the service was unavailable, overloaded or timed out, or the request never
  * got an answer. A commit in that state may have been applied; the stores re-read and re-apply,
- * which their operations make harmless (see group-commit.ts).
+ * which their operations make harmless (see documents.ts and distributed/group-commit.ts).
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof FirestoreApiError) return [500, 502, 503, 504, 429].includes(err.httpStatus) || ['UNAVAILABLE', 'INTERNAL', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED'].includes(err.status);
