@@ -1,4 +1,5 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+// No import of @aws-sdk/client-dynamodb: the AWS construct reads these constants, and a CDK app
+// that deploys the router must type-check without the SDK installed.
 
 /**
  * The two tables, as the construct must create them. Both have a single string partition key `pk`
@@ -30,8 +31,15 @@ export const RATE_TABLE_SCHEMA = {
   ttlAttribute: 'ttl',
 } as const;
 
-/** CreateTable input for tests and tools; the construct renders the same key schema. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
+/** CreateTable input (assignable to the SDK's `CreateTableCommandInput`) for tests and tools; the construct renders the same key schema. */
+export interface TableInput {
+  readonly TableName: string;
+  readonly AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[];
+  readonly KeySchema: { AttributeName: string; KeyType: 'HASH' }[];
+  readonly BillingMode: 'PAY_PER_REQUEST';
+}
+
+export function createTableInput(tableName: string): TableInput {
   return {
     TableName: tableName,
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
