@@ -50,8 +50,8 @@ export const ROUTER_ENV = {
  * profile of each tenant and Bedrock target, JSON `{ "<tenantId>": { "<target id>": "<profile ARN>" } }`.
  * Each profile copies the target's model (or its cross-region inference profile) and carries the tag
  * `ai-stack:tenant`; a router that calls Bedrock with the profile ARN as the model id for that
- * tenant's requests lets Cost Explorer attribute the spend per tenant. The runtime does not read it
- * yet (the construct warns `router-tenant-profiles-unused` while the bundle lacks this name).
+ * tenant's requests lets Cost Explorer attribute the spend per tenant. The runtime reads it
+ * (lib/router/handlers/from-env.ts) and the Bedrock adapter calls the tenant's profile ARN.
  */
 export const BEDROCK_TENANT_PROFILES_ENV = 'AI_STACK_BEDROCK_TENANT_PROFILES';
 

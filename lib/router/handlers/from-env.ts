@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RouterConfigError, type RouterConfig, type RouterTarget } from '../config';
-import { endpointKeyEnv, endpointUrlEnv, parseSecretRef, ROUTER_ENV, type RouterStore } from '../deploy-env';
+import { BEDROCK_TENANT_PROFILES_ENV, endpointKeyEnv, endpointUrlEnv, parseSecretRef, ROUTER_ENV, type RouterStore } from '../deploy-env';
 import { parseRouterConfig } from '../engine/config-check';
 import { RouterEngine, type EngineOptions } from '../engine/engine';
 import { hashTenantKeys, parseTenantKeys } from '../engine/keys';
@@ -42,6 +42,42 @@ export function routerConfigFromEnv(env: Readonly<Record<string, string | undefi
   return { ...config, tenants: config.tenants.map((t) => ({ ...t, keySha256: [...t.keySha256, ...(hashes.get(t.id) ?? [])] })) };
 }
 
+/**
+ * `AI_STACK_BEDROCK_TENANT_PROFILES` (`{ "<tenant>": { "<target id>": "<profile ARN>" } }`, set by the
+ * AWS ModelRouter's `tenantInferenceProfiles`) as model ids per target and tenant. Unknown tenants or
+ * targets, and values that are not Bedrock ARNs, are problems: a typo would silently lose attribution.
+ */
+function tenantProfiles(raw: string | undefined, config: RouterConfig, problems: string[]): Record<string, Record<string, string>> {
+  const byTarget: Record<string, Record<string, string>> = {};
+  if (!raw?.trim()) return byTarget;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    problems.push(`${BEDROCK_TENANT_PROFILES_ENV}: not valid JSON (${(err as Error).message})`);
+    return byTarget;
+  }
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(value)) {
+    problems.push(`${BEDROCK_TENANT_PROFILES_ENV}: expected { "<tenant>": { "<target id>": "<profile ARN>" } }`);
+    return byTarget;
+  }
+  const tenants = new Set(config.tenants.map((t) => t.id));
+  const bedrock = new Set(config.targets.filter((t) => t.provider === 'bedrock').map((t) => t.id));
+  for (const [tenant, map] of Object.entries(value)) {
+    if (!tenants.has(tenant)) problems.push(`${BEDROCK_TENANT_PROFILES_ENV}: '${tenant.slice(0, 63)}' is not a tenant of the router`);
+    else if (!isMap(map)) problems.push(`${BEDROCK_TENANT_PROFILES_ENV}.${tenant}: expected { "<target id>": "<profile ARN>" }`);
+    else {
+      for (const [target, arn] of Object.entries(map)) {
+        if (!bedrock.has(target)) problems.push(`${BEDROCK_TENANT_PROFILES_ENV}.${tenant}: '${target.slice(0, 63)}' is not a Bedrock target of the router`);
+        else if (typeof arn !== 'string' || !/^arn:aws[a-z-]*:bedrock:/.test(arn)) problems.push(`${BEDROCK_TENANT_PROFILES_ENV}.${tenant}.${target}: must be a Bedrock application inference profile ARN`);
+        else (byTarget[target] ??= {})[tenant] = arn;
+      }
+    }
+  }
+  return byTarget;
+}
+
 const AZURE_OPENAI_EXAMPLE = 'the Azure OpenAI resource URL, https://<resource>.openai.azure.com';
 
 /**
@@ -69,7 +105,9 @@ export function runtimeConnections(config: RouterConfig, env: Readonly<Record<st
     return v;
   };
   const gcpProject = env[ROUTER_ENV.gcpProject]?.trim() || env.GOOGLE_CLOUD_PROJECT?.trim() || undefined;
+  const profiles = tenantProfiles(env[BEDROCK_TENANT_PROFILES_ENV], config, problems);
   const targets = config.targets.map((t): RouterTarget => {
+    if (t.provider === 'bedrock' && profiles[t.id]) return { ...t, tenantModelIds: profiles[t.id] };
     if (t.provider === 'endpoint' && t.endpoint && !t.baseUrl) {
       const baseUrl = url(endpointUrlEnv(t.endpoint), `router target '${t.id}' (GPU endpoint '${t.endpoint}')`, "the endpoint's internal URL, e.g. http://10.0.1.20:8000");
       return baseUrl ? { ...t, baseUrl } : t;

@@ -124,7 +124,9 @@ export class BedrockAdapter implements ProviderAdapter {
   private input(request: ProviderRequest): ConverseCommandInput {
     const { system, turns } = splitConversation(request.messages);
     return {
-      modelId: this.target.providerModelId,
+      // A tenant's application inference profile, when the deployment made one, so Cost Explorer
+      // attributes the call to the tenant; otherwise the target's model.
+      modelId: (request.tenant !== undefined ? this.target.tenantModelIds?.[request.tenant] : undefined) ?? this.target.providerModelId,
       messages: turns.map((t) => ({ role: t.role, content: [{ text: t.text }] })),
       ...(system.length > 0 ? { system: system.map((text) => ({ text })) } : {}),
       inferenceConfig: {

@@ -38,6 +38,13 @@ export interface ChatRequest {
 /** What one adapter call needs: the request with the provider model resolved. */
 export interface ProviderRequest {
   readonly messages: readonly ChatMessage[];
+  /**
+   * Tenant and route of the request, for the provider's own cost attribution: Vertex AI requests
+   * carry them as `labels` (billing reports split spend by label); Bedrock calls a tenant's
+   * application inference profile when the target has one (`TargetConfig.tenantModelIds`).
+   */
+  readonly tenant?: string;
+  readonly route?: string;
   readonly temperature?: number;
   readonly topP?: number;
   readonly maxTokens: number;
@@ -112,6 +119,11 @@ export interface TargetConfig {
   readonly apiVersion?: string;
   /** Azure OpenAI API key; when absent a Microsoft Entra token from @azure/identity is used. */
   readonly apiKey?: string;
+  /**
+   * Bedrock: the model id (an application inference profile ARN) to call for a tenant's requests
+   * instead of `providerModelId`, by tenant id, so Cost Explorer attributes the spend per tenant.
+   */
+  readonly tenantModelIds?: Readonly<Record<string, string>>;
   readonly inputPer1kUsd: number;
   readonly outputPer1kUsd: number;
   readonly contextWindowTokens: number;

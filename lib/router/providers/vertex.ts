@@ -114,6 +114,8 @@ export class VertexAdapter implements ProviderAdapter {
       generationConfig,
     };
     if (system.length > 0) body.systemInstruction = { parts: system.map((text) => ({ text })) };
+    const labels = vertexLabels(request);
+    if (labels) body.labels = labels;
     return body;
   }
 
@@ -158,4 +160,17 @@ let sharedAuth: Promise<GoogleAuth> | undefined;
 function googleAuth(): Promise<GoogleAuth> {
   sharedAuth ??= import('google-auth-library').then((m) => new m.GoogleAuth({ scopes: [VERTEX_SCOPE] }));
   return sharedAuth;
+}
+
+/**
+ * The request's tenant and route as Vertex AI `labels` (generateContent's billing labels), so Cloud
+ * Billing reports split Vertex spend per tenant and route. Label values are at most 63 lowercase
+ * letters, digits, `_` and `-`: other characters become `_`.
+ */
+export function vertexLabels(request: Pick<ProviderRequest, 'tenant' | 'route'>): Record<string, string> | undefined {
+  const value = (v: string) => v.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 63);
+  const labels: Record<string, string> = {};
+  if (request.tenant) labels['ai-stack-tenant'] = value(request.tenant);
+  if (request.route) labels['ai-stack-route'] = value(request.route);
+  return Object.keys(labels).length > 0 ? labels : undefined;
 }

@@ -284,6 +284,18 @@ describe('the other connections a deployed config leaves to run time', () => {
     expect(runtimeConnections(config, {}).targets[0]).toEqual(vertex);
   });
 
+  test("Bedrock targets call each tenant's application inference profile from AI_STACK_BEDROCK_TENANT_PROFILES; a typo is refused", () => {
+    const haiku = { id: 'haiku', provider: 'bedrock', providerModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', inputPer1kUsd: 0, outputPer1kUsd: 0, contextWindowTokens: 1000, maxOutputTokens: 100 } as const;
+    const config = deployedConfig({ targets: [haiku], routes: [] });
+    const arn = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p1';
+    const filled = runtimeConnections(config, { AI_STACK_BEDROCK_TENANT_PROFILES: JSON.stringify({ 'team-a': { haiku: arn } }) });
+    expect(filled.targets).toEqual([{ ...haiku, tenantModelIds: { 'team-a': arn } }]);
+    expect(runtimeConnections(config, {}).targets).toEqual([haiku]);
+    expect(() => runtimeConnections(config, { AI_STACK_BEDROCK_TENANT_PROFILES: JSON.stringify({ 'team-c': { haiku: arn }, 'team-a': { sonnet: arn, haiku: 'x' } }) })).toThrow(
+      /'team-c' is not a tenant of the router[\s\S]*'sonnet' is not a Bedrock target of the router[\s\S]*team-a\.haiku: must be a Bedrock application inference profile ARN/,
+    );
+  });
+
   test('a deployed router needs AZURE_OPENAI_ENDPOINT for its Azure OpenAI targets', () => {
     const env = { AI_STACK_ROUTER_CONFIG: JSON.stringify(deployedConfig({ targets: [aoai], routes: [] })) };
     expect(() => start(env)).toThrow(/router target 'gpt' \(azure-openai\): AZURE_OPENAI_ENDPOINT is not set/);

@@ -67,6 +67,16 @@ describe('BedrockAdapter.complete', () => {
     expect(sent.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=.*, Signature=[0-9a-f]{64}$/);
   });
 
+  test("calls a tenant's application inference profile when the target has one, the model for other tenants", async () => {
+    server.handler = (_req, res) => json(res, 200, converse());
+    const profile = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123';
+    const withProfiles = adapter({ tenantModelIds: { 'team-a': profile } });
+    await withProfiles.complete({ ...request, tenant: 'team-a', route: 'chat' }, signal());
+    expect(server.requests[server.requests.length - 1].url).toBe(`/model/${encodeURIComponent(profile)}/converse`);
+    await withProfiles.complete({ ...request, tenant: 'team-b', route: 'chat' }, signal());
+    expect(server.requests[server.requests.length - 1].url).toBe(`/model/${encodeURIComponent(modelId)}/converse`);
+  });
+
   test('sends system text apart, merges consecutive user turns and maps the inference settings', async () => {
     server.handler = (_req, res) => json(res, 200, converse());
     await adapter().complete(request, signal());

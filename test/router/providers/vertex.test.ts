@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { VertexAdapter, vertexEndpoint } from '../../../lib/router/providers/vertex';
+import { vertexLabels, VertexAdapter, vertexEndpoint } from '../../../lib/router/providers/vertex';
 import { ProviderError, type ProviderRequest, type TargetConfig } from '../../../lib/router/providers/types';
 import { collect, FakeServer, json, rejection, sse } from './support/fake-server';
 
@@ -61,6 +61,14 @@ describe('VertexAdapter.complete', () => {
       systemInstruction: { parts: [{ text: 'You are terse.' }, { text: 'Use metric units.' }] },
       generationConfig: { maxOutputTokens: 256, temperature: 0.1, topP: 0.8, stopSequences: ['END'] },
     });
+  });
+
+  test('labels the request with its tenant and route, so billing reports split Vertex spend per tenant', async () => {
+    server.handler = (_req, res) => json(res, 200, answer);
+    await new VertexAdapter(target(), token).complete({ ...request, tenant: 'support-bot', route: 'Chat.Premium' }, signal());
+    expect((server.lastJson() as { labels?: unknown }).labels).toEqual({ 'ai-stack-tenant': 'support-bot', 'ai-stack-route': 'chat_premium' });
+    expect(vertexLabels({ route: 'r'.repeat(80) })).toEqual({ 'ai-stack-route': 'r'.repeat(63) });
+    expect(vertexLabels({})).toBeUndefined();
   });
 
   test('maps assistant turns to the model role', async () => {
