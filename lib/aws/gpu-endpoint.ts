@@ -23,7 +23,7 @@ import {
   type ResolvedGpuEndpoint,
 } from '../design';
 import { createAccessLogsBucket, createDefaultVpc, repositoryOfImage } from './gpu-endpoint/dependencies';
-import { acknowledgeInherentFindings, warnAboutDesign } from './gpu-endpoint/findings';
+import { acknowledgeControlTowerFindings, acknowledgeInherentFindings, warnAboutDesign } from './gpu-endpoint/findings';
 import { createReservations } from './gpu-endpoint/reservations';
 import { bootScript, GPU_MEMORY_USED_METRIC, GPU_METRICS_NAMESPACE, GPU_UTILIZATION_METRIC } from './gpu-endpoint/user-data';
 import { validateGpuEndpointProps } from './gpu-endpoint/validate';
@@ -213,8 +213,9 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       secretArns[name] = secret.secretArn;
     }
 
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.logGroup = new logs.LogGroup(this, 'ServerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: logRetention,
       encryptionKey: props.logEncryptionKey,
     });
     if (props.logEncryptionKey) allowLogsToUseKey(props.logEncryptionKey, this.logGroup);
@@ -264,6 +265,8 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
       // network (one hop further) cannot read the instance role's credentials.
       httpPutResponseHopLimit: 1,
       instanceMetadataTags: false,
+      // One-minute EC2 metrics (Control Tower CT.EC2.PR.10): a few dollars a month per GPU instance.
+      detailedMonitoring: true,
       blockDevices: [
         {
           deviceName: '/dev/xvda',
@@ -397,6 +400,15 @@ export class GpuEndpoint extends Construct implements ec2.IConnectable {
 
     warnAboutDesign(this, r, plan, instanceTypes);
     acknowledgeInherentFindings(role, this.autoScalingGroup, repository !== undefined);
+    acknowledgeControlTowerFindings({
+      group: this.autoScalingGroup,
+      instanceTypes,
+      loadBalancer: this.loadBalancer,
+      listener: this.listener,
+      logGroup: this.logGroup,
+      logRetentionDays: logRetention,
+      logEncrypted: props.logEncryptionKey !== undefined,
+    });
   }
 
   /**

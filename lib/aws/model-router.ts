@@ -24,7 +24,7 @@ import { BEDROCK_TENANT_PROFILES_ENV, endpointKeyEnv, endpointUrlEnv, ROUTER_ENV
 import { LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA } from '../router/stores/dynamodb/schema';
 import { ROUTER_CONFIG_PATH, stageRouterCode } from './model-router/asset';
 import { awsRouterConfig } from './model-router/config';
-import { acknowledgeFunctionFindings, acknowledgeKeyHashesSecret, warnAboutPlacement, warnProfilesUnused } from './model-router/findings';
+import { acknowledgeControlTowerFindings, acknowledgeFunctionFindings, acknowledgeKeyHashesSecret, warnAboutPlacement, warnProfilesUnused } from './model-router/findings';
 import { RouterMonitoring } from './model-router/monitoring';
 import { bedrockResources, inferenceProfileOf, maxRequestMs, type BedrockResource } from './model-router/rules';
 import { validateModelRouterProps } from './model-router/validate';
@@ -310,6 +310,7 @@ export class ModelRouter extends Construct {
 
     warnAboutPlacement(this, this.placement, this.config.tenants.length);
     acknowledgeFunctionFindings(this.function, role, inVpc);
+    acknowledgeControlTowerFindings(this.function, this.functionUrl, this.logGroup, r.logRetentionDays, props.logEncryptionKey !== undefined);
   }
 
   /** Requests the function URL received per minute (Sum of `UrlRequestCount`; every path, `/healthz` included). */

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,7 +17,7 @@ import {
   type VectorStoreDesign,
 } from '../design';
 import { eventBridgeCron } from './vector-store/rules';
-import { acknowledgeKnowledgeBaseFindings } from './vector-store/findings';
+import { acknowledgeKnowledgeBaseFindings, acknowledgeSourceBucketFindings } from './vector-store/findings';
 import { validateAwsVectorStoreProps } from './vector-store/validate';
 
 /** Metadata keys Bedrock writes on every vector (chunk text and source metadata): stored, never filtered on. */
@@ -185,10 +185,14 @@ export class VectorStore extends Construct {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Uploads never completed are invisible and billed: removed after a week. Documents and their
+      // noncurrent versions are kept (the operator's data).
+      lifecycleRules: [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) }],
       // Source documents are the customer's data: deleting the stack must not delete them.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     if (props.serverAccessLogsBucket) logAccessTo(bucket, props.serverAccessLogsBucket, `s3/${fitName([this.namePrefix, this.resolved.name], 60)}/`);
+    acknowledgeSourceBucketFindings(bucket, { kms: props.encryptionKey !== undefined, logged: props.serverAccessLogsBucket !== undefined });
     return bucket;
   }
 }

@@ -24,14 +24,32 @@ function addNagChecks(app: App): boolean {
 }
 
 /**
+ * Runs the AWS Control Tower rules of cfn-guard when `@cdklabs/cdk-validator-cfnguard` is installed
+ * (an optional dev tool, like cdk-nag). The constructs fix or acknowledge, with reasons, every finding
+ * of the example design (docs/aws/*.md, "Control Tower (cfn-guard) findings").
+ */
+function addGuardChecks(app: App): boolean {
+  let guard: { CfnGuardValidator: new (props: { controlTowerRulesEnabled: boolean }) => import('aws-cdk-lib').IPolicyValidationPluginBeta1 };
+  try {
+    guard = require('@cdklabs/cdk-validator-cfnguard');
+  } catch {
+    return false;
+  }
+  Validations.of(app).addPlugins(new guard.CfnGuardValidator({ controlTowerRulesEnabled: true }));
+  return true;
+}
+
+/**
  * Synthesizes the design's AWS stack as a CDK cloud assembly in `outdir`. Stack traces are left out
  * of the assembly's metadata: they hold this machine's paths, so the same design synthesized in two
  * checkouts would differ.
  */
-export function synthAws(design: AiStackDesign, outdir: string, options: { nag?: boolean } = {}): CloudSynthResult {
+export function synthAws(design: AiStackDesign, outdir: string, options: { nag?: boolean; controlTower?: boolean } = {}): CloudSynthResult {
   const app = new App({ outdir, analyticsReporting: false, stackTraces: false, context: { ...STRICT_CONTEXT, ...NO_TRACE_CONTEXT } });
   const stack = new AiStack(app, design.name, { design });
   const nagged = options.nag !== false && addNagChecks(app);
+  // Opt-in: cfn-guard runs a binary per synth (seconds); test/aws/control-tower-nag.test.ts runs it on the example design.
+  const guarded = options.controlTower === true && addGuardChecks(app);
   let assembly: ReturnType<App['synth']>;
   try {
     assembly = app.synth();
@@ -57,7 +75,10 @@ export function synthAws(design: AiStackDesign, outdir: string, options: { nag?:
     resources,
     errors,
     warnings,
-    notes: nagged ? ['cdk-nag AwsSolutions checks ran'] : ['cdk-nag not installed: AwsSolutions checks skipped'],
+    notes: [
+      nagged ? 'cdk-nag AwsSolutions checks ran' : 'cdk-nag not installed: AwsSolutions checks skipped',
+      ...(options.controlTower === true ? [guarded ? 'cfn-guard Control Tower checks ran' : 'cdk-validator-cfnguard not installed: Control Tower checks skipped'] : []),
+    ],
   };
 }
 

@@ -70,3 +70,70 @@ export function acknowledge(scope: IConstruct, rule: { id: string; reason: strin
     scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [rule.id]: rule.reason });
   }
 }
+
+/** The id of a finding of the cfn-guard policy-validation plugin (`@cdklabs/cdk-validator-cfnguard`), e.g. a Control Tower rule. */
+export function cfnGuardRule(rule: string): string {
+  return `cdk-validator-cfnguard::${rule}`;
+}
+
+/** Instance families of the accelerator catalog and their GPU siblings: all built on the AWS Nitro System. */
+const NITRO_GPU_FAMILIES = new Set(['g4ad', 'g4dn', 'g5', 'g5g', 'g6', 'g6e', 'gr6', 'p3dn', 'p4d', 'p4de', 'p5', 'p5e', 'p5en']);
+
+/**
+ * A log group's Control Tower findings (CT.CLOUDWATCH.PR.2 and PR.3): a retention under a year is
+ * the design's choice, and KMS encryption is the `logEncryptionKey` prop's.
+ */
+export function acknowledgeLogGroupFindings(logGroup: IConstruct, retentionDays: number, encrypted: boolean, what: string): void {
+  if (retentionDays < 365) {
+    acknowledge(logGroup, {
+      id: cfnGuardRule('cloudwatch_log_group_retention_period_check'),
+      reason: `${what} are kept ${retentionDays} days, as configured: keeping a year of them is a privacy and cost choice the operator makes with the retention setting, not a default of this construct.`,
+    });
+  }
+  if (!encrypted) {
+    acknowledge(logGroup, {
+      id: cfnGuardRule('cloudwatch_log_group_encrypted_check'),
+      reason: `${what} are encrypted at rest by CloudWatch Logs with an AWS owned key; a customer managed key (billed monthly, its policy must admit CloudWatch Logs) is opt-in with the logEncryptionKey prop.`,
+    });
+  }
+}
+
+/** The Control Tower (cfn-guard) findings of a GPU endpoint's fleet and load balancer, each with its reason. */
+export function acknowledgeControlTowerFindings(parts: {
+  group: autoscaling.AutoScalingGroup;
+  instanceTypes: readonly ec2.InstanceType[];
+  loadBalancer: IConstruct;
+  listener: IConstruct;
+  logGroup: IConstruct;
+  logRetentionDays: number;
+  logEncrypted: boolean;
+}): void {
+  const { group } = parts;
+  acknowledge(group, {
+    id: cfnGuardRule('autoscaling_multiple_az_check'),
+    reason:
+      'The group is placed by subnets (VPCZoneIdentifier), which span two Availability Zones in the default VPC and must span two for the load balancer; the rule reads only the AvailabilityZones property, which a group in a VPC does not need.',
+  });
+  if (parts.instanceTypes.every((t) => NITRO_GPU_FAMILIES.has(t.toString().split('.')[0]))) {
+    const families = [...new Set(parts.instanceTypes.map((t) => t.toString().split('.')[0]))].join(', ');
+    acknowledge(group, {
+      id: cfnGuardRule('autoscaling_group_nitro_instance_override_check'),
+      reason: `The overrides use only ${families} instances, which are built on the AWS Nitro System; the rule's list of Nitro types predates the G6, G6e and P5en families.`,
+    });
+    acknowledge(group, {
+      id: cfnGuardRule('autoscaling_group_nitro_encryption_in_transit_override_check'),
+      reason: `The overrides use only ${families} instances, Nitro GPU families that EC2 lists as encrypting traffic between instances in transit; the rule's list of types predates the G6, G6e and P5en families.`,
+    });
+  }
+  acknowledge(parts.listener, {
+    id: cfnGuardRule('alb_http_to_https_redirection_check'),
+    reason:
+      "The load balancer is internal and its listener admits only granted security groups (the router's); TLS would need an ACM certificate for a private DNS name the design does not have (docs/aws/model-router.md). Behind the AiStack router, each request also carries the endpoint's API key.",
+  });
+  acknowledge(parts.loadBalancer, {
+    id: cfnGuardRule('elbv2_deletion_protection_enabled_check'),
+    reason:
+      'The internal load balancer holds no data and belongs to its endpoint: deletion protection would make every removal or replacement of the endpoint (cdk destroy included) fail until it is switched off by hand.',
+  });
+  acknowledgeLogGroupFindings(parts.logGroup, parts.logRetentionDays, parts.logEncrypted, 'The model server\'s logs (which may hold prompts)');
+}

@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import type { RouterPlacement } from '../../design/router-placement';
-import { acknowledge } from '../gpu-endpoint/findings';
+import { acknowledge, acknowledgeLogGroupFindings, cfnGuardRule } from '../gpu-endpoint/findings';
 
 /** Warnings (id `ai-stack:router-…`) about what the AWS router serves of the design. */
 export function warnAboutPlacement(scope: IConstruct, placement: RouterPlacement, tenants: number): void {
@@ -73,4 +73,24 @@ export function acknowledgeEndpointKeySecret(secret: secretsmanager.ISecret): vo
     reason:
       'The model server reads its API key once, at boot; an automatic rotation would lock the router out of running replicas until they are replaced. Rotate by putting a new value and starting an instance refresh of the endpoint (docs/aws/model-router.md).',
   });
+}
+
+/** The Control Tower (cfn-guard) findings of the public function URL and the router's log group. */
+export function acknowledgeControlTowerFindings(fn: lambda.Function, url: lambda.FunctionUrl, logGroup: IConstruct, logRetentionDays: number, logEncrypted: boolean): void {
+  acknowledge(url, {
+    id: cfnGuardRule('lambda_function_url_auth_check'),
+    reason:
+      'OpenAI clients send a bearer key and cannot SigV4-sign requests, so the URL uses auth type NONE; the router authenticates every request by tenant key (SHA-256 hashes in Secrets Manager) before any paid call and refuses unknown keys.',
+  });
+  // The permissions the function URL adds: lambda:InvokeFunctionUrl and lambda:InvokeFunction for
+  // principal *, the latter only through the URL (condition lambda:InvokedViaFunctionUrl).
+  const permissions = fn.node.children.filter((c) => c.node.id.startsWith('invoke-function'));
+  for (const permission of permissions.length > 0 ? permissions : [fn]) {
+    acknowledge(permission, {
+      id: cfnGuardRule('lambda_function_public_access_prohibited_check'),
+      reason:
+        'This permission lets anyone invoke the router through its function URL only (auth type NONE), as OpenAI clients require; the router authenticates every request by tenant key before any paid call.',
+    });
+  }
+  acknowledgeLogGroupFindings(logGroup, logRetentionDays, logEncrypted, "The router's request logs (tenants, routes, costs)");
 }

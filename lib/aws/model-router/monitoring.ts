@@ -155,6 +155,16 @@ export class RouterMonitoring extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
+    // Grants only for AWS resources or to AWS services (Control Tower CT.KMS.PR.3).
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
     return new sns.Topic(this, 'AlarmTopic', { displayName: `Router ${namePrefix} alarms`, masterKey: key, enforceSSL: true });
   }
 

@@ -19,3 +19,22 @@ export function acknowledgeKnowledgeBaseFindings(knowledgeBaseRole: iam.IRole, s
     reason: 'The knowledge base ingests every object of its own source bucket (s3:GetObject on <bucket>/*); the action and the bucket are fixed.',
   });
 }
+
+/** The Control Tower (cfn-guard) findings of the source bucket the construct creates, each with its reason. */
+export function acknowledgeSourceBucketFindings(bucket: s3.Bucket, options: { kms: boolean; logged: boolean }): void {
+  const reasons: Record<string, string> = {
+    s3_event_notifications_enabled_check:
+      'Ingestion runs on the design\'s refresh schedule (EventBridge Scheduler starts a Bedrock ingestion job, which re-embeds only changed documents); no consumer of per-object events exists.',
+    s3_bucket_object_lock_enabled_check:
+      'Documents must stay deletable: removing one from the bucket removes its vectors at the next ingestion (data deletion policy DELETE), which Object Lock retention would prevent. Versioning keeps overwritten and deleted documents recoverable.',
+  };
+  if (!options.kms) {
+    reasons.s3_bucket_default_encryption_kms_check =
+      'Encrypted with SSE-S3 by default; a customer managed key (SSE-KMS with a bucket key) is opt-in with the encryptionKey prop.';
+  }
+  if (!options.logged) {
+    reasons.s3_bucket_logging_enabled_check =
+      'No serverAccessLogsBucket was given: server access logs need a log bucket, which AiStack passes (its access-log bucket) and a standalone VectorStore leaves to its user.';
+  }
+  for (const [rule, reason] of Object.entries(reasons)) acknowledge(bucket, { id: `cdk-validator-cfnguard::${rule}`, reason });
+}
