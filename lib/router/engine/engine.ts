@@ -180,13 +180,14 @@ export class RouterEngine {
       // retry and fall back without another ledger round trip.
       const basis = mostExpensive(planned, promptTokenBound(request.messages), maxTokensFor, budgetMonth(this.clock.epochMs()));
       const reservation = await reserveBudget(this.ledger, tenant, basis);
+      const routeName = route.name;
 
       const execution: Execution = {
         route,
         order: plan.targets,
         targets: this.targets,
         adapter: this.adapterFor,
-        requestFor: (t) => providerRequest(parsed, maxTokensFor(t)),
+        requestFor: (t) => providerRequest(parsed, maxTokensFor(t), tenant.id, routeName),
         breakers: this.breakers,
         clock: this.clock,
         random: this.random,
@@ -342,12 +343,14 @@ async function settleOrRelease(ledger: Ledger, reservation: Reservation, cost: n
   }
 }
 
-function providerRequest(parsed: ParsedChat, maxTokens: number): ProviderRequest {
+function providerRequest(parsed: ParsedChat, maxTokens: number, tenant: string, route: string): ProviderRequest {
   const r = parsed.request;
   const stop = r.stop === undefined ? undefined : typeof r.stop === 'string' ? [r.stop] : r.stop;
   return {
     messages: r.messages,
     maxTokens,
+    tenant,
+    route,
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.top_p !== undefined ? { topP: r.top_p } : {}),
     ...(stop !== undefined ? { stop } : {}),

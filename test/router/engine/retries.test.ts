@@ -143,3 +143,16 @@ describe('backoffMs', () => {
     expect(backoffMs(0, () => 0.5, 3000)).toBe(3000);
   });
 });
+
+describe('what every attempt tells the provider about the request', () => {
+  test('each attempt, fallbacks included, carries the tenant and route for the provider\'s cost attribution', async () => {
+    const s = setup({ a: failsThen([err('server', 503), err('server', 503), err('server', 503)]), b: answers('ok') });
+    await chat(s.engine, { model: 'r' });
+    expect(s.calls.map((c) => [c.target, c.request.tenant, c.request.route])).toEqual([
+      ['a', 'acme', 'r'],
+      ['a', 'acme', 'r'],
+      ['a', 'acme', 'r'],
+      ['b', 'acme', 'r'],
+    ]);
+  });
+});
