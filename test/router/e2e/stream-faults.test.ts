@@ -72,9 +72,10 @@ describe.each(WIRES.map((w) => [w.provider, w] as const))('a stream broken mid-w
       wire.stream(res, { deltas: ['one', ' two', ' three'], usage: { prompt: 12, completion: 3 }, ending });
     };
     const target = wire.target('t', upstream.url);
-    // A short gap timeout so a stalled stream fails quickly; retries 0 so each request is one call.
+    // A gap timeout short enough that a stalled stream fails quickly, long enough that a loaded CI
+    // machine (SigV4 signing, two test workers) never times out a healthy follow-up; retries 0 so each request is one call.
     // The breaker does count these failures; its threshold is high so every case reaches the target.
-    const cfg = { ...config([{ ...target, maxOutputTokens: 1000 }], [route('chat', ['t'], { timeoutMs: 400, retries: 0 })], [tenant()]), breaker: { failureThreshold: 1000, windowMs: 1000, cooldownMs: 1000 } };
+    const cfg = { ...config([{ ...target, maxOutputTokens: 1000 }], [route('chat', ['t'], { timeoutMs: 1500, retries: 0 })], [tenant()]), breaker: { failureThreshold: 1000, windowMs: 1000, cooldownMs: 1000 } };
     const engine = new RouterEngine(cfg, { adapterFactory: wire.adapter, logger: (r) => logs.push(r) });
     router = await listen(createPipeline(engine), { port: 0 });
   });
