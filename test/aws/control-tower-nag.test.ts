@@ -5,6 +5,9 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Validations } from 'aws-cdk-lib';
 import { AiStack } from '../../lib/aws';
 import { loadDesign } from '../../lib/design';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 // The AWS Control Tower rules of cfn-guard (@cdklabs/cdk-validator-cfnguard), a policy-validation
 // plugin: every finding on the example design's stack is fixed in the constructs or acknowledged on

@@ -4,6 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AiStack } from '../../lib/aws';
 import { bareDesign, oneEndpointDesign } from '../fixtures/designs';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 const EXPECTED = { team: 'ml-platform', 'cost-center': 'cc-1', environment: 'test', application: 'demo', owner: 'oncall' };
 

@@ -5,6 +5,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { GpuEndpoint, type GpuEndpointProps } from '../../lib/aws/gpu-endpoint';
 import { Accelerator } from '../../lib/design';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 // cdk-nag 3 is a policy-validation plugin (Validations.of(app).addPlugins), not an Aspect, and reads
 // acknowledgements recorded with Validations.of(construct).acknowledge({ id, reason }).

@@ -10,6 +10,9 @@ import { DEFAULT_GPU_AMI_PARAMETER, GPU_METRICS_NAMESPACE, GpuEndpoint, type Gpu
 import { splitAcrossZones } from '../../lib/aws/gpu-endpoint/reservations';
 import { shellQuote } from '../../lib/aws/gpu-endpoint/user-data';
 import { Accelerator, DesignError, estimateMonthlyCost, HOURS_PER_MONTH, type AiStackDesign } from '../../lib/design';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 

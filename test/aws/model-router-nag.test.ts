@@ -7,6 +7,9 @@ import { AiStack } from '../../lib/aws/ai-stack';
 import { GpuEndpoint } from '../../lib/aws/gpu-endpoint';
 import { ModelRouter, type ModelRouterProps } from '../../lib/aws/model-router';
 import { exampleDesign } from '../examples/synth-example';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 // cdk-nag 3 is a policy-validation plugin; it reads acknowledgements recorded with
 // Validations.of(construct).acknowledge({ id, reason }) (lib/aws/gpu-endpoint/findings.ts `acknowledge`).

@@ -23,6 +23,9 @@ import { LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA } from '../../lib/router/stores/
 import { awsExample, exampleDesign } from '../examples/synth-example';
 import { bareDesign } from '../fixtures/designs';
 import { designErrorOf } from '../support/design-error';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 

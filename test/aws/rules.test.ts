@@ -8,6 +8,9 @@ import { CLOUDFORMATION_RESOURCE_LIMIT, stackResourceCount } from '../../lib/aws
 import { collectProblems, type GpuEndpointDesign } from '../../lib/design';
 import { bareDesign } from '../fixtures/designs';
 import { designErrorOf } from '../support/design-error';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 const endpoint = (name: string, extra: Partial<GpuEndpointDesign> = {}): GpuEndpointDesign => ({
   name,

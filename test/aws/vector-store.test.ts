@@ -12,6 +12,9 @@ import { eventBridgeCron } from '../../lib/aws/vector-store/rules';
 import { collectProblems, type AiStackDesign } from '../../lib/design';
 import { bareDesign } from '../fixtures/designs';
 import { designErrorOf } from '../support/design-error';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
