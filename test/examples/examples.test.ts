@@ -7,6 +7,9 @@ import { estimateMonthlyCost, planFleet, renderTags, resolveGpuEndpoint, gcpLabe
 import { unresolvedReferences as azureUnresolved } from '../azure/helpers';
 import { unresolvedReferences as gcpUnresolved } from '../gcp/helpers';
 import { awsExample, azureExample, exampleDesign, gcpExample, normalize } from './synth-example';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 type TfJson = { resource: Record<string, Record<string, Record<string, any>>> };
 

@@ -5,6 +5,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { Testing } from 'cdktf';
 import { awsExample, azureExample, exampleDesign, gcpExample } from './synth-example';
+import { withoutBuiltInTemplateValidation } from '../support/cdk-validation';
+
+withoutBuiltInTemplateValidation();
 
 const designs = () => [exampleDesign(), { ...exampleDesign(), name: 'support-ai-dev' }];
 
