@@ -43,7 +43,25 @@ export const ROUTER_ENV = {
   azureOpenAiEndpoint: 'AZURE_OPENAI_ENDPOINT',
   /** GCP project of Vertex AI targets. */
   gcpProject: 'AI_STACK_GCP_PROJECT',
+  /**
+   * The cloud guard the router calls (lib/router/guard), set by the cloud's `Guardrail` construct:
+   * AWS `bedrock` (guardrail id + version), GCP `model-armor` (template resource name), Azure
+   * `content-safety` (Content Safety account endpoint). Unset: only the router's local filters run.
+   */
+  guardKind: 'AI_STACK_GUARD_KIND',
+  /** Bedrock guardrail identifier (id or ARN). */
+  bedrockGuardrailId: 'AI_STACK_GUARD_BEDROCK_ID',
+  /** Bedrock guardrail version number (a published `AWS::Bedrock::GuardrailVersion`, never DRAFT). */
+  bedrockGuardrailVersion: 'AI_STACK_GUARD_BEDROCK_VERSION',
+  /** Model Armor template, `projects/<p>/locations/<l>/templates/<id>`. */
+  modelArmorTemplate: 'AI_STACK_GUARD_MODEL_ARMOR_TEMPLATE',
+  /** Azure AI Content Safety endpoint, `https://<account>.cognitiveservices.azure.com`. */
+  contentSafetyEndpoint: 'AI_STACK_GUARD_CONTENT_SAFETY_ENDPOINT',
 } as const;
+
+/** Cloud guards a deployed router can call; the value of `ROUTER_ENV.guardKind`. */
+export const GUARD_KINDS = ['bedrock', 'model-armor', 'content-safety'] as const;
+export type GuardKind = (typeof GUARD_KINDS)[number];
 
 /**
  * AWS only, set when a `ModelRouter` has `tenantInferenceProfiles`: the application inference

@@ -1,5 +1,5 @@
 import { RouterConfigError, type RouterConfig, type RouterRoute, type RouterTarget } from '../config';
-import { jsonLineLogger, type RequestLog, type RequestLogger } from '../log';
+import { isoTime, jsonLineLogger, type RequestLog, type RequestLogger } from '../log';
 import { createAdapter } from '../providers';
 import { missingAdapterPackages, resolveFromHere, type PackageResolver } from '../providers/dependencies';
 import type { AdapterFactory, CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent } from '../providers/types';
@@ -140,7 +140,7 @@ export class RouterEngine {
 
   /** Writes a request's log record (the API layer logs requests refused before the engine). */
   log(record: Omit<RequestLog, 'time'>): void {
-    this.logger({ time: new Date(this.clock.epochMs()).toISOString(), ...record });
+    this.logger({ time: isoTime(this.clock.epochMs()), ...record });
   }
 
   private adapterFor = (target: RouterTarget): ProviderAdapter => this.adapters.get(target.id) as ProviderAdapter;

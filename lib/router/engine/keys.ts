@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -12,8 +13,12 @@ export type TenantKeys = Readonly<Record<string, string | readonly string[]>>;
 
 export const MIN_KEY_LENGTH = 16;
 
+/** Node's one-shot `crypto.hash` (Node 20.12+, 21.7+): half the time of a Hash object, once per request. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, outputEncoding: 'hex') => string }).hash;
+
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // A string is hashed as UTF-8 either way.
+  return oneShotHash ? oneShotHash('sha256', key, 'hex') : createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 /** Parses keys JSON (file content or `AI_STACK_KEYS_JSON`); `source` names it in errors. */

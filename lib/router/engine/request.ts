@@ -23,6 +23,7 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   function_call: 'function calling is not supported by the router',
   audio: 'audio output is not supported by the router',
 };
+const UNSUPPORTED_ENTRIES = Object.entries(UNSUPPORTED);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -73,25 +74,30 @@ function contentPart(part: unknown, param: string, limits: RequestLimits): Conte
 }
 
 function message(raw: unknown, i: number, limits: RequestLimits): ChatMessage {
-  const param = `messages[${i}]`;
-  if (!isObject(raw)) throw invalidRequest(`'${param}' must be an object with 'role' and 'content'`, param);
+  // The parameter's name is built only for an error (this runs for every message of every request).
+  const param = () => `messages[${i}]`;
+  if (!isObject(raw)) throw invalidRequest(`'${param()}' must be an object with 'role' and 'content'`, param());
   const role = raw.role;
-  if (role === 'tool' || role === 'function') throw invalidRequest(`'${param}.role' '${role}' is not supported: the router does not support tool calling yet`, `${param}.role`);
+  if (role === 'tool' || role === 'function') throw invalidRequest(`'${param()}.role' '${role}' is not supported: the router does not support tool calling yet`, `${param()}.role`);
   if (typeof role !== 'string' || !ROLES.has(role)) {
-    throw invalidRequest(`'${param}.role' must be one of system, developer, user, assistant (got ${quote(role)})`, `${param}.role`);
+    throw invalidRequest(`'${param()}.role' must be one of system, developer, user, assistant (got ${quote(role)})`, `${param()}.role`);
   }
   const raw_ = raw.content;
   let content: ChatMessage['content'];
-  if (typeof raw_ === 'string') content = limited(raw_, `${param}.content`, limits.maxTextChars);
+  if (typeof raw_ === 'string') content = raw_.length > limits.maxTextChars ? limited(raw_, `${param()}.content`, limits.maxTextChars) : raw_;
   else if (raw_ === null && role === 'assistant') content = null;
   else {
-    if (!Array.isArray(raw_)) throw invalidRequest(`'${param}.content' must be a string or an array of content parts`, `${param}.content`);
-    if (raw_.length > limits.maxContentParts) throw invalidRequest(`'${param}.content' has ${raw_.length} parts; the limit is ${limits.maxContentParts}`, `${param}.content`, 'too_many');
-    content = raw_.map((part, j) => contentPart(part, `${param}.content[${j}]`, limits));
+    if (!Array.isArray(raw_)) throw invalidRequest(`'${param()}.content' must be a string or an array of content parts`, `${param()}.content`);
+    if (raw_.length > limits.maxContentParts) throw invalidRequest(`'${param()}.content' has ${raw_.length} parts; the limit is ${limits.maxContentParts}`, `${param()}.content`, 'too_many');
+    content = raw_.map((part, j) => contentPart(part, `${param()}.content[${j}]`, limits));
   }
-  if (raw.name !== undefined && typeof raw.name !== 'string') throw invalidRequest(`'${param}.name' must be a string`, `${param}.name`);
-  if (typeof raw.name === 'string') limited(raw.name, `${param}.name`, limits.maxFieldChars);
-  return { role: role as ChatMessage['role'], content, ...(typeof raw.name === 'string' ? { name: raw.name } : {}) };
+  const name = raw.name;
+  if (name !== undefined && typeof name !== 'string') throw invalidRequest(`'${param()}.name' must be a string`, `${param()}.name`);
+  if (typeof name === 'string') {
+    limited(name, `${param()}.name`, limits.maxFieldChars);
+    return { role: role as ChatMessage['role'], content, name };
+  }
+  return { role: role as ChatMessage['role'], content };
 }
 
 function stopSequences(v: unknown, limits: RequestLimits): string | readonly string[] | undefined {
@@ -117,7 +123,7 @@ export function parseChatBody(text: string, limits: RequestLimits = DEFAULT_REQU
     throw invalidRequest(`request body is not valid JSON: ${clip((err as Error).message)}`, null, 'invalid_json');
   }
   if (!isObject(body)) throw invalidRequest('request body must be a JSON object', null);
-  for (const [key, why] of Object.entries(UNSUPPORTED)) {
+  for (const [key, why] of UNSUPPORTED_ENTRIES) {
     if (body[key] !== undefined && body[key] !== null) throw invalidRequest(`'${key}': ${why}`, key, 'unsupported_parameter');
   }
   if (typeof body.model !== 'string' || body.model.length === 0) throw invalidRequest("'model' is required: the name of a route, see GET /v1/models", 'model');
@@ -141,15 +147,13 @@ export function parseChatBody(text: string, limits: RequestLimits = DEFAULT_REQU
   const temperature = numberIn(body, 'temperature', 0, 2);
   const topP = numberIn(body, 'top_p', 0, 1);
   const stop = stopSequences(body.stop, limits);
-  const request: ChatRequest = {
-    model: body.model,
-    messages,
-    ...(temperature !== undefined ? { temperature } : {}),
-    ...(topP !== undefined ? { top_p: topP } : {}),
-    ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
-    ...(stop !== undefined ? { stop } : {}),
-    ...(body.stream === true ? { stream: true } : {}),
-    ...(typeof body.user === 'string' ? { user: body.user } : {}),
-  };
+  // Only the fields that are set, in this order (assigned rather than spread: this runs per request).
+  const request: { -readonly [K in keyof ChatRequest]: ChatRequest[K] } = { model: body.model, messages };
+  if (temperature !== undefined) request.temperature = temperature;
+  if (topP !== undefined) request.top_p = topP;
+  if (maxTokens !== undefined) request.max_tokens = maxTokens;
+  if (stop !== undefined) request.stop = stop;
+  if (body.stream === true) request.stream = true;
+  if (typeof body.user === 'string') request.user = body.user;
   return { request, includeUsage: isObject(streamOptions) && streamOptions.include_usage === true };
 }

@@ -55,6 +55,7 @@ export interface StreamContext {
 class GapWatch {
   private lastEventAt: number;
   private disarm: (() => void) | undefined;
+  private resolve: ((r: IteratorResult<StreamEvent>) => void) | undefined;
   private wake: ((err: unknown) => void) | undefined;
   private waiting = false;
 
@@ -62,30 +63,35 @@ class GapWatch {
     this.lastEventAt = c.clock.now();
   }
 
-  next(): Promise<IteratorResult<StreamEvent>> {
+  /** The next event; `now` is `clock.now()` at the call (the caller has just read it). */
+  next(now: number): Promise<IteratorResult<StreamEvent>> {
     // The gap is the time spent waiting for the provider, not a slow client's time in between.
     this.waiting = true;
-    this.lastEventAt = this.c.clock.now();
+    this.lastEventAt = now;
     if (!this.disarm) this.arm(this.ms);
-    return new Promise((resolve, reject) => {
+    const result = new Promise<IteratorResult<StreamEvent>>((resolve, reject) => {
+      this.resolve = resolve;
       this.wake = reject;
-      this.c.iterator.next().then(
-        (r) => {
-          this.waiting = false;
-          resolve(r);
-        },
-        (e) => {
-          this.waiting = false;
-          reject(e);
-        },
-      );
     });
+    this.c.iterator.next().then(this.onResult, this.onError);
+    return result;
   }
 
   stop(): void {
     this.disarm?.();
     this.disarm = undefined;
   }
+
+  // Bound once per stream, not per event.
+  private readonly onResult = (r: IteratorResult<StreamEvent>): void => {
+    this.waiting = false;
+    this.resolve?.(r);
+  };
+
+  private readonly onError = (e: unknown): void => {
+    this.waiting = false;
+    this.wake?.(e);
+  };
 
   private arm(ms: number): void {
     this.disarm = this.c.clock.setTimer(ms, () => this.fire());
@@ -147,8 +153,14 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
         const t0 = now();
         const cost = await c.settle(event.usage);
         ownMs += now() - t0;
-        c.log({ promptTokens: event.usage.promptTokens, completionTokens: event.usage.completionTokens, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: 'ok', status: 200 });
-        yield { type: 'done', finishReason: event.finishReason, usage: event.usage, meta: meta(cost) };
+        const record = { promptTokens: event.usage.promptTokens, completionTokens: event.usage.completionTokens, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: 'ok', status: 200 };
+        // Logged once the consumer has taken the last event (its next() or return()), so that the
+        // answer's last bytes can leave before the log line is written.
+        try {
+          yield { type: 'done', finishReason: event.finishReason, usage: event.usage, meta: meta(cost) };
+        } finally {
+          c.log(record);
+        }
         return;
       }
       if (event.type === 'usage') reported = event.usage;
@@ -157,14 +169,11 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
         bytes += Buffer.byteLength(event.text);
         yield event;
       }
-      const t = now();
+      // (The stream's own time is ownMs; `c.stats` counts the attempts' time, before the stream.)
       gap ??= new GapWatch(c, c.route.timeoutMs);
-      const next = await gap.next();
-      const received = now();
-      c.stats.upstreamMs += received - t;
+      const next = await gap.next(now());
       if (next.done) throw new ProviderError('server', 'the stream ended without its final usage event');
       event = next.value;
-      ownMs += now() - received;
     }
   } catch (err) {
     finished = true;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Admitted, HandleRequest, Pipeline, RequestHeaders, RouterResponse } from './pipeline';
 import { tooLarge } from './pipeline';
+import { SSE_DONE } from './openai-format';
 import { Cancellation } from '../engine/cancel';
 import { DEFAULT_REQUEST_LIMITS } from '../engine/limits';
 
@@ -10,7 +11,11 @@ export const MAX_BODY_BYTES = DEFAULT_REQUEST_LIMITS.maxBodyBytes;
 
 function headersOf(req: IncomingMessage): RequestHeaders {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  const given = req.headers;
+  for (const k in given) {
+    const v = given[k];
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }
 
@@ -58,8 +63,23 @@ export interface NodeResponseLike {
   cork?(): void;
   uncork?(): void;
   readonly destroyed?: boolean;
+  /** Node's: a write returned false and 'drain' has not come yet. */
+  readonly writableNeedDrain?: boolean;
   on(event: 'drain' | 'close', listener: () => void): unknown;
   off(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/** Resolves once `res` can take more (or has closed). */
+function drained(res: NodeResponseLike): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Writes a `RouterResponse` to a Node response, streaming SSE with backpressure. */
@@ -74,38 +94,65 @@ export async function writeResponse(res: NodeResponseLike, r: RouterResponse): P
   // leave with the first frames (one packet instead of two before the first byte).
   res.writeHead(r.status, r.headers);
   const iterator = r.stream[Symbol.asyncIterator]();
-  // Frames that are ready together (an upstream packet usually carries several events) leave in one
-  // write: corked while they come, uncorked once the microtasks that produce them have run. One
-  // syscall per frame was the largest cost of a stream in the router (writev, ~10% of its CPU).
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork?.();
+  // Frames that are ready together (an upstream packet usually carries several events) leave as one
+  // write: on a Node response (one that can cork) they are joined while they come and written once
+  // the microtasks that produce them have run (next tick); the last ones go with the end. One write
+  // per frame cost a syscall each at first, then, corked, a chunk-size line, the frame and a CRLF
+  // per frame in the writev. A plain response-like object gets each frame as its own write.
+  const join = res.cork !== undefined;
+  let pending = '';
+  let scheduled = false;
+  let blocked = false;
+  let ended = false;
+  const flush = () => {
+    scheduled = false;
+    if (ended || pending === '' || res.destroyed) return;
+    const text = pending;
+    pending = '';
+    if (!res.write(text)) blocked = true;
   };
   try {
     for (;;) {
       if (res.destroyed) break;
+      if (blocked) {
+        // A flush found the response full: wait until it drains, unless it has already (a 'drain'
+        // that came while the next frames were awaited would never come again).
+        blocked = false;
+        if (res.writableNeedDrain ?? true) await drained(res);
+        continue;
+      }
       const next = await iterator.next();
       if (next.done) break;
-      if (!corked && res.cork) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
+      if (!join) {
+        if (!res.write(next.value)) await drained(res);
+        continue;
       }
-      if (!res.write(next.value)) await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
+      if (ended) continue; // nothing follows [DONE]
+      if (next.value === SSE_DONE) {
+        // OpenAI's last event: the answer ends with it, and the engine's stream finishes (logs) on
+        // the next pull, after the last bytes have left.
+        ended = true;
+        const rest = pending + next.value;
+        pending = '';
+        res.end(rest);
+        continue;
+      }
+      pending += next.value;
+      if (!scheduled) {
+        scheduled = true;
+        process.nextTick(flush);
+      }
     }
   } finally {
     // Stops the engine's stream (and the upstream call) when the client left early.
     await iterator.return?.();
-    res.end();
+    if (!ended) {
+      ended = true;
+      const rest = pending;
+      pending = '';
+      if (rest !== '' && !res.destroyed) res.end(rest);
+      else res.end();
+    }
   }
 }
 

@@ -35,14 +35,56 @@ export function deltaChunk(base: ChunkBase, delta: { role?: 'assistant'; content
 }
 
 /**
- * The SSE frame of a content delta, `sse(deltaChunk(base, { content }))` byte for byte, from a
- * prefix and suffix built once per stream: per delta only the text is serialized (a stream has one
- * frame per token, so this is the router's hottest serialization).
+ * The frames of one stream's chunks, each byte for byte what `sse()` of the chunk object gives.
+ * Every chunk of a stream shares `data: {"id":…,"object":"chat.completion.chunk","created":…,"model":…,"choices":`:
+ * it is serialized once per stream, and each frame adds only what differs (the delta's text, the
+ * finish reason, the usage and metadata), instead of serializing a whole chunk object per frame (a
+ * stream has one frame per token: this is the router's hottest serialization).
  */
-export function deltaFramer(base: ChunkBase): (content: string) => string {
-  const head = `data: {"id":${JSON.stringify(base.id)},"object":"chat.completion.chunk","created":${JSON.stringify(base.created)},"model":${JSON.stringify(base.model)},"choices":[{"index":0,"delta":{"content":`;
-  const tail = '},"logprobs":null,"finish_reason":null}]}\n\n';
-  return (content) => head + JSON.stringify(content) + tail;
+export class StreamFramer {
+  /** `sse(deltaChunk(base, { role: 'assistant', content: '' }))`. */
+  readonly role: string;
+  private readonly head: string;
+  private readonly deltaHead: string;
+
+  constructor(base: ChunkBase) {
+    this.head = `data: {"id":${JSON.stringify(base.id)},"object":"chat.completion.chunk","created":${JSON.stringify(base.created)},"model":${JSON.stringify(base.model)},"choices":`;
+    this.deltaHead = `${this.head}[{"index":0,"delta":{"content":`;
+    this.role = `${this.head}[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
+  }
+
+  /** `sse(deltaChunk(base, { content }))`. */
+  delta(content: string): string {
+    return `${this.deltaHead}${JSON.stringify(content)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+  }
+
+  /** `sse(deltaChunk(base, { content: '' }, finishReason))`, with `usage` and `x_ai_stack` after `choices` when given. */
+  finish(finishReason: FinishReason, usage?: Usage, meta?: ResultMeta): string {
+    const extras = usage && meta ? usageAndMeta(usage, meta) : '';
+    return `${this.head}[{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]${extras}}\n\n`;
+  }
+
+  /** OpenAI's usage chunk: `sse({ id, object, created, model, choices: [], usage, x_ai_stack })`. */
+  usage(usage: Usage, meta: ResultMeta): string {
+    return `${this.head}[]${usageAndMeta(usage, meta)}}\n\n`;
+  }
+}
+
+/** A number as JSON.stringify writes it. */
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+/** `,"usage":…,"x_ai_stack":…`: `usageJson` and `metaJson` serialized, field by field (once per stream). */
+function usageAndMeta(usage: Usage, meta: ResultMeta): string {
+  const m = metaJson(meta);
+  return (
+    `,"usage":{"prompt_tokens":${num(usage.promptTokens)},"completion_tokens":${num(usage.completionTokens)},"total_tokens":${num(usage.promptTokens + usage.completionTokens)}}` +
+    `,"x_ai_stack":{"target":${JSON.stringify(m.target)},"attempts":${num(m.attempts)},"cost_usd":${JSON.stringify(m.cost_usd)},"overhead_ms":${num(m.overhead_ms)}}`
+  );
+}
+
+/** The frames of one stream (see `StreamFramer`). */
+export function streamFramer(base: ChunkBase): StreamFramer {
+  return new StreamFramer(base);
 }
 
 export function sse(data: unknown): string {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { closeable } from '../engine/closeable';
 import { clip } from '../engine/quote';
 import { formatUsd } from '../engine/cost';
 import type { ChatResult, RouterEngine } from '../engine/engine';
@@ -9,7 +8,7 @@ import { parseChatBody, type ParsedChat } from '../engine/request';
 import { InFlight } from './in-flight';
 import type { EngineStreamEvent } from '../engine/stream';
 import type { Tenant } from '../engine/tenants';
-import { completionJson, deltaChunk, deltaFramer, metaJson, modelListJson, sse, SSE_DONE, usageJson, type ChunkBase } from './openai-format';
+import { completionJson, metaJson, modelListJson, sse, SSE_DONE, StreamFramer, type ChunkBase } from './openai-format';
 import type { CancelSignal } from '../engine/cancel';
 
 /** Request headers with lower-case names (each handler normalizes its platform's headers). */
@@ -92,7 +91,8 @@ function requestIdOf(given: string | undefined): string {
 /** `/v1/chat/completions` from any prefix (`/api/…` on Azure) and without the query string. */
 function endpointOf(path: string): 'chat' | 'models' | 'health' | undefined {
   const q = path.indexOf('?');
-  const p = (q >= 0 ? path.slice(0, q) : path).replace(/\/+$/, '');
+  let p = q >= 0 ? path.slice(0, q) : path;
+  if (p.endsWith('/')) p = p.replace(/\/+$/, '');
   if (p.endsWith('/v1/chat/completions') || p.endsWith('/chat/completions')) return 'chat';
   if (p.endsWith('/v1/models') || p === '/models') return 'models';
   if (p.endsWith('/healthz')) return 'health';
@@ -235,45 +235,82 @@ function respond(result: ChatResult, parsed: ParsedChat, requestId: string, crea
  * were sent before they were known. A provider failure mid-stream ends with an `error` event.
  */
 function sseStream(base: ChunkBase, events: AsyncIterable<EngineStreamEvent>, includeUsage: boolean, release: () => void): AsyncIterableIterator<string> {
-  const iterator = events[Symbol.asyncIterator]();
-  return closeable(sseFrames(base, iterator, includeUsage, release), async () => {
-    try {
-      await iterator.return?.();
-    } finally {
-      release();
-    }
-  });
+  return new SseFrames(base, events[Symbol.asyncIterator](), includeUsage, release);
 }
 
-async function* sseFrames(base: ChunkBase, iterator: AsyncIterator<EngineStreamEvent>, includeUsage: boolean, release: () => void): AsyncGenerator<string> {
-  try {
-    yield sse(deltaChunk(base, { role: 'assistant', content: '' }));
-    const frame = deltaFramer(base);
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      const e = next.value;
-      if (e.type === 'delta') {
-        if (e.text.length > 0) yield frame(e.text);
-      } else if (e.type === 'done') {
-        const finish = deltaChunk(base, { content: '' }, e.finishReason);
-        if (includeUsage) {
-          yield sse(finish);
-          yield sse({ id: base.id, object: 'chat.completion.chunk', created: base.created, model: base.model, choices: [], usage: usageJson(e.usage), x_ai_stack: metaJson(e.meta) });
-        } else {
-          yield sse({ ...finish, usage: usageJson(e.usage), x_ai_stack: metaJson(e.meta) });
-        }
-        yield SSE_DONE;
-      } else {
-        yield sse({ ...e.error.toBody(), x_ai_stack: metaJson(e.meta) });
-      }
+const END: IteratorResult<string> = { value: undefined, done: true };
+
+/**
+ * The frames of `sseStream`, as an iterator of its own rather than an async generator: a frame
+ * costs one promise reaction on the engine's `next()` instead of a generator's resume and yield
+ * (three), per token of every stream. Its consumers (every handler) ask for a frame once the last
+ * one has come. Once it ends, early (`return()`: the client left) or not, or fails, the engine's
+ * stream is returned (it releases the upstream and settles) and the in-flight slot freed, once;
+ * `return()` before the first frame does the same.
+ */
+class SseFrames implements AsyncIterableIterator<string> {
+  private readonly frames: StreamFramer;
+  /** Frames of the `done` event after its first. */
+  private readonly ready: string[] = [];
+  private started = false;
+  private closed = false;
+
+  constructor(
+    base: ChunkBase,
+    private readonly events: AsyncIterator<EngineStreamEvent>,
+    private readonly includeUsage: boolean,
+    private readonly release: () => void,
+  ) {
+    this.frames = new StreamFramer(base);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<string> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<string>> {
+    if (this.closed) return Promise.resolve(END);
+    if (!this.started) {
+      this.started = true;
+      return Promise.resolve({ value: this.frames.role, done: false });
     }
-  } finally {
-    // On the way out, early (client gone) or not, the engine's stream releases the upstream and settles.
+    if (this.ready.length > 0) return Promise.resolve({ value: this.ready.shift() as string, done: false });
+    return this.events.next().then(this.onEvent, this.onError);
+  }
+
+  async return(): Promise<IteratorResult<string>> {
+    await this.close();
+    return END;
+  }
+
+  private readonly onEvent = (r: IteratorResult<EngineStreamEvent>): IteratorResult<string> | Promise<IteratorResult<string>> => {
+    if (r.done) return this.close().then(() => END);
+    const e = r.value;
+    if (e.type === 'delta') return e.text.length > 0 ? { value: this.frames.delta(e.text), done: false } : this.next();
+    if (e.type === 'done') {
+      if (this.includeUsage) {
+        this.ready.push(this.frames.usage(e.usage, e.meta), SSE_DONE);
+        return { value: this.frames.finish(e.finishReason), done: false };
+      }
+      this.ready.push(SSE_DONE);
+      return { value: this.frames.finish(e.finishReason, e.usage, e.meta), done: false };
+    }
+    return { value: sse({ ...e.error.toBody(), x_ai_stack: metaJson(e.meta) }), done: false };
+  };
+
+  private readonly onError = (err: unknown): Promise<never> =>
+    this.close().then(() => {
+      throw err;
+    });
+
+  /** On the way out, early (client gone) or not, the engine's stream releases the upstream and settles. */
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     try {
-      await iterator.return?.();
+      await this.events.return?.();
     } finally {
-      release();
+      this.release();
     }
   }
 }

@@ -1,6 +1,6 @@
 import { describe } from './errors';
-import { postJson, readJson, sseData } from './http';
-import { openAiChatBody, openAiCompletion, openAiStream } from './openai-wire';
+import { postJson, readJson } from './http';
+import { openAiChatBody, openAiCompletion, openAiSseStream } from './openai-wire';
 import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
 import { ProviderError, type CompletionResult, type ProviderAdapter, type ProviderRequest, type StreamEvent, type TargetConfig } from './types';
 import type { CancelSignal } from '../engine/cancel';
@@ -48,10 +48,13 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
     return openAiCompletion(this.where, await readJson(this.where, response, signal), request);
   }
 
-  async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
-    const body = openAiChatBody(request, { maxTokensField: 'max_completion_tokens', stream: true });
-    const response = await postJson(this.where, this.url, await this.authHeaders(), body, signal);
-    yield* openAiStream(this.where, sseData(this.where, response, signal), request);
+  stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
+    // Everything, the token and the POST included, runs on the first next().
+    const call = async () => {
+      const body = openAiChatBody(request, { maxTokensField: 'max_completion_tokens', stream: true });
+      return postJson(this.where, this.url, await this.authHeaders(), body, signal);
+    };
+    return openAiSseStream(this.where, call, signal, request);
   }
 
   private async authHeaders(): Promise<Record<string, string>> {

@@ -1,5 +1,5 @@
-import { postJson, readJson, sseData } from './http';
-import { openAiChatBody, openAiCompletion, openAiStream } from './openai-wire';
+import { postJson, readJson } from './http';
+import { openAiChatBody, openAiCompletion, openAiSseStream } from './openai-wire';
 import { baseUrlOf, requireField, requireProvider, whereOf } from './target';
 import type { CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent, TargetConfig } from './types';
 import type { CancelSignal } from '../engine/cancel';
@@ -54,9 +54,12 @@ export class EndpointAdapter implements ProviderAdapter {
     return openAiCompletion(this.where, await readJson(this.where, response, signal), request);
   }
 
-  async *stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
-    const body = openAiChatBody(request, { model: this.target.providerModelId, maxTokensField: 'max_tokens', stream: true });
-    const response = await postJson(this.where, this.url, this.authHeaders(), body, signal);
-    yield* openAiStream(this.where, sseData(this.where, response, signal), request);
+  stream(request: ProviderRequest, signal: CancelSignal): AsyncIterable<StreamEvent> {
+    // Everything, the POST included, runs on the first next(), as in an async generator of our own.
+    const call = () => {
+      const body = openAiChatBody(request, { model: this.target.providerModelId, maxTokensField: 'max_tokens', stream: true });
+      return postJson(this.where, this.url, this.authHeaders(), body, signal);
+    };
+    return openAiSseStream(this.where, call, signal, request);
   }
 }
