@@ -42,7 +42,7 @@ import { DEFAULT_SECRET_REFRESH_SECONDS, endpointKeyEnv, endpointUrlEnv, ROUTER_
 import { FIRESTORE_LEDGER_COLLECTION, FIRESTORE_RATE_COLLECTION } from '../router/stores/firestore/schema';
 import { parseSecretRef, SECRET_ACCESSOR_ROLE } from './gpu-endpoint/secrets';
 import { EndpointApiKey } from './model-router/endpoint-key';
-import { dashboardJson, errorRateCondition, latencyCondition, logMetrics, serviceLogFilter } from './model-router/monitoring';
+import { dashboardJson, errorRateCondition, latencyCondition, logMetrics, serviceLogFilter, type RouterLogMetric } from './model-router/monitoring';
 import {
   BUNDLE_MOUNT_PATH,
   bundleBucketName,
@@ -215,7 +215,7 @@ export class ModelRouter extends Construct {
   public readonly logSink: LoggingProjectSink;
   public readonly logExclusion: LoggingProjectExclusion;
   /** Log-based metrics of the request log. */
-  public readonly logMetrics: Readonly<Record<'requests' | 'cost' | 'overhead' | 'fallbacks', LoggingMetric>>;
+  public readonly logMetrics: Readonly<Record<RouterLogMetric, LoggingMetric>>;
   public readonly dashboard: MonitoringDashboard;
   public readonly errorRateAlert: MonitoringAlertPolicy;
   public readonly latencyAlert: MonitoringAlertPolicy;
@@ -449,6 +449,8 @@ export class ModelRouter extends Construct {
       cost: new LoggingMetric(this, 'CostMetric', specs.cost),
       overhead: new LoggingMetric(this, 'OverheadMetric', specs.overhead),
       fallbacks: new LoggingMetric(this, 'FallbacksMetric', specs.fallbacks),
+      retries: new LoggingMetric(this, 'RetriesMetric', specs.retries),
+      budget: new LoggingMetric(this, 'BudgetMetric', specs.budget),
     };
     this.dashboard = new MonitoringDashboard(this, 'Dashboard', {
       dashboardJson: dashboardJson(`${this.namePrefix} model router`, names, Object.keys(endpoints).sort()),

@@ -12,6 +12,20 @@ export interface RequestLog {
   readonly target?: string;
   readonly tier?: string;
   readonly attempts: number;
+  /**
+   * Planned targets the request moved past (failed, or skipped for an open circuit, too small a
+   * window or the deadline) before the one that served it or the last one reached: 0 when the
+   * first choice served. Absent on requests refused before routing.
+   */
+  readonly fallbacks?: number;
+  /** Calls repeated on the same target after a retryable failure (throttled, 5xx, timeout). */
+  readonly retries?: number;
+  /**
+   * Percent of the tenant's monthly budget (this router's share) used once this request was
+   * charged: spent, plus what other requests had reserved, plus this cost, as the ledger saw it.
+   * Absent when the request was not charged or the ledger did not report its balance.
+   */
+  readonly budgetUsedPercent?: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly costUsd: number;
@@ -64,6 +78,7 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
  * searchable in Logs Insights.
  */
 export function embeddedMetricRecord(record: RequestLog, timestampMs: number): Record<string, unknown> {
+  const budget = record.budgetUsedPercent;
   return {
     _aws: {
       Timestamp: timestampMs,
@@ -77,8 +92,12 @@ export function embeddedMetricRecord(record: RequestLog, timestampMs: number): R
             { Name: 'LatencyMs', Unit: 'Milliseconds' },
             { Name: 'OverheadMs', Unit: 'Milliseconds' },
             { Name: 'Tokens', Unit: 'Count' },
+            { Name: 'Fallbacks', Unit: 'Count' },
+            { Name: 'Retries', Unit: 'Count' },
           ],
         },
+        // Only on charged requests (a declared metric must have its value in the record).
+        ...(budget === undefined ? [] : [{ Namespace: 'AiStack/Router', Dimensions: [['tenant']], Metrics: [{ Name: 'BudgetUsedPercent', Unit: 'Percent' }] }]),
       ],
     },
     ...record,
@@ -91,6 +110,9 @@ export function embeddedMetricRecord(record: RequestLog, timestampMs: number): R
     LatencyMs: round3(record.latencyMs),
     OverheadMs: round3(record.overheadMs),
     Tokens: record.promptTokens + record.completionTokens,
+    Fallbacks: record.fallbacks ?? 0,
+    Retries: record.retries ?? 0,
+    ...(budget === undefined ? {} : { BudgetUsedPercent: budget }),
   };
 }
 

@@ -361,7 +361,9 @@ describe('ModelRouter (AWS): dashboard and alarms', () => {
     for (const f of filters) expect(f.LogGroupName).toEqual({ Ref: stack.getLogicalId(router.logGroup.node.defaultChild as any) });
     expect(Object.fromEntries(filters.map((f) => [f.MetricTransformations[0].MetricName, [f.FilterPattern, f.MetricTransformations[0].MetricValue, f.MetricTransformations[0].Dimensions]]))).toEqual({
       Requests: ['{ $.status > 0 }', '1', undefined],
-      RetriedRequests: ['{ $.attempts > 1 }', '1', undefined],
+      FallbackRequests: ['{ $.fallbacks > 0 }', '1', undefined],
+      Retries: ['{ $.retries > 0 }', '$.retries', undefined],
+      BudgetUsedPercent: ['{ $.budgetUsedPercent >= 0 }', '$.budgetUsedPercent', [{ Key: 'tenant', Value: '$.tenant' }]],
       LatencyMs: ['{ $.status > 0 && $.stream IS FALSE }', '$.latencyMs', undefined],
       OverheadMs: ['{ $.status > 0 }', '$.overheadMs', undefined],
       CostUsd: ['{ $.status > 0 }', '$.costUsd', undefined],
@@ -371,20 +373,21 @@ describe('ModelRouter (AWS): dashboard and alarms', () => {
     for (const f of filters) expect(f.MetricTransformations[0].MetricNamespace).toBe('AiStack/Router/chat-ai');
     // The fields exist on the bundle's lines: the EMF record of a refused and a served stream.
     const { embeddedMetricRecord } = require('../../lib/router/log') as typeof import('../../lib/router/log');
-    const line = embeddedMetricRecord({ time: 't', requestId: 'r', attempts: 2, promptTokens: 1, completionTokens: 1, costUsd: 0.5, latencyMs: 3, overheadMs: 1, outcome: 'ok', status: 200, stream: false }, 0);
-    for (const field of ['status', 'attempts', 'stream', 'latencyMs', 'overheadMs', 'costUsd', 'tenant', 'outcome']) expect(line).toHaveProperty(field);
+    const line = embeddedMetricRecord({ time: 't', requestId: 'r', tenant: 'acme', attempts: 2, fallbacks: 1, retries: 0, budgetUsedPercent: 12.5, promptTokens: 1, completionTokens: 1, costUsd: 0.5, latencyMs: 3, overheadMs: 1, outcome: 'ok', status: 200, stream: false }, 0);
+    for (const field of ['status', 'fallbacks', 'retries', 'budgetUsedPercent', 'stream', 'latencyMs', 'overheadMs', 'costUsd', 'tenant', 'outcome']) expect(line).toHaveProperty(field);
   });
 
   test('the dashboard shows requests, errors, latency percentiles, overhead, cost by tenant and per 1,000 requests, and GPU utilization', () => {
     const stack = awsExample();
     const template = Template.fromStack(stack);
     const body = text(only(template, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
-    for (const title of ['Requests, retries and fallbacks, 5xx', 'Error rate, % of requests', 'Refused and failed requests by outcome', 'Latency of unstreamed requests (ms), and router overhead', 'Cost by tenant, USD per hour', 'Cost, USD per hour and per 1,000 requests', 'GPU endpoints: GPU utilization (%)']) {
+    for (const title of ['Requests, fallbacks, retries, 5xx', 'Budget used by tenant, % of its monthly budget', 'Error rate, % of requests', 'Refused and failed requests by outcome', 'Latency of unstreamed requests (ms), and router overhead', 'Cost by tenant, USD per hour', 'Cost, USD per hour and per 1,000 requests', 'GPU endpoints: GPU utilization (%)']) {
       expect(body).toContain(title);
     }
     for (const stat of ['p50', 'p95', 'p99']) expect(body).toContain(`"stat":"${stat}"`);
     expect(body).toContain(`SEARCH('{AiStack/Router/support-ai,tenant} MetricName=\\"CostUsdByTenant\\"', 'Sum', 3600)`);
     expect(body).toContain('1000 * FILL(cost, 0) / requests');
+    expect(body).toContain(`SEARCH('{AiStack/Router/support-ai,tenant} MetricName=\\"BudgetUsedPercent\\"', 'Maximum', 3600)`);
     expect(body.match(/nvidia_smi_utilization_gpu/g)).toHaveLength(2);
     expect(only(template, 'AWS::CloudWatch::Dashboard').Properties.DashboardName).toBe('support-ai-model-router');
   });

@@ -387,16 +387,19 @@ describe('ModelRouter (Azure): observability', () => {
     expect(functionApp(json).site_config.application_insights_connection_string).toBe(ref(router.appInsights, 'connection_string'));
   });
 
-  test('a dashboard with requests, errors by class, p50/p95/p99, fallbacks, cost per tenant', () => {
+  test('a dashboard with requests, errors by class, p50/p95/p99, fallbacks and retries, cost and budget used per tenant', () => {
     const dashboard = onlyResource(json, 'azurerm_portal_dashboard');
     const props = JSON.parse(dashboard.dashboard_properties as string);
     const parts = Object.values(props.lenses['0'].parts) as { metadata: { type: string; inputs: { name: string; value: unknown }[] } }[];
     const input = (p: (typeof parts)[0], name: string) => p.metadata.inputs.find((i) => i.name === name)?.value as string;
-    expect(parts.map((p) => input(p, 'PartTitle'))).toEqual(['Requests', 'Errors by class', 'Latency', 'Fallbacks and retries', 'Cost per tenant']);
+    expect(parts.map((p) => input(p, 'PartTitle'))).toEqual(['Requests', 'Errors by class', 'Latency', 'Fallbacks and retries', 'Cost per tenant', 'Budget used per tenant']);
     for (const p of parts) expect(input(p, 'ComponentId')).toBe(ref(router.appInsights));
     expect(input(parts[1], 'Query')).toContain('summarize requests = count() by bin(timestamp, 5m), outcome');
     expect(input(parts[2], 'Query')).toContain('p50 = percentile(latencyMs, 50), p95 = percentile(latencyMs, 95), p99 = percentile(latencyMs, 99)');
-    expect(input(parts[3], 'Query')).toContain('where attempts > 1');
+    expect(input(parts[3], 'Query')).toContain('fallbacks = toint(r.fallbacks), retries = toint(r.retries)');
+    expect(input(parts[3], 'Query')).toContain('summarize fellBack = countif(fallbacks > 0), retried = countif(retries > 0) by bin(timestamp, 5m)');
+    expect(input(parts[5], 'Query')).toContain('budgetUsedPercent = todouble(r.budgetUsedPercent)');
+    expect(input(parts[5], 'Query')).toContain('summarize budgetUsedPercent = max(budgetUsedPercent) by bin(timestamp, 1h), tenant');
     expect(input(parts[4], 'Query')).toContain('summarize costUsd = sum(costUsd) by bin(timestamp, 1h), tenant');
   });
 

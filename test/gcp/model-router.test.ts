@@ -306,24 +306,37 @@ describe('observability', () => {
 
   test('log-based metrics from the request log: requests by outcome, cost per tenant, overhead, retries and fallbacks', () => {
     const metrics = Object.values(resourcesOf(json, 'google_logging_metric'));
-    expect(metrics.map((m) => m.name).sort()).toEqual(['demo-ai-router-cost', 'demo-ai-router-fallbacks', 'demo-ai-router-overhead', 'demo-ai-router-requests']);
+    expect(metrics.map((m) => m.name).sort()).toEqual(['demo-ai-router-budget-used', 'demo-ai-router-cost', 'demo-ai-router-fallbacks', 'demo-ai-router-overhead', 'demo-ai-router-requests', 'demo-ai-router-retries']);
     for (const m of metrics) expect(m.filter).toMatch(/^resource\.type = "cloud_run_revision" AND resource\.labels\.service_name = "demo-ai-router" AND log_id\("run\.googleapis\.com\/stdout"\) AND jsonPayload\.requestId:\* AND jsonPayload\.outcome:\*/);
     const byName = (n: string) => metrics.find((m) => m.name === n)!;
     expect(byName('demo-ai-router-cost')).toMatchObject({ value_extractor: 'EXTRACT(jsonPayload.costUsd)', label_extractors: { tenant: 'EXTRACT(jsonPayload.tenant)' }, metric_descriptor: { value_type: 'DISTRIBUTION' } });
     expect(byName('demo-ai-router-overhead').value_extractor).toBe('EXTRACT(jsonPayload.overheadMs)');
     expect(byName('demo-ai-router-requests').label_extractors.outcome).toBe('EXTRACT(jsonPayload.outcome)');
-    expect(byName('demo-ai-router-fallbacks').filter).toMatch(/ AND jsonPayload\.attempts > 1$/);
+    expect(byName('demo-ai-router-fallbacks').filter).toMatch(/ AND jsonPayload\.fallbacks > 0$/);
+    expect(byName('demo-ai-router-retries').filter).toMatch(/ AND jsonPayload\.retries > 0$/);
+    expect(byName('demo-ai-router-budget-used')).toMatchObject({
+      filter: expect.stringMatching(/ AND jsonPayload\.budgetUsedPercent >= 0$/),
+      value_extractor: 'EXTRACT(jsonPayload.budgetUsedPercent)',
+      label_extractors: { tenant: 'EXTRACT(jsonPayload.tenant)' },
+      metric_descriptor: { value_type: 'DISTRIBUTION', unit: '%' },
+    });
   });
 
   test('the dashboard: Cloud Run traffic and latency, cost per tenant, errors, fallbacks, overhead, instances, GPU utilization', () => {
     expect(dashboard.displayName).toBe('demo-ai model router');
-    expect(widgets.map((w: any) => w.title)).toHaveLength(8);
+    expect(widgets.map((w: any) => w.title)).toHaveLength(9);
     expect(queries).toContain('run.googleapis.com/request_count');
     expect(queries).toContain('run.googleapis.com/request_latencies');
     expect(queries).toContain(`sum by (tenant) (increase(${promQlMetricName('logging.googleapis.com/user/demo-ai-router-cost')}_sum`);
     expect(promQlMetricName('logging.googleapis.com/user/demo-ai-router-cost')).toBe('logging_googleapis_com:user_demo_ai_router_cost');
     expect(queries).toContain('logging.googleapis.com/user/demo-ai-router-requests\\" AND metric.labels.outcome != \\"ok\\"');
     expect(queries).toContain('logging.googleapis.com/user/demo-ai-router-fallbacks');
+    expect(queries).toContain('logging.googleapis.com/user/demo-ai-router-retries');
+    const budget = widgets.find((w: any) => w.title.startsWith('Budget used by tenant'));
+    expect(budget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter).toEqual({
+      filter: 'metric.type = "logging.googleapis.com/user/demo-ai-router-budget-used"',
+      aggregation: { alignmentPeriod: '3600s', perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX', groupByFields: ['metric.label.tenant'] },
+    });
     expect(queries).toContain('logging.googleapis.com/user/demo-ai-router-overhead');
     expect(queries).toContain('agent.googleapis.com/gpu/utilization\\" AND resource.type = \\"gce_instance\\" AND metadata.user_labels.\\"ai-stack-endpoint\\" = \\"llm\\"');
   });

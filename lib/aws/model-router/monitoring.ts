@@ -28,8 +28,10 @@ export function routerMetricsNamespace(namePrefix: string): string {
 export const ROUTER_LOG_METRICS = {
   /** Chat requests, served or refused. */
   requests: { name: 'Requests', pattern: '{ $.status > 0 }', value: '1' },
-  /** Requests that made more than one provider call: retries and fallbacks. */
-  retried: { name: 'RetriedRequests', pattern: '{ $.attempts > 1 }', value: '1' },
+  /** Requests served by (or failed on) a fallback: they moved past at least one planned target. */
+  fallbacks: { name: 'FallbackRequests', pattern: '{ $.fallbacks > 0 }', value: '1' },
+  /** Provider calls repeated on the same target after a throttle, 5xx or timeout. */
+  retries: { name: 'Retries', pattern: '{ $.retries > 0 }', value: '$.retries' },
   /** Wall time of unstreamed requests, ms (a stream's line is written at its end, so its time is the stream's length). */
   latency: { name: 'LatencyMs', pattern: '{ $.status > 0 && $.stream IS FALSE }', value: '$.latencyMs' },
   /** The router's own time, ms: wall time minus waiting for providers and backoff. */
@@ -38,6 +40,11 @@ export const ROUTER_LOG_METRICS = {
   cost: { name: 'CostUsd', pattern: '{ $.status > 0 }', value: '$.costUsd' },
   /** The same by tenant (`none` for requests refused before a tenant was known). */
   costByTenant: { name: 'CostUsdByTenant', pattern: '{ $.status > 0 }', value: '$.costUsd', dimensions: { tenant: '$.tenant' } },
+  /**
+   * Percent of each tenant's monthly budget (this router's share) used, as the ledger saw it at
+   * each charged request: its Maximum per period is the tenant's level at the end of the period.
+   */
+  budgetUsedByTenant: { name: 'BudgetUsedPercent', pattern: '{ $.budgetUsedPercent >= 0 }', value: '$.budgetUsedPercent', dimensions: { tenant: '$.tenant' } },
   /** Refused and failed requests by outcome, the error code returned (e.g. insufficient_quota, upstream_failed). */
   failuresByOutcome: { name: 'FailedRequests', pattern: '{ $.status >= 400 }', value: '1', dimensions: { outcome: '$.outcome' } },
 } as const;
@@ -174,9 +181,9 @@ export class RouterMonitoring extends Construct {
     const requests = this.logMetric(ROUTER_LOG_METRICS.requests.name, cloudwatch.Stats.SUM, { label: 'chat requests' });
     const cost = this.logMetric(ROUTER_LOG_METRICS.cost.name, cloudwatch.Stats.SUM, { period: hour, label: 'cost, USD per hour' });
     // One series per dimension value (tenant, outcome), each labelled by it.
-    const search = (metric: string, dimension: string, period: Duration) =>
+    const search = (metric: string, dimension: string, period: Duration, statistic = 'Sum') =>
       new cloudwatch.MathExpression({
-        expression: `SEARCH('{${this.namespace},${dimension}} MetricName="${metric}"', 'Sum', ${period.toSeconds()})`,
+        expression: `SEARCH('{${this.namespace},${dimension}} MetricName="${metric}"', '${statistic}', ${period.toSeconds()})`,
         usingMetrics: {},
         period,
       });
@@ -185,12 +192,13 @@ export class RouterMonitoring extends Construct {
     const rows: cloudwatch.IWidget[][] = [
       [
         new cloudwatch.GraphWidget({
-          title: 'Requests, retries and fallbacks, 5xx',
+          title: 'Requests, fallbacks, retries, 5xx',
           width: 12,
           left: [
             this.metricRequests({ label: 'function URL requests' }),
             requests,
-            this.logMetric(ROUTER_LOG_METRICS.retried.name, cloudwatch.Stats.SUM, { label: 'requests with retries or fallbacks' }),
+            this.logMetric(ROUTER_LOG_METRICS.fallbacks.name, cloudwatch.Stats.SUM, { label: 'requests that fell back' }),
+            this.logMetric(ROUTER_LOG_METRICS.retries.name, cloudwatch.Stats.SUM, { label: 'retried calls' }),
             this.metricErrors({ label: '5xx' }),
           ],
         }),
@@ -234,6 +242,15 @@ export class RouterMonitoring extends Construct {
               label: 'USD per 1,000 requests',
             }),
           ],
+        }),
+      ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Budget used by tenant, % of its monthly budget',
+          width: 24,
+          left: [search(ROUTER_LOG_METRICS.budgetUsedByTenant.name, 'tenant', hour, 'Maximum')],
+          leftAnnotations: [{ value: 100, label: 'budget' }],
+          leftYAxis: { min: 0 },
         }),
       ],
       [

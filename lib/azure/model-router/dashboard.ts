@@ -1,6 +1,6 @@
 // The router's Azure portal dashboard (`azurerm_portal_dashboard.dashboard_properties`), built as
 // plain data and serialized once: the same inputs always give the same JSON (no generated ids).
-import { COST_BY_TENANT_QUERY, ERRORS_BY_CLASS_QUERY, FALLBACKS_QUERY, LATENCY_QUERY, REQUESTS_QUERY } from './queries';
+import { BUDGET_USED_QUERY, COST_BY_TENANT_QUERY, ERRORS_BY_CLASS_QUERY, FALLBACKS_QUERY, LATENCY_QUERY, REQUESTS_QUERY } from './queries';
 
 /** A GPU endpoint's utilization metric, as `GpuEndpoint` publishes it. */
 export interface GpuUtilizationMetric {
@@ -80,8 +80,9 @@ export function dashboardProperties(inputs: DashboardInputs): string {
     logsPart('Requests', 'chat requests per 5 minutes', REQUESTS_QUERY, appInsightsId, 'Line'),
     logsPart('Errors by class', 'refused and failed requests per 5 minutes, by outcome', ERRORS_BY_CLASS_QUERY, appInsightsId, 'StackedColumn'),
     logsPart('Latency', 'p50 / p95 / p99 of unstreamed requests, ms', LATENCY_QUERY, appInsightsId, 'Line'),
-    logsPart('Fallbacks and retries', 'requests that needed more than one provider call, by the target that answered', FALLBACKS_QUERY, appInsightsId, 'StackedColumn'),
+    logsPart('Fallbacks and retries', 'requests that fell back to another target, and requests that retried a call, per 5 minutes', FALLBACKS_QUERY, appInsightsId, 'Line'),
     logsPart('Cost per tenant', 'USD per hour, as charged to each tenant\u2019s budget', COST_BY_TENANT_QUERY, appInsightsId, 'StackedColumn'),
+    logsPart('Budget used per tenant', '% of each tenant\u2019s monthly budget, the highest of each hour', BUDGET_USED_QUERY, appInsightsId, 'Line'),
     ...(inputs.gpuMetrics.length > 0 ? [gpuPart(inputs.gpuMetrics)] : []),
   ];
   const parts = Object.fromEntries(

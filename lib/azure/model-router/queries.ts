@@ -12,6 +12,7 @@ export const ROUTER_REQUESTS = [
   "| extend r = parse_json(substring(message, indexof(message, '{')))",
   '| where isnotnull(r.status)',
   '| project timestamp, tenant = tostring(r.tenant), route = tostring(r.route), target = tostring(r.target), attempts = toint(r.attempts),',
+  '  fallbacks = toint(r.fallbacks), retries = toint(r.retries), budgetUsedPercent = todouble(r.budgetUsedPercent),',
   '  costUsd = todouble(r.costUsd), latencyMs = todouble(r.latencyMs), outcome = tostring(r.outcome), status = toint(r.status), stream = tobool(r.stream)',
 ].join('\n');
 
@@ -29,8 +30,14 @@ export const ERRORS_BY_CLASS_QUERY = base(['| where status >= 400', '| summarize
  */
 export const LATENCY_QUERY = base(['| where stream == false', '| summarize p50 = percentile(latencyMs, 50), p95 = percentile(latencyMs, 95), p99 = percentile(latencyMs, 99) by bin(timestamp, 5m)', '| render timechart']);
 
-/** Requests that needed more than one provider call (retries and fallbacks), by the target that finally answered. */
-export const FALLBACKS_QUERY = base(['| where attempts > 1', '| summarize requests = count() by bin(timestamp, 5m), target', '| render timechart']);
+/** Requests that fell back (moved past a planned target) and requests that retried a call on one target, per 5 minutes. */
+export const FALLBACKS_QUERY = base(['| summarize fellBack = countif(fallbacks > 0), retried = countif(retries > 0) by bin(timestamp, 5m)', '| render timechart']);
+
+/**
+ * Percent of each tenant's monthly budget (this router's share) used, as the ledger saw it at the
+ * charged requests of each hour: the hour's highest is the tenant's level at its end.
+ */
+export const BUDGET_USED_QUERY = base(['| where isnotnull(budgetUsedPercent) and isnotempty(tenant)', '| summarize budgetUsedPercent = max(budgetUsedPercent) by bin(timestamp, 1h), tenant', '| render timechart']);
 
 /** Spend per tenant per hour, USD (what the ledger charged: the cost each answer reported). */
 export const COST_BY_TENANT_QUERY = base(['| where isnotempty(tenant)', '| summarize costUsd = sum(costUsd) by bin(timestamp, 1h), tenant', '| render columnchart']);

@@ -59,8 +59,10 @@ type LogMetricSpec = Omit<LoggingMetricConfig, 'project'>;
 const label = (key: string, description: string) => ({ key, valueType: 'STRING', description });
 const extract = (field: string) => `EXTRACT(jsonPayload.${field})`;
 
-/** The four log-based metrics, by role. */
-export function logMetrics(names: RouterNames): Record<'requests' | 'cost' | 'overhead' | 'fallbacks', LogMetricSpec> {
+export type RouterLogMetric = 'requests' | 'cost' | 'overhead' | 'fallbacks' | 'retries' | 'budget';
+
+/** The log-based metrics, by role. */
+export function logMetrics(names: RouterNames): Record<RouterLogMetric, LogMetricSpec> {
   const requests = requestLogFilter(names.service);
   return {
     requests: {
@@ -109,16 +111,45 @@ export function logMetrics(names: RouterNames): Record<'requests' | 'cost' | 'ov
     },
     fallbacks: {
       name: names.fallbacksMetric,
-      description: 'Requests that needed more than one provider call (a retry or a fallback), by route and the target that answered',
-      filter: `${requests} AND jsonPayload.attempts > 1`,
+      description: 'Requests that moved past at least one planned target (a fallback), by route and the target that answered',
+      filter: `${requests} AND jsonPayload.fallbacks > 0`,
       metricDescriptor: {
         metricKind: 'DELTA',
         valueType: 'INT64',
         unit: '1',
-        displayName: 'Router retries and fallbacks',
+        displayName: 'Router fallbacks',
         labels: [label('route', 'Route'), label('target', 'Target that answered, or the last one tried')],
       },
       labelExtractors: { route: extract('route'), target: extract('target') },
+    },
+    retries: {
+      name: names.retriesMetric,
+      description: 'Requests that repeated a provider call on the same target (after a throttle, 5xx or timeout), by route and target',
+      filter: `${requests} AND jsonPayload.retries > 0`,
+      metricDescriptor: {
+        metricKind: 'DELTA',
+        valueType: 'INT64',
+        unit: '1',
+        displayName: 'Router requests with retries',
+        labels: [label('route', 'Route'), label('target', 'Target that answered, or the last one tried')],
+      },
+      labelExtractors: { route: extract('route'), target: extract('target') },
+    },
+    budget: {
+      name: names.budgetMetric,
+      description: "Percent of each tenant's monthly budget (this router's share) used, as the ledger saw it at each charged request",
+      filter: `${requests} AND jsonPayload.budgetUsedPercent >= 0`,
+      valueExtractor: extract('budgetUsedPercent'),
+      metricDescriptor: {
+        metricKind: 'DELTA',
+        valueType: 'DISTRIBUTION',
+        unit: '%',
+        displayName: 'Router budget used per tenant',
+        labels: [label('tenant', 'Tenant id')],
+      },
+      labelExtractors: { tenant: extract('tenant') },
+      // 2.5-point buckets up to 100%, where the warnings sit, then the overflow bucket.
+      bucketOptions: { linearBuckets: { numFiniteBuckets: 40, width: 2.5, offset: 0 } },
     },
   };
 }
@@ -184,14 +215,15 @@ const filterSet = (filter: string, aggregation: Aggregation, legend?: string) =>
 const chart = (title: string, dataSets: readonly unknown[], yLabel: string) => ({ title, xyChart: { dataSets, yAxis: { label: yLabel, scale: 'LINEAR' } } });
 
 /**
- * The stack's dashboard: traffic and latency from Cloud Run, cost per tenant, errors by class,
- * retries and fallbacks and the router's own overhead from the request log, instances, and the GPU
+ * The stack's dashboard: traffic and latency from Cloud Run, cost and budget used per tenant, errors
+ * by class, fallbacks and retries and the router's own overhead from the request log, instances, and the GPU
  * utilization of each endpoint the router calls. Deterministic JSON.
  */
 export function dashboardJson(displayName: string, names: RouterNames, endpoints: readonly string[]): string {
   const svc = names.service;
   const sum = (groupBy: string) => ({ alignmentPeriod: MINUTE, perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM', groupByFields: [groupBy] });
   const percentile = (p: 50 | 99, groupBy?: string) => ({ alignmentPeriod: MINUTE, perSeriesAligner: 'ALIGN_DELTA', crossSeriesReducer: `REDUCE_PERCENTILE_${p}`, ...(groupBy ? { groupByFields: [groupBy] } : {}) });
+  const total = { alignmentPeriod: MINUTE, perSeriesAligner: 'ALIGN_RATE', crossSeriesReducer: 'REDUCE_SUM' };
   const costSum = `${promQlMetricName(logMetricType(names.costMetric))}_sum`;
   const widgets = [
     chart('Requests per second by response class', [filterSet(serviceMetricFilter(CLOUD_RUN_METRICS.requestCount, svc), sum('metric.label.response_code_class'))], 'requests/s'),
@@ -206,7 +238,16 @@ export function dashboardJson(displayName: string, names: RouterNames, endpoints
       'USD/h',
     ),
     chart('Errors per second by outcome', [filterSet(`metric.type = "${logMetricType(names.requestsMetric)}" AND metric.labels.outcome != "ok"`, sum('metric.label.outcome'))], 'requests/s'),
-    chart('Retries and fallbacks per second by route', [filterSet(`metric.type = "${logMetricType(names.fallbacksMetric)}"`, sum('metric.label.route'))], 'requests/s'),
+    chart(
+      'Requests that fell back, and requests with retries, per second',
+      [filterSet(`metric.type = "${logMetricType(names.fallbacksMetric)}"`, total, 'fell back'), filterSet(`metric.type = "${logMetricType(names.retriesMetric)}"`, total, 'retried')],
+      'requests/s',
+    ),
+    chart(
+      "Budget used by tenant, % of its monthly budget (each hour's highest)",
+      [filterSet(`metric.type = "${logMetricType(names.budgetMetric)}"`, { alignmentPeriod: '3600s', perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX', groupByFields: ['metric.label.tenant'] })],
+      '%',
+    ),
     chart('Router overhead p99 by route, ms', [filterSet(`metric.type = "${logMetricType(names.overheadMetric)}"`, percentile(99, 'metric.label.route'))], 'ms'),
     chart('Instances', [filterSet(serviceMetricFilter(CLOUD_RUN_METRICS.instanceCount, svc), { alignmentPeriod: MINUTE, perSeriesAligner: 'ALIGN_MAX', crossSeriesReducer: 'REDUCE_SUM', groupByFields: ['metric.label.state'] })], 'instances'),
     ...(endpoints.length > 0

@@ -69,6 +69,8 @@ export interface RouterNames {
   readonly costMetric: string;
   readonly overheadMetric: string;
   readonly fallbacksMetric: string;
+  readonly retriesMetric: string;
+  readonly budgetMetric: string;
 }
 
 export function routerNames(prefix: string): RouterNames {
@@ -82,6 +84,8 @@ export function routerNames(prefix: string): RouterNames {
     costMetric: fitName([prefix, 'router-cost'], 100),
     overheadMetric: fitName([prefix, 'router-overhead'], 100),
     fallbacksMetric: fitName([prefix, 'router-fallbacks'], 100),
+    retriesMetric: fitName([prefix, 'router-retries'], 100),
+    budgetMetric: fitName([prefix, 'router-budget-used'], 100),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Ledger, Reservation } from '../stores/ledger';
+import type { Ledger, ReserveResult } from '../stores/ledger';
 import type { RateLimiter } from '../stores/rate-limiter';
 import { formatUsd } from './cost';
 import { RouterError } from './errors';
@@ -28,10 +28,12 @@ export interface ReservationBasis {
   readonly target: string;
 }
 
+export type GrantedReservation = Extract<ReserveResult, { ok: true }>;
+
 /** Reserves the request's most possible cost against the tenant's monthly budget; throws 402. */
-export async function reserveBudget(ledger: Ledger, tenant: Tenant, basis: ReservationBasis): Promise<Reservation> {
+export async function reserveBudget(ledger: Ledger, tenant: Tenant, basis: ReservationBasis): Promise<GrantedReservation> {
   const r = await ledger.reserve({ tenant: tenant.id, month: basis.month, amountNanoUsd: basis.amountNanoUsd, limitNanoUsd: tenant.limitNanoUsd });
-  if (r.ok) return r.reservation;
+  if (r.ok) return r;
   throw new RouterError(
     402,
     'insufficient_quota',
@@ -41,4 +43,15 @@ export async function reserveBudget(ledger: Ledger, tenant: Tenant, basis: Reser
       `this request may cost up to $${formatUsd(basis.amountNanoUsd)} (${basis.promptTokens} prompt + ${basis.maxOutputTokens} output tokens at target '${basis.target}'); ` +
       'lower max_tokens, or raise the tenant\'s monthlyBudgetUsd',
   );
+}
+
+/**
+ * Percent of the tenant's monthly budget used once this request is charged: what was spent and
+ * reserved by other requests when this one reserved, plus its own cost (two decimals). Unknown (no
+ * field) when the ledger did not return its balance with the reservation.
+ */
+export function budgetUsed(granted: GrantedReservation, costNanoUsd: number, limitNanoUsd: number): { budgetUsedPercent?: number } {
+  if (granted.committedNanoUsd === undefined || !(limitNanoUsd > 0)) return {};
+  const used = granted.committedNanoUsd - granted.reservation.amountNanoUsd + costNanoUsd;
+  return { budgetUsedPercent: Math.round((used / limitNanoUsd) * 10000) / 100 };
 }

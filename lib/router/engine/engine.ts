@@ -7,7 +7,7 @@ import type { Ledger, Reservation } from '../stores/ledger';
 import { MemoryLedger } from '../stores/memory-ledger';
 import { MemoryRateLimiter } from '../stores/memory-rate-limiter';
 import type { RateLimiter } from '../stores/rate-limiter';
-import { admitRate, reserveBudget, type ReservationBasis } from './admission';
+import { admitRate, budgetUsed, reserveBudget, type GrantedReservation, type ReservationBasis } from './admission';
 import { BreakerRegistry } from './breaker';
 import { budgetMonth, systemClock, type Clock, type Random } from './clock';
 import { checkRouterConfig } from './config-check';
@@ -161,7 +161,7 @@ export class RouterEngine {
     const { tenant, parsed, startedAt } = input;
     const request = parsed.request;
     const stream = request.stream === true;
-    const stats: AttemptStats = { calls: 0, upstreamMs: 0, backoffMs: 0 };
+    const stats: AttemptStats = { calls: 0, fallbacks: 0, retries: 0, upstreamMs: 0, backoffMs: 0 };
     let route: RouterRoute | undefined;
     let tier: string | undefined;
     try {
@@ -179,7 +179,7 @@ export class RouterEngine {
       // One reservation per request, for the most expensive planned target: the request can then
       // retry and fall back without another ledger round trip.
       const basis = mostExpensive(planned, promptTokenBound(request.messages), maxTokensFor, budgetMonth(this.clock.epochMs()));
-      const reservation = await reserveBudget(this.ledger, tenant, basis);
+      const granted = await reserveBudget(this.ledger, tenant, basis);
       const routeName = route.name;
 
       const execution: Execution = {
@@ -194,8 +194,8 @@ export class RouterEngine {
         startedAt,
         ...(input.clientSignal ? { clientSignal: input.clientSignal } : {}),
       };
-      if (stream) return await this.startStream(input, route, tier, execution, stats, reservation, basis.promptTokens, maxTokensFor);
-      return await this.complete(input, route, tier, execution, stats, reservation);
+      if (stream) return await this.startStream(input, route, tier, execution, stats, granted, basis.promptTokens, maxTokensFor);
+      return await this.complete(input, route, tier, execution, stats, granted);
     } catch (err) {
       const e = err instanceof RouterError ? err : new RouterError(500, 'server_error', 'internal_error', `router error: ${clip((err as Error).message)}`);
       this.logFailure(input, route?.name, tier, stats, e, stream);
@@ -209,7 +209,8 @@ export class RouterEngine {
     return t;
   }
 
-  private async complete(input: ChatInput, route: RouterRoute, tier: string | undefined, x: Execution, stats: AttemptStats, reservation: Reservation): Promise<ChatResult> {
+  private async complete(input: ChatInput, route: RouterRoute, tier: string | undefined, x: Execution, stats: AttemptStats, granted: GrantedReservation): Promise<ChatResult> {
+    const { reservation } = granted;
     let served;
     try {
       served = await execute(x, stats, (adapter, req, signal) => adapter.complete(req, signal));
@@ -231,6 +232,9 @@ export class RouterEngine {
       target: target.id,
       ...(tier ? { tier } : {}),
       attempts: served.attempts,
+      fallbacks: stats.fallbacks,
+      retries: stats.retries,
+      ...budgetUsed(granted, cost, input.tenant.limitNanoUsd),
       promptTokens: completion.usage.promptTokens,
       completionTokens: completion.usage.completionTokens,
       costUsd: nanoToUsd(cost),
@@ -249,10 +253,11 @@ export class RouterEngine {
     tier: string | undefined,
     x: Execution,
     stats: AttemptStats,
-    reservation: Reservation,
+    granted: GrantedReservation,
     promptBound: number,
     maxTokensFor: (t: RouterTarget) => number,
   ): Promise<ChatResult> {
+    const { reservation } = granted;
     let served;
     try {
       served = await execute(x, stats, async (adapter, req, signal) => {
@@ -272,6 +277,7 @@ export class RouterEngine {
       throw err;
     }
     const target = this.target(served.target.id);
+    let settled: number | undefined;
     const events = streamEvents({
       first: served.value.first,
       iterator: served.value.iterator,
@@ -288,9 +294,23 @@ export class RouterEngine {
       settle: async (usage) => {
         const cost = costNano(usage, target);
         await settleOrRelease(this.ledger, reservation, cost);
+        settled = cost;
         return cost;
       },
-      log: (fields) => this.log({ requestId: input.requestId, tenant: input.tenant.id, route: route.name, target: target.id, ...(tier ? { tier } : {}), attempts: served.attempts, stream: true, ...fields }),
+      log: (fields) =>
+        this.log({
+          requestId: input.requestId,
+          tenant: input.tenant.id,
+          route: route.name,
+          target: target.id,
+          ...(tier ? { tier } : {}),
+          attempts: served.attempts,
+          fallbacks: stats.fallbacks,
+          retries: stats.retries,
+          ...(settled === undefined ? {} : budgetUsed(granted, settled, input.tenant.limitNanoUsd)),
+          stream: true,
+          ...fields,
+        }),
       requestId: input.requestId,
       ...(input.clientSignal ? { clientSignal: input.clientSignal } : {}),
     });
@@ -306,6 +326,8 @@ export class RouterEngine {
       ...(stats.lastTarget ? { target: stats.lastTarget } : {}),
       ...(tier ? { tier } : {}),
       attempts: stats.calls,
+      fallbacks: stats.fallbacks,
+      retries: stats.retries,
       promptTokens: 0,
       completionTokens: 0,
       costUsd: 0,

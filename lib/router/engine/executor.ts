@@ -32,6 +32,13 @@ export interface AttemptStats {
   calls: number;
   /** The target of the latest call. */
   lastTarget?: string;
+  /**
+   * Planned targets the request moved past (failed, or skipped: open circuit, too small a window,
+   * deadline) before the one that answered or the last one reached: 0 when the first choice served.
+   */
+  fallbacks: number;
+  /** Calls repeated on the same target after a retryable failure. */
+  retries: number;
   /** Milliseconds waiting for providers. */
   upstreamMs: number;
   /** Milliseconds sleeping between retries. */
@@ -109,7 +116,9 @@ export async function execute<T>(x: Execution, stats: AttemptStats, attempt: Att
   let smallestWindowTooSmall = 0;
   let deadlinePassed = false;
 
+  let position = -1;
   targets: for (const id of x.order) {
+    stats.fallbacks = ++position;
     const target = x.targets.get(id);
     if (!target) throw new RouterError(500, 'server_error', 'config_error', `route '${route.name}' names unknown target '${id}'; fix the router config`);
     if (deadlinePassed) {
@@ -149,6 +158,7 @@ export async function execute<T>(x: Execution, stats: AttemptStats, attempt: Att
       const disarm = clock.setTimer(limitMs, () => controller.abort(new ProviderError('timeout', `no answer within ${Math.round(limitMs)} ms${byDeadline ? ' (the rest of the deadline)' : ''}`)));
       const onClientAbort = () => controller.abort(clientGone());
       x.clientSignal?.addEventListener('abort', onClientAbort, { once: true });
+      if (retry > 0) stats.retries++;
       stats.calls++;
       stats.lastTarget = id;
       targetCalls++;

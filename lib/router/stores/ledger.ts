@@ -41,5 +41,13 @@ export interface LedgerBalance {
 }
 
 export type ReserveResult =
-  | { readonly ok: true; readonly reservation: Reservation }
+  | {
+      readonly ok: true;
+      readonly reservation: Reservation;
+      /**
+       * The tenant-month's spent + reserved right after this reservation (it included), when the
+       * store returns it with the write at no extra cost; the router logs the budget used from it.
+       */
+      readonly committedNanoUsd?: number;
+    }
   | ({ readonly ok: false; readonly limitNanoUsd: number } & LedgerBalance);

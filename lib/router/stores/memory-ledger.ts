@@ -29,7 +29,7 @@ export class MemoryLedger implements Ledger {
     b.reserved += r.amountNanoUsd;
     const reservation: Reservation = { id: randomUUID(), tenant: r.tenant, month: r.month, amountNanoUsd: r.amountNanoUsd };
     this.open.set(reservation.id, reservation);
-    return { ok: true, reservation };
+    return { ok: true, reservation, committedNanoUsd: b.spent + b.reserved };
   }
 
   private close(reservation: Reservation, operation: string) {

@@ -44,7 +44,7 @@ export class GroupCommitLedger implements Ledger {
       const result = applyReserve(s, op);
       return { result, changed: swept || result.ok };
     });
-    if (outcome.ok) return { ok: true, reservation: { id, tenant: r.tenant, month: r.month, amountNanoUsd: r.amountNanoUsd } };
+    if (outcome.ok) return { ok: true, reservation: { id, tenant: r.tenant, month: r.month, amountNanoUsd: r.amountNanoUsd }, committedNanoUsd: outcome.committedNanoUsd };
     return { ok: false, limitNanoUsd: r.limitNanoUsd, spentNanoUsd: outcome.spentNanoUsd, reservedNanoUsd: outcome.reservedNanoUsd };
   }
 

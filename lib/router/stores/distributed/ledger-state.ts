@@ -50,17 +50,17 @@ export interface ReserveOp {
   readonly expiresAtMs: number;
 }
 
-export type ReserveOutcome = { readonly ok: true } | { readonly ok: false; readonly spentNanoUsd: number; readonly reservedNanoUsd: number };
+export type ReserveOutcome = { readonly ok: true; readonly committedNanoUsd: number } | { readonly ok: false; readonly spentNanoUsd: number; readonly reservedNanoUsd: number };
 
 /** The budget check; a retry of an applied reserve (same id) succeeds without reserving twice. */
 export function applyReserve(s: LedgerState, op: ReserveOp): ReserveOutcome {
-  if (s.open.has(op.id)) return { ok: true };
+  if (s.open.has(op.id)) return { ok: true, committedNanoUsd: s.spentNanoUsd + s.reservedNanoUsd };
   if (s.spentNanoUsd + s.reservedNanoUsd + op.amountNanoUsd > op.limitNanoUsd) {
     return { ok: false, spentNanoUsd: s.spentNanoUsd, reservedNanoUsd: s.reservedNanoUsd };
   }
   s.open.set(op.id, { amountNanoUsd: op.amountNanoUsd, expiresAtMs: op.expiresAtMs });
   s.reservedNanoUsd += op.amountNanoUsd;
-  return { ok: true };
+  return { ok: true, committedNanoUsd: s.spentNanoUsd + s.reservedNanoUsd };
 }
 
 export interface CloseOp {

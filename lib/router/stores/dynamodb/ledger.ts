@@ -83,14 +83,14 @@ export class DynamoDbLedger implements Ledger {
         this.epochs.set(key, (this.epochs.get(key) ?? 0) + 1);
         return written;
       });
-      if (outcome === 'granted') {
+      if (typeof outcome === 'number') {
         this.full.delete(key);
-        return { ok: true, reservation };
+        return { ok: true, reservation, committedNanoUsd: outcome };
       }
       seen = this.epochs.get(key) ?? 0;
       const item = await this.reads.get(key);
       // The SDK retried a write whose first attempt had succeeded: the reservation is ours.
-      if (entry(item?.[OPEN_PREFIX + id])) return { ok: true, reservation };
+      if (entry(item?.[OPEN_PREFIX + id])) return { ok: true, reservation, committedNanoUsd: num(item, 'committed') };
       last = item;
       // Crashed instances' reservations may be what holds the budget: free them and try again.
       if ((await this.sweepOnce(key, r.tenant, r.month, item)) === 'swept' || num(item, 'committed') <= headroom) continue;
@@ -105,10 +105,14 @@ export class DynamoDbLedger implements Ledger {
     return { ok: false, limitNanoUsd: r.limitNanoUsd, spentNanoUsd: num(last, 'spent'), reservedNanoUsd: num(last, 'reserved') };
   }
 
-  /** The one conditional write of a reserve: 'granted', or 'failed' when the condition did not hold. */
-  private async tryReserve(r: ReserveRequest, id: string, expiresAtMs: number, headroom: number): Promise<'granted' | 'failed'> {
+  /**
+   * The one conditional write of a reserve: the item's `committed` after it (the write returns it:
+   * no extra read), or 'failed' when the condition did not hold.
+   */
+  private async tryReserve(r: ReserveRequest, id: string, expiresAtMs: number, headroom: number): Promise<number | 'failed'> {
     try {
-      await this.update(r.tenant, r.month, {
+      const updated = await this.update(r.tenant, r.month, {
+        ReturnValues: 'UPDATED_NEW',
         UpdateExpression:
           'SET tenant = :tenant, #month = :month, spent = if_not_exists(spent, :zero), reserved = if_not_exists(reserved, :zero) + :amt, committed = if_not_exists(committed, :zero) + :amt, #rid = :entry',
         // committed <= limit - amount  <=>  spent + reserved + amount <= limit
@@ -123,7 +127,7 @@ export class DynamoDbLedger implements Ledger {
           ':entry': { M: { a: n(r.amountNanoUsd), e: n(expiresAtMs) } },
         },
       });
-      return 'granted';
+      return num(updated, 'committed');
     } catch (err) {
       if (isConditionFailure(err)) return 'failed';
       throw err;
@@ -269,8 +273,9 @@ export class DynamoDbLedger implements Ledger {
     }
   }
 
-  private async update(tenant: string, month: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<void> {
-    await this.client.send(new (dynamoDbSdk().UpdateItemCommand)({ TableName: this.table, Key: { pk: { S: ledgerKey(tenant, month) } }, ...input }));
+  private async update(tenant: string, month: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<Item | undefined> {
+    const out = await this.client.send(new (dynamoDbSdk().UpdateItemCommand)({ TableName: this.table, Key: { pk: { S: ledgerKey(tenant, month) } }, ...input }));
+    return out.Attributes;
   }
 
   private read(tenant: string, month: string): Promise<Item | undefined> {

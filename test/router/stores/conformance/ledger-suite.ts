@@ -50,6 +50,16 @@ export function ledgerConformance(name: string, caps: LedgerCapabilities, harnes
       expect(await b.spent(tenant, MONTH)).toEqual({ spentNanoUsd: 250, reservedNanoUsd: 0 });
     });
 
+    test('a granted reservation reports the balance right after it (what the router logs as budget used)', async () => {
+      const h = harness();
+      const [a, b] = [h.instance(), h.instance()];
+      const tenant = freshTenant();
+      const first = await a.reserve({ tenant, month: MONTH, amountNanoUsd: 600, limitNanoUsd: 1000 });
+      expect(first).toMatchObject({ ok: true, committedNanoUsd: 600 });
+      await b.settle(reserved(first), 250);
+      expect(await b.reserve({ tenant, month: MONTH, amountNanoUsd: 100, limitNanoUsd: 1000 })).toMatchObject({ ok: true, committedNanoUsd: 350 });
+    });
+
     test('a reservation exactly reaching the limit is granted; one nano-dollar more is not', async () => {
       const l = harness().instance();
       const tenant = freshTenant();
