@@ -22,6 +22,8 @@ export type { Ledger, Reservation, ReserveRequest, ReserveResult, LedgerBalance 
 export { MemoryLedger } from './stores/memory-ledger';
 export type { RateLimiter, AdmitRequest, AdmitResult } from './stores/rate-limiter';
 export { MemoryRateLimiter } from './stores/memory-rate-limiter';
+export { MemorySpendStop, SPEND_STOP_KEY, encodeSpendStop, decodeSpendStop, type SpendStopState, type SpendStopStore, type VersionedSpendStop } from './stores/spend-stop';
+export { SpendStopGate, DEFAULT_SPEND_STOP_REFRESH_MS } from './engine/spend-stop-gate';
 export * from './log';
 export { createPipeline, HEADER, PIPELINE_DEFAULTS, type HandleRequest, type Pipeline, type PipelineOptions, type Preflight, type Admitted, type RequestHeaders, type RouterResponse } from './handlers/pipeline';
 export { createNodeServer, listen, nodeListener, writeResponse, NODE_SERVER_DEFAULTS, type ListenOptions, type NodeServerLimits, type RunningServer } from './handlers/node-http';
@@ -38,8 +40,8 @@ export { deployedRouterConfig, splitBudget } from './deployed-config';
 export * from './secrets';
 export { parseKeyHashes } from './secrets/key-hashes';
 // The shared stores. Their SDKs are optional peer dependencies, loaded only when a store is used.
-export { DynamoDbLedger, DynamoDbRateLimiter, LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA, createTableInput, ledgerKey, type DynamoDbLedgerOptions, type DynamoDbRateLimiterOptions } from './stores/dynamodb';
-export { AzureTablesLedger, AzureTablesRateLimiter, AZURE_LEDGER_TABLE, AZURE_RATE_TABLE, RATE_ROW_KEY, type AzureTablesLedgerOptions, type AzureTablesRateLimiterOptions } from './stores/azure-tables';
+export { DynamoDbLedger, DynamoDbRateLimiter, LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA, createTableInput, ledgerKey, DynamoDbSpendStop, type DynamoDbLedgerOptions, type DynamoDbRateLimiterOptions, type DynamoDbSpendStopOptions } from './stores/dynamodb';
+export { AzureTablesLedger, AzureTablesRateLimiter, AZURE_LEDGER_TABLE, AZURE_RATE_TABLE, RATE_ROW_KEY, AzureTablesSpendStop, type AzureTablesLedgerOptions, type AzureTablesRateLimiterOptions, type AzureTablesSpendStopOptions } from './stores/azure-tables';
 export * from './stores/firestore';
 export { DEFAULT_MAX_REQUEST_MS, DEFAULT_EXPIRY_MARGIN_MS, DEFAULT_LATE_SETTLE_GRACE_MS, type ExpiryOptions } from './stores/distributed/expiry';
 export { createAdapter } from './providers';

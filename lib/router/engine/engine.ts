@@ -4,6 +4,7 @@ import { createAdapter } from '../providers';
 import { missingAdapterPackages, resolveFromHere, type PackageResolver } from '../providers/dependencies';
 import type { AdapterFactory, CompletionResult, ProviderAdapter, ProviderRequest, StreamEvent } from '../providers/types';
 import type { Ledger, Reservation } from '../stores/ledger';
+import type { SpendStopStore } from '../stores/spend-stop';
 import { MemoryLedger } from '../stores/memory-ledger';
 import { MemoryRateLimiter } from '../stores/memory-rate-limiter';
 import type { RateLimiter } from '../stores/rate-limiter';
@@ -13,6 +14,7 @@ import { budgetMonth, systemClock, type Clock, type Random } from './clock';
 import { checkRouterConfig } from './config-check';
 import { costNano, nanoPerToken, nanoToUsd, type TokenPrices } from './cost';
 import { RouterError } from './errors';
+import { SpendStopGate } from './spend-stop-gate';
 import { clip } from './quote';
 import { execute, type AttemptStats, type Execution } from './executor';
 import type { ParsedChat } from './request';
@@ -49,6 +51,17 @@ export interface EngineOptions {
    * @default - Node's module resolution
    */
   readonly resolvePackage?: PackageResolver | false;
+  /**
+   * The stack's spend-stop record (lib/router/stores/spend-stop.ts): while it is active every chat
+   * request is refused with 402 `budget_stop_active` before any reservation or paid call.
+   * @default - no spend stop
+   */
+  readonly spendStop?: SpendStopStore;
+  /**
+   * Longest an instance serves on after the stop was set: the record is read at most this often.
+   * @default 10000
+   */
+  readonly spendStopRefreshMs?: number;
 }
 
 /** One chat request as the engine receives it from the API layer. */
@@ -102,6 +115,7 @@ export class RouterEngine {
   private readonly limiter: RateLimiter;
   private readonly random: Random;
   private readonly logger: RequestLogger;
+  private readonly spendStop: SpendStopGate | undefined;
 
   constructor(
     readonly config: RouterConfig,
@@ -118,6 +132,7 @@ export class RouterEngine {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? jsonLineLogger();
+    this.spendStop = options.spendStop ? new SpendStopGate(options.spendStop, this.clock, options.spendStopRefreshMs) : undefined;
     // Build every adapter now so a target missing its region, project or URL fails at start, not
     // on the first request that happens to reach it.
     const problems: string[] = [];
@@ -166,6 +181,8 @@ export class RouterEngine {
     let tier: string | undefined;
     try {
       route = this.resolveRoute(tenant, request.model);
+      // Every route, GPU endpoints included: the fleets are being scaled to zero.
+      await this.spendStop?.check();
       const promptEstimate = estimatePromptTokens(request.messages);
       const plan = planTargets(route, promptEstimate, input.forcedTier, this.random);
       tier = plan.tier;

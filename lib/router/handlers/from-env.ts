@@ -304,14 +304,15 @@ export function deployedRouter(options: DeployedRouterOptions = {}): DeployedRou
     });
 
   let store: RouterStore = 'memory';
-  let { ledger, limiter } = engineOptions;
+  let { ledger, limiter, spendStop } = engineOptions;
   if (!ledger || !limiter) {
     const stores = storesFromEnv(env, { ...(engineOptions.resolvePackage !== undefined ? { resolvePackage: engineOptions.resolvePackage } : {}), log, ...storeOptions });
     store = stores.store;
     ledger ??= stores.ledger;
     limiter ??= stores.limiter;
+    spendStop ??= stores.spendStop;
   }
-  const engine = new RouterEngine(config, { ...engineOptions, adapterFactory, ledger, limiter });
+  const engine = new RouterEngine(config, { ...engineOptions, adapterFactory, ledger, limiter, ...(spendStop ? { spendStop } : {}) });
 
   const secrets: RefreshingSecret[] = [];
   if (keyHashesRef) {

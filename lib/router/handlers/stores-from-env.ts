@@ -6,6 +6,7 @@ import type { Ledger } from '../stores/ledger';
 import { MemoryLedger } from '../stores/memory-ledger';
 import { MemoryRateLimiter } from '../stores/memory-rate-limiter';
 import type { RateLimiter } from '../stores/rate-limiter';
+import { MemorySpendStop, type SpendStopStore } from '../stores/spend-stop';
 import type { FirestoreConnectionOptions } from '../stores/firestore/rest';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -15,6 +16,8 @@ export interface RouterStores {
   readonly store: RouterStore;
   readonly ledger: Ledger;
   readonly limiter: RateLimiter;
+  /** The stack's spend-stop record, in the ledger's table or collection. */
+  readonly spendStop: SpendStopStore;
 }
 
 /** Credential of the Azure Table storage clients. */
@@ -129,16 +132,21 @@ export function storesFromEnv(env: Env = process.env, options: StoresFromEnvOpti
       (options.log ?? ((m: string) => console.warn(m)))(
         `${ROUTER_ENV.store} is ${env[ROUTER_ENV.store] ? "'memory'" : 'not set'}: budgets and rate limits are kept per instance, so each instance lets a tenant spend its whole budget; set it to ${ROUTER_STORES.filter((s) => s !== 'memory').join(', ')} for a shared ledger`,
       );
-      return { store, ledger: new MemoryLedger(), limiter: new MemoryRateLimiter() };
+      return { store, ledger: new MemoryLedger(), limiter: new MemoryRateLimiter(), spendStop: new MemorySpendStop() };
     }
     case 'dynamodb': {
       const ledgerTable = required(env, ROUTER_ENV.ledgerTable, store, 'the DynamoDB ledger table name');
       const rateTable = required(env, ROUTER_ENV.rateTable, store, 'the DynamoDB rate-limit table name');
       const region = options.dynamoDb?.region ?? required(env, 'AWS_REGION', store, "the tables' region (Lambda sets it)");
       const { DynamoDBClient } = load<typeof import('@aws-sdk/client-dynamodb')>(store, '@aws-sdk/client-dynamodb', packages);
-      const { DynamoDbLedger, DynamoDbRateLimiter } = require('../stores/dynamodb') as typeof import('../stores/dynamodb');
+      const { DynamoDbLedger, DynamoDbRateLimiter, DynamoDbSpendStop } = require('../stores/dynamodb') as typeof import('../stores/dynamodb');
       const client = new DynamoDBClient({ ...options.dynamoDb, region });
-      return { store, ledger: new DynamoDbLedger({ client, tableName: ledgerTable, ...expiry }), limiter: new DynamoDbRateLimiter({ client, tableName: rateTable }) };
+      return {
+        store,
+        ledger: new DynamoDbLedger({ client, tableName: ledgerTable, ...expiry }),
+        limiter: new DynamoDbRateLimiter({ client, tableName: rateTable }),
+        spendStop: new DynamoDbSpendStop({ client, tableName: ledgerTable }),
+      };
     }
     case 'azure-tables': {
       const endpoint = required(env, ROUTER_ENV.tablesEndpoint, store, 'the Table storage endpoint, https://<account>.table.core.windows.net');
@@ -157,19 +165,24 @@ export function storesFromEnv(env: Env = process.env, options: StoresFromEnvOpti
         const clientId = env[ROUTER_ENV.azureClientId];
         credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
       }
-      const { AzureTablesLedger, AzureTablesRateLimiter } = require('../stores/azure-tables') as typeof import('../stores/azure-tables');
+      const { AzureTablesLedger, AzureTablesRateLimiter, AzureTablesSpendStop } = require('../stores/azure-tables') as typeof import('../stores/azure-tables');
       // Plain http only reaches a local emulator (azurite); Azure itself is https.
       const clientOptions = url.protocol === 'http:' ? { allowInsecureConnection: true } : {};
       const table = (name: string) => new TableClient(endpoint, name, credential as TokenCredential, clientOptions);
-      return { store, ledger: new AzureTablesLedger({ client: table(ledgerTable), ...expiry }), limiter: new AzureTablesRateLimiter({ client: table(rateTable) }) };
+      return {
+        store,
+        ledger: new AzureTablesLedger({ client: table(ledgerTable), ...expiry }),
+        limiter: new AzureTablesRateLimiter({ client: table(rateTable) }),
+        spendStop: new AzureTablesSpendStop({ client: table(ledgerTable) }),
+      };
     }
     case 'firestore': {
       const database = required(env, ROUTER_ENV.firestoreDatabase, store, 'projects/<project>/databases/<database>');
       const collection = env[ROUTER_ENV.ledgerCollection]?.trim() || undefined;
       const rateCollection = env[ROUTER_ENV.rateCollection]?.trim() || undefined;
-      const { FirestoreLedger, FirestoreRateLimiter } = require('../stores/firestore') as typeof import('../stores/firestore');
+      const { FirestoreLedger, FirestoreRateLimiter, FirestoreSpendStop } = require('../stores/firestore') as typeof import('../stores/firestore');
       const connection = { ...options.firestore, database, ...(collection ? { collection } : {}), ...(rateCollection ? { rateCollection } : {}) };
-      return { store, ledger: new FirestoreLedger({ ...connection, ...expiry }), limiter: new FirestoreRateLimiter(connection) };
+      return { store, ledger: new FirestoreLedger({ ...connection, ...expiry }), limiter: new FirestoreRateLimiter(connection), spendStop: new FirestoreSpendStop(connection) };
     }
   }
 }

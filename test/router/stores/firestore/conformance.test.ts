@@ -1,7 +1,9 @@
 import { FirestoreLedger } from '../../../../lib/router/stores/firestore/ledger';
 import { FirestoreRateLimiter } from '../../../../lib/router/stores/firestore/rate-limiter';
+import { FirestoreSpendStop } from '../../../../lib/router/stores/firestore/spend-stop';
 import { ledgerConformance } from '../conformance/ledger-suite';
 import { rateLimiterConformance } from '../conformance/rate-limiter-suite';
+import { spendStopConformance } from '../conformance/spend-stop-suite';
 import { startFirestoreFake, type FirestoreFake } from '../support/firestore-fake';
 
 let fs: FirestoreFake;
@@ -21,3 +23,13 @@ ledgerConformance('FirestoreLedger', { retriedCloseResolves: true, expires: true
 rateLimiterConformance('FirestoreRateLimiter', () => ({
   instance: () => new FirestoreRateLimiter({ baseUrl: fs.baseUrl, database, getAccessToken }),
 }));
+
+let stopCollections = 0;
+// A collection per test: the record is one per stack.
+spendStopConformance('FirestoreSpendStop', () => {
+  const collection = `stop-${++stopCollections}`;
+  return {
+    instance: () => new FirestoreSpendStop({ baseUrl: fs.baseUrl, database, getAccessToken, collection }),
+    ledger: () => new FirestoreLedger({ baseUrl: fs.baseUrl, database, getAccessToken, collection }),
+  };
+});
