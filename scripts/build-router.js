@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the router runtime into one folder per cloud, the code assets of the router constructs:
+// Bundles the router runtime into one folder per cloud, the code assets of the router constructs
+// (and the budget's stop function the same way into dist/budget/<cloud>, see BUDGET_TARGETS):
 //   dist/router/aws/index.js    Lambda (Node.js 20+): exports `handler`; the AWS SDK v3 is left out
 //                               because the Lambda runtime ships it (Bedrock, DynamoDB, Secrets Manager)
 //   dist/router/gcp/index.js    Cloud Run: `node index.js` serves HTTP on $PORT (and exports `handler`
@@ -28,7 +29,18 @@ const TARGETS = [
   { cloud: 'aws', entry: 'lib/router/handlers/aws-entry.ts', external: ['@aws-sdk/*', '@smithy/*', ...AZURE_ONLY], limit: AWS_LIMIT_BYTES },
   { cloud: 'gcp', entry: 'lib/router/handlers/gcp-entry.ts', external: [...AWS_ONLY, ...AZURE_ONLY] },
   // @azure/functions-core is the Functions worker's own module; @azure/functions is bundled.
-  { cloud: 'azure', entry: 'lib/router/handlers/azure-entry.ts', external: ['@azure/functions-core', ...AWS_ONLY], functionApp: true },
+  { cloud: 'azure', entry: 'lib/router/handlers/azure-entry.ts', external: ['@azure/functions-core', ...AWS_ONLY], functionApp: 'ai-stack-router' },
+];
+
+/**
+ * The budget's stop function (lib/budget/handlers), one bundle per cloud in dist/budget/: it writes
+ * the spend-stop record into the router's store and scales the GPU fleets (AWS: Auto Scaling and
+ * SNS from the Lambda runtime's SDK; GCP and Azure: REST).
+ */
+const BUDGET_TARGETS = [
+  { cloud: 'aws', entry: 'lib/budget/handlers/aws-entry.ts', external: ['@aws-sdk/*', '@smithy/*', ...AZURE_ONLY], limit: AWS_LIMIT_BYTES },
+  { cloud: 'gcp', entry: 'lib/budget/handlers/gcp-entry.ts', external: [...AWS_ONLY, ...AZURE_ONLY] },
+  { cloud: 'azure', entry: 'lib/budget/handlers/azure-entry.ts', external: ['@azure/functions-core', ...AWS_ONLY], functionApp: 'ai-stack-budget-stop' },
 ];
 
 /** The function app's host.json: the v4 extension bundle (HTTP triggers need no other extension). */
@@ -38,9 +50,9 @@ const AZURE_HOST_JSON = {
 };
 
 /** The function app's package.json: the worker loads `main`; every dependency is in the bundle. */
-function azurePackageJson() {
+function azurePackageJson(name) {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  return { name: 'ai-stack-router', version, private: true, description: 'ai-stack-constructs model router (Azure Functions v4, bundled)', main: 'index.js' };
+  return { name, version, private: true, description: `ai-stack-constructs ${name === 'ai-stack-router' ? 'model router' : 'budget stop function'} (Azure Functions v4, bundled)`, main: 'index.js' };
 }
 
 /** 1980-01-01 00:00:00, the earliest MS-DOS date: every entry's time, so the zip depends only on its content. */
@@ -103,11 +115,11 @@ function deterministicZip(files) {
   return Buffer.concat([...locals, directory, end]);
 }
 
-/** Completes dist/router/azure/ as a function app and writes its package zip beside it. */
-function writeFunctionApp(dir) {
+/** Completes <dir>/azure/ as a function app and writes its package zip beside it. */
+function writeFunctionApp(dir, name) {
   const app = join(dir, 'azure');
   writeFileSync(join(app, 'host.json'), `${JSON.stringify(AZURE_HOST_JSON, null, 2)}\n`);
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify(azurePackageJson(), null, 2)}\n`);
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify(azurePackageJson(name), null, 2)}\n`);
   const files = readdirSync(app).map((name) => [name, readFileSync(join(app, name))]);
   const zip = deterministicZip(files);
   const file = join(dir, 'azure.zip');
@@ -141,7 +153,7 @@ async function bundle(target, dir) {
   });
   const bytes = readFileSync(outfile);
   const result = { cloud: target.cloud, file: relative(process.cwd(), outfile), bytes: bytes.length, gzip: gzipSync(bytes).length, limit: target.limit, external: target.external };
-  if (target.functionApp) result.zip = writeFunctionApp(dir);
+  if (target.functionApp) result.zip = writeFunctionApp(dir, target.functionApp);
   return result;
 }
 
@@ -151,6 +163,9 @@ async function main() {
   const dir = outDir(process.argv.slice(2));
   const results = [];
   for (const t of TARGETS) results.push(await bundle(t, dir));
+  // The stop function beside the router: dist/budget (or <DIR>-budget with --out DIR).
+  const budgetDir = process.argv.includes('--out') ? `${dir}-budget` : join(ROOT, 'dist', 'budget');
+  for (const t of BUDGET_TARGETS) results.push(await bundle(t, budgetDir));
   const rows = [['bundle', 'size', 'gzip', 'left out'], ...results.map((r) => [r.file, kib(r.bytes), kib(r.gzip), r.external.join(', ') || '-'])];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
@@ -170,4 +185,4 @@ if (require.main === module) {
   );
 }
 
-module.exports = { TARGETS, bundle, deterministicZip, AZURE_HOST_JSON };
+module.exports = { TARGETS, BUDGET_TARGETS, bundle, deterministicZip, AZURE_HOST_JSON };

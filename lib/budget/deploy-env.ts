@@ -16,8 +16,8 @@ export const BUDGET_ENV = {
   hardStopPercent: 'AI_STACK_BUDGET_HARD_STOP_PERCENT',
   /** AWS: the SNS topic the function notifies. */
   notifyTopicArn: 'AI_STACK_BUDGET_TOPIC_ARN',
-  /** GCP: the Pub/Sub topic the function notifies, `projects/<p>/topics/<t>`. */
-  notifyTopic: 'AI_STACK_BUDGET_TOPIC',
+  /** AWS: the CloudWatch namespace of the watch's metrics (Embedded Metric Format lines). */
+  metricsNamespace: 'AI_STACK_BUDGET_METRICS_NAMESPACE',
 } as const;
 
 /** What a run of the stop function does. */

@@ -41,7 +41,7 @@ export interface SpendStopReport {
 /** Thrown after the notification when some fleet could not be changed: the platform retries the run, which is idempotent. */
 export class SpendStopIncomplete extends Error {
   constructor(readonly report: SpendStopReport) {
-    super(`${report.action}: ${report.failures.length} of the stack's GPU fleet groups could not be ${report.action === 'stop' ? 'scaled to zero' : 'restored'}: ${report.failures.map((f) => `${f.fleet}: ${f.message}`).join('; ')}`.slice(0, 2000));
+    super(`${report.action}: ${new Set(report.failures.map((f) => f.fleet)).size} of the stack's GPU fleet groups could not be ${report.action === 'stop' ? 'scaled to zero' : 'restored'}: ${report.failures.map((f) => `${f.fleet}: ${f.message}`).join('; ')}`.slice(0, 2000));
     this.name = 'SpendStopIncomplete';
   }
 }
