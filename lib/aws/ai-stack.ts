@@ -6,6 +6,8 @@ import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { validateDesign, type AiStackDesign } from '../design';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { Guardrail } from './guardrail';
+import { warnNoRouter } from './guardrail/findings';
 import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { VectorStore } from './vector-store';
 import { createAccessLogsBucket, createDefaultVpc } from './gpu-endpoint/dependencies';
@@ -36,6 +38,8 @@ export class AiStack extends Stack {
   public readonly vectorStore?: VectorStore;
   /** The design's GPU endpoints, by endpoint name. */
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
+  /** The design's guardrail, which the router applies; absent when the design has no `guardrails`. */
+  public readonly guardrail?: Guardrail;
   /** The design's model router; absent when the design has none. */
   public readonly router?: ModelRouter;
   /** The API key of each GPU endpoint the router calls, by endpoint name: its replicas require it, the router sends it. */
@@ -77,6 +81,13 @@ export class AiStack extends Stack {
     }
     this.endpoints = endpoints;
     this.endpointKeys = keys;
+    if (design.guardrails) {
+      // Built without a router too: an application may apply it (warned, since nothing does by itself).
+      this.guardrail = new Guardrail(this, 'Guardrail', { ...design.guardrails, namePrefix: design.name });
+      new CfnOutput(this, 'Guardrail-Id', { value: this.guardrail.guardrailId, description: 'Bedrock guardrail the router applies (bedrock:ApplyGuardrail)' });
+      new CfnOutput(this, 'Guardrail-Version', { value: this.guardrail.guardrailVersion, description: 'Published version of the guardrail the router applies' });
+      if (!design.router) warnNoRouter(this.guardrail);
+    }
     if (design.router) {
       const routerEndpoints: Record<string, ModelRouterEndpoint> = {};
       for (const name of called) {
@@ -91,6 +102,7 @@ export class AiStack extends Stack {
         namePrefix: design.name,
         routerClouds: routerCloudCount(design, 'aws'),
         ...(inVpc ? { vpc: this.vpc, endpoints: routerEndpoints } : {}),
+        ...(this.guardrail ? { guardrail: this.guardrail } : {}),
       });
       new CfnOutput(this, 'Router-Url', { value: this.router.url, description: 'OpenAI base URL of the model router: this URL followed by v1' });
       new CfnOutput(this, 'Router-KeyHashesSecret', {

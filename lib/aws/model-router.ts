@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { IRouterGuardrail } from './guardrail';
 import { allowLogsToUseKey } from './log-encryption';
 import { routerBundleDir } from '../common/router-bundle';
 import { findModel } from '../design/catalog/models';
@@ -24,7 +25,7 @@ import { BEDROCK_TENANT_PROFILES_ENV, endpointKeyEnv, endpointUrlEnv, ROUTER_ENV
 import { LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA } from '../router/stores/dynamodb/schema';
 import { ROUTER_CONFIG_PATH, stageRouterCode } from './model-router/asset';
 import { awsRouterConfig } from './model-router/config';
-import { acknowledgeControlTowerFindings, acknowledgeFunctionFindings, acknowledgeKeyHashesSecret, warnAboutPlacement, warnProfilesUnused } from './model-router/findings';
+import { acknowledgeControlTowerFindings, acknowledgeFunctionFindings, acknowledgeKeyHashesSecret, warnAboutPlacement, warnGuardrailUnused, warnProfilesUnused } from './model-router/findings';
 import { RouterMonitoring } from './model-router/monitoring';
 import { bedrockResources, inferenceProfileOf, maxRequestMs, type BedrockResource } from './model-router/rules';
 import { validateModelRouterProps } from './model-router/validate';
@@ -140,6 +141,13 @@ export interface ModelRouterProps extends RouterDesign, NamePrefixProps {
    * @default 1 (`AiStack`: AWS plus every other cloud of the design that builds the router)
    */
   readonly routerClouds?: number;
+  /**
+   * The guardrail the router applies to every prompt and answer (`aws.Guardrail`, which `AiStack`
+   * builds from the design's `guardrails`, or a guardrail of your own behind `IRouterGuardrail`): the
+   * function gets its `routerEnvironment` and `grantApply` on its role.
+   * @default - no cloud guardrail: the router runs none
+   */
+  readonly guardrail?: IRouterGuardrail;
 }
 
 /**
@@ -197,6 +205,7 @@ export class ModelRouter extends Construct {
       region: literalRegion,
       endpointModels: Object.fromEntries(Object.entries(endpoints).map(([name, e]) => [name, e.model])),
       routerClouds: props.routerClouds ?? 1,
+      guardrails: props.guardrail?.design,
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -263,6 +272,11 @@ export class ModelRouter extends Construct {
     for (const name of called) {
       environment[endpointUrlEnv(name)] = endpoints[name].url;
       environment[endpointKeyEnv(name)] = secretRef('aws-sm', endpoints[name].apiKeySecret.secretArn);
+    }
+    if (props.guardrail) {
+      Object.assign(environment, props.guardrail.routerEnvironment);
+      props.guardrail.grantApply(role);
+      if (!readFileSync(join(routerBundleDir('aws'), 'index.js'), 'utf8').includes(ROUTER_ENV.guardKind)) warnGuardrailUnused(this, ROUTER_ENV.guardKind);
     }
     if (props.tenantInferenceProfiles) {
       const map = Object.fromEntries(Object.entries(profiles).map(([tenant, byTarget]) => [tenant, Object.fromEntries(Object.entries(byTarget).map(([t, p]) => [t, p.attrInferenceProfileArn]))]));

@@ -3,6 +3,7 @@ import { deployedSections, notDeployedSections } from '../design/capabilities';
 import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
+import { GUARDRAIL_RESOURCES, validateGuardrailsOnAws } from './guardrail/rules';
 import { endpointResourceCount, STACK_NETWORK_RESOURCES, validateGpuEndpointOnAws } from './gpu-endpoint/rules';
 import { routerResourceCount, validateRouterOnAws } from './model-router/rules';
 import { validateVectorStoreOnAws, VECTOR_STORE_RESOURCES } from './vector-store/rules';
@@ -48,8 +49,9 @@ export function stackResourceCount(design: AiStackDesign): number {
     (endpoints.length > 0 || vectorStore ? ACCESS_LOG_RESOURCES : 0) +
     endpoints.map(endpointResourceCount).reduce((a, b) => a + b, 0) +
     routerResourceCount(design) +
-    (vectorStore ? VECTOR_STORE_RESOURCES : 0)
+    (vectorStore ? VECTOR_STORE_RESOURCES : 0) +
+    (design.guardrails !== undefined ? GUARDRAIL_RESOURCES : 0)
   );
 }
 
-export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, router: validateRouterOnAws, vectorStore: validateVectorStoreOnAws, stack: stackRules };
+export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, router: validateRouterOnAws, vectorStore: validateVectorStoreOnAws, guardrails: validateGuardrailsOnAws, stack: stackRules };

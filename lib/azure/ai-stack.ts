@@ -6,8 +6,10 @@ import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
 import { MODEL_SERVER_API_KEY_ENV } from '../router/deploy-env';
 import { configureStateBackend } from '../cdktf/state-backend';
+import { warn } from '../cdktf/warnings';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { Guardrail } from './guardrail';
 import { ModelRouter, routerEndpointOf } from './model-router';
 import { endpointKeySecretName, keyVaultSecretUrl, routerNames } from './model-router/names';
 import { endpointsCalledOnAzure } from './model-router/rules';
@@ -56,6 +58,8 @@ export class AiStack extends TerraformStack {
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
   /** The model router, when the design has one. */
   public readonly router?: ModelRouter;
+  /** The RAI policy and Content Safety account the router uses; absent without a `guardrails` section or a router. */
+  public readonly guardrail?: Guardrail;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['azure'] });
@@ -118,6 +122,12 @@ export class AiStack extends TerraformStack {
     }
     this.endpoints = endpoints;
 
+    if (design.guardrails && routerDesign) {
+      this.guardrail = new Guardrail(this, 'guardrail', { ...design.guardrails, namePrefix: design.name, resourceGroupName: this.resourceGroup.name, location: this.location });
+    } else if (design.guardrails) {
+      warn(this, 'guardrails-without-router', "the design's guardrails are applied by the router, and the design has no router: nothing is built for them on Azure.");
+    }
+
     if (routerDesign) {
       const deployerCidrs = new TerraformVariable(this, 'router_deployer_cidrs', {
         type: 'list(string)',
@@ -136,6 +146,7 @@ export class AiStack extends TerraformStack {
         ...(called.size > 0 ? { vaultClientSubnetIds: [this.network!.subnet.id] } : {}),
         deployerCidrs,
         ...(props.routerPackagePath ? { packagePath: props.routerPackagePath } : {}),
+        ...(this.guardrail ? { guardrail: this.guardrail } : {}),
       });
       new TerraformOutput(this, 'router-url', { value: this.router.url, description: 'OpenAI-compatible base URL of the model router' });
       new TerraformOutput(this, 'router-key-hashes-secret-id', {

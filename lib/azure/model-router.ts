@@ -31,6 +31,7 @@ import { namePrefixOf } from '../cdktf/name-prefix';
 import { RandomPassword } from '../cdktf/random-password';
 import { warn, warnOwnNetwork } from '../cdktf/warnings';
 import type { GpuEndpoint, KeyVaultSecretRef } from './gpu-endpoint';
+import type { IRouterGuardrail } from './guardrail';
 import { GPU_METRIC_NAME, GPU_METRIC_NAMESPACE } from './gpu-endpoint/cloud-init';
 import { AzapiResource, AzapiResourceAction } from './model-router/azapi';
 import { dashboardProperties } from './model-router/dashboard';
@@ -188,6 +189,20 @@ export interface ModelRouterProps extends RouterDesign, NamePrefixProps {
    * @default 'ZRS' - three zones of the region, synchronously
    */
   readonly storageAccountReplicationType?: string;
+  /**
+   * The guard the router calls before any paid call and on every answer (a `Guardrail`, or your own
+   * `IRouterGuardrail`): its variables go into the app settings, its section into the router config,
+   * the identity gets its grant (and the router subnet its network access), and the Azure OpenAI
+   * deployments use its RAI policy (`raiPolicyFor`).
+   * @default - no cloud guard: the router runs no guard stage
+   */
+  readonly guardrail?: IRouterGuardrail;
+  /**
+   * RAI policy (content filter configuration) of every Azure OpenAI deployment, by name: one that
+   * exists on the account. Excludes a `guardrail` that brings its own policy.
+   * @default - the guardrail's policy (`guardrail.raiPolicyFor`), else the account's default policy
+   */
+  readonly raiPolicyName?: string;
 }
 
 /**
@@ -295,6 +310,8 @@ export class ModelRouter extends Construct {
       roles.push(r);
       return r;
     };
+    const guardResources = props.guardrail ? props.guardrail.grantUse(this.identity.principalId, this.subnetId) : [];
+    for (const r of guardResources) if (r instanceof RoleAssignment) roles.push(r);
 
     // Storage: ledger tables, code package, host storage. Entra ID only, admitted from the router subnet.
     this.storageAccount = new StorageAccount(this, 'Storage', {
@@ -414,8 +431,9 @@ export class ModelRouter extends Construct {
         account = this.openAiAccount;
       }
       this.openAiEndpoint = account.endpoint;
+      const raiPolicyName = props.raiPolicyName ?? (deploymentPlans.length > 0 ? props.guardrail?.raiPolicyFor?.(account) : undefined);
       deploymentPlans.forEach((plan, i) => {
-        deployments[plan.name] = this.openAiDeployment(plan, account, deploymentPlans[i - 1] ? deployments[deploymentPlans[i - 1].name] : undefined);
+        deployments[plan.name] = this.openAiDeployment(plan, account, deploymentPlans[i - 1] ? deployments[deploymentPlans[i - 1].name] : undefined, raiPolicyName);
       });
       if (deploymentPlans.length > 0) grant('OpenAiUser', account.id, 'Cognitive Services OpenAI User', `Router ${this.namePrefix}: calls the Azure OpenAI deployments`);
     }
@@ -470,9 +488,15 @@ export class ModelRouter extends Construct {
         vnetRouteAllEnabled: true,
         applicationInsightsConnectionString: this.appInsights.connectionString,
       },
-      appSettings: this.appSettings(names, endpoints),
+      appSettings: this.appSettings(names, endpoints, props.guardrail?.routerEnvironment ?? {}),
       // The host can start only once its package, its roles and (in its own network) its egress are in place.
-      dependsOn: [this.packageBlob, ...roles, ...Object.values(deployments), ...(this.network?.routerEgressAssociation ? [this.network.routerEgressAssociation] : [])],
+      dependsOn: [
+        this.packageBlob,
+        ...roles,
+        ...guardResources.filter((r) => !(r instanceof RoleAssignment)),
+        ...Object.values(deployments),
+        ...(this.network?.routerEgressAssociation ? [this.network.routerEgressAssociation] : []),
+      ],
     });
     this.syncTriggers = new AzapiResourceAction(this, 'SyncTriggers', {
       type: 'Microsoft.Web/sites@2023-12-01',
@@ -558,6 +582,7 @@ export class ModelRouter extends Construct {
       endpoints: Object.entries(endpoints).map(([name, e]) => ({ name, server: { model: e.model } }) as unknown as GpuEndpointDesign),
       router,
       ...(props.modelPrices ? { prices: { models: props.modelPrices } } : {}),
+      ...(props.guardrail?.design ? { guardrails: props.guardrail.design } : {}),
     };
   }
 
@@ -578,7 +603,7 @@ export class ModelRouter extends Construct {
   }
 
   /** App settings: names of things and secret references only, never a secret value. */
-  private appSettings(names: RouterNames, endpoints: Readonly<Record<string, RouterEndpoint>>): Record<string, string> {
+  private appSettings(names: RouterNames, endpoints: Readonly<Record<string, RouterEndpoint>>, guardEnvironment: Readonly<Record<string, string>>): Record<string, string> {
     const { timeoutSeconds } = this.resolved;
     const settings: Record<string, string> = {
       // Host storage with the identity (an empty connection string stops azurerm writing a key-based one).
@@ -599,6 +624,8 @@ export class ModelRouter extends Construct {
       [ROUTER_ENV.maxRequestMs]: String(timeoutSeconds * 1000),
       [ROUTER_ENV.azureClientId]: this.identity.clientId,
       [MAX_IN_FLIGHT_ENV]: String(this.scale.httpConcurrency),
+      // Guard variables only (validated): they cannot replace the router's own.
+      ...guardEnvironment,
     };
     if (this.openAiEndpoint !== undefined) settings[ROUTER_ENV.azureOpenAiEndpoint] = this.openAiEndpoint;
     for (const [name, key] of Object.entries(this.endpointKeys)) {
@@ -609,10 +636,11 @@ export class ModelRouter extends Construct {
   }
 
   /** One deployment; each after the previous one (Azure refuses concurrent deployments on one account). */
-  private openAiDeployment(plan: OpenAiDeploymentPlan, account: IOpenAiAccount, previous: TerraformResource | undefined): CognitiveDeployment {
+  private openAiDeployment(plan: OpenAiDeploymentPlan, account: IOpenAiAccount, previous: TerraformResource | undefined, raiPolicyName: string | undefined): CognitiveDeployment {
     return new CognitiveDeployment(this, `OpenAiDeployment-${plan.name}`, {
       name: plan.name,
       cognitiveAccountId: account.id,
+      raiPolicyName,
       model: { format: 'OpenAI', name: plan.model, version: plan.version },
       sku: { name: OPENAI_DEPLOYMENT_SKU, capacity: plan.capacity },
       // Keep the pinned version until Azure retires it.

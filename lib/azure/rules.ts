@@ -1,6 +1,7 @@
 // Everything `ai-stack check` must know about Azure beyond the neutral design. Pure: no cdktf.
 import type { CloudRules } from '../design/cloud-rules';
 import { validateGpuEndpointOnAzure } from './gpu-endpoint/rules';
+import { validateGuardrailsOnAzure } from './guardrail/rules';
 import { validateRouterOnAzure } from './model-router/rules';
 
-export const azureRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAzure, router: validateRouterOnAzure };
+export const azureRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAzure, router: validateRouterOnAzure, guardrails: validateGuardrailsOnAzure };

@@ -13,9 +13,9 @@ export const SECTIONS: readonly Section[] = ['endpoints', 'router', 'vectorStore
  * that would build nothing on a cloud. A capability that lands adds itself here.
  */
 const DEPLOYED: Readonly<Record<Cloud, readonly Section[]>> = {
-  aws: ['endpoints', 'router', 'vectorStore'],
-  gcp: ['endpoints', 'router'],
-  azure: ['endpoints', 'router'],
+  aws: ['endpoints', 'router', 'vectorStore', 'guardrails'],
+  gcp: ['endpoints', 'router', 'guardrails'],
+  azure: ['endpoints', 'router', 'guardrails'],
 };
 
 /** True when `cloud`'s AiStack builds `section`. */

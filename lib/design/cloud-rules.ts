@@ -1,5 +1,7 @@
+import type { BudgetDesign } from './budget';
 import type { AiStackDesign } from './design';
 import type { GpuEndpointDesign } from './gpu-endpoint';
+import type { GuardrailDesign } from './guardrails';
 import type { Problems } from './problems';
 import type { RouterDesign } from './router';
 import type { VectorStoreDesign } from './vector-store';
@@ -17,6 +19,10 @@ export interface CloudRules {
   readonly router?: (router: RouterDesign, path: string, problems: Problems) => void;
   /** Rules of the design's vector store on this cloud, with `path` its path (`vectorStore`, or `props`). */
   readonly vectorStore?: (vectorStore: VectorStoreDesign, path: string, problems: Problems) => void;
+  /** Rules of the design's guardrails on this cloud, with `path` their path (`guardrails`, or `props`). */
+  readonly guardrails?: (guardrails: GuardrailDesign, path: string, problems: Problems) => void;
+  /** Rules of the design's budget on this cloud, with `path` its path (`budget`, or `props`). */
+  readonly budget?: (budget: BudgetDesign, path: string, problems: Problems) => void;
   /** Rules of the whole stack this cloud's `AiStack` builds from the design (e.g. a resource limit). */
   readonly stack?: (design: AiStackDesign, problems: Problems) => void;
 }

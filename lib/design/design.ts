@@ -1,7 +1,7 @@
 import { budgetShape, validateBudget, type BudgetDesign } from './budget';
 import { CLOUDS, type Cloud } from './cloud';
 import { gpuEndpointShape, validateGpuEndpoint, type GpuEndpointDesign } from './gpu-endpoint';
-import { guardrailShape, validateGuardrails, type GuardrailDesign } from './guardrails';
+import { guardrailShape, validateGuardrailRoutes, validateGuardrails, type GuardrailDesign } from './guardrails';
 import { isToken, join, joinKey, Problems, DesignError, ROOT_PATH } from './problems';
 import { quote, quoteList } from './quote';
 import { allAccelerators } from './catalog/accelerators';
@@ -228,8 +228,16 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
     validateVectorStore(design.vectorStore, clouds, problems);
     for (const cloud of clouds) CLOUD_RULES[cloud].vectorStore?.(design.vectorStore, 'vectorStore', problems);
   }
-  if (design.guardrails) validateGuardrails(design.guardrails, problems);
-  if (design.budget) validateBudget(design.budget, problems);
+  if (design.guardrails) {
+    validateGuardrails(design.guardrails, problems);
+    const routes = design.router ? (Array.isArray(design.router.routes) ? design.router.routes.map((r) => (isPlainObject(r) ? r.name : undefined)) : []) : undefined;
+    validateGuardrailRoutes(design.guardrails, routes, problems);
+    for (const cloud of clouds) CLOUD_RULES[cloud].guardrails?.(design.guardrails, 'guardrails', problems);
+  }
+  if (design.budget) {
+    validateBudget(design.budget, problems);
+    for (const cloud of clouds) CLOUD_RULES[cloud].budget?.(design.budget, 'budget', problems);
+  }
   if (design.terraformState) validateTerraformState(design.terraformState, problems);
   for (const cloud of clouds) CLOUD_RULES[cloud].stack?.(design, problems);
   // Prices: >= 0, and keyed by what the catalog prices (a price nothing reads is a silently ignored typo).

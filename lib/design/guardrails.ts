@@ -1,6 +1,6 @@
-import { isToken, join, Problems } from './problems';
-import { quote } from './quote';
-import { arrayOf, bool, obj, oneOf, str } from './shape';
+import { isToken, join, joinKey, Problems } from './problems';
+import { quote, quoteList } from './quote';
+import { arrayOf, bool, checkNumbers, isPlainObject, num, obj, oneOf, recordOf, str, type NumberRules } from './shape';
 
 /** Filter strength, as the managed guardrail services grade it. */
 export type FilterStrength = 'none' | 'low' | 'medium' | 'high';
@@ -50,6 +50,27 @@ export interface PiiDesign {
 export type PiiEntity = 'EMAIL' | 'PHONE' | 'NAME' | 'ADDRESS' | 'CREDIT_DEBIT_CARD_NUMBER' | 'US_SOCIAL_SECURITY_NUMBER' | 'IP_ADDRESS' | 'IBAN' | 'PASSPORT_NUMBER';
 export const PII_ENTITIES: readonly PiiEntity[] = ['EMAIL', 'PHONE', 'NAME', 'ADDRESS', 'CREDIT_DEBIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IP_ADDRESS', 'IBAN', 'PASSPORT_NUMBER'];
 
+/** What a guard outage (the cloud guard throttled, failing, unreachable or too slow) does to a request. */
+export type GuardFailMode = 'closed' | 'open';
+
+/** The guard policy of one route, over the section's own. */
+export interface GuardrailRouteDesign {
+  /**
+   * Check the route's prompts (local filters, then the cloud guard) before the model is called.
+   * @default true
+   */
+  readonly input?: boolean;
+  /**
+   * Check the route's answers, streamed ones window by window, before they reach the client.
+   * @default true
+   */
+  readonly output?: boolean;
+  /** @default - the section's `failMode` */
+  readonly failMode?: GuardFailMode;
+  /** @default - the section's `parallel` */
+  readonly parallel?: boolean;
+}
+
 /** Filters applied by the router before any paid call and on every response. */
 export interface GuardrailDesign {
   /**
@@ -78,7 +99,38 @@ export interface GuardrailDesign {
    * @default 'This request was blocked by the content policy.'
    */
   readonly blockedMessage?: string;
+  /**
+   * A guard outage refuses the request (`closed`: 503 `guard_unavailable`), or lets it through
+   * unchecked by the cloud guard and logs it (`open`; the local filters still run).
+   * @default 'closed'
+   */
+  readonly failMode?: GuardFailMode;
+  /**
+   * Start the model call while the cloud input check runs, releasing no output until it passes:
+   * the check's latency is hidden, but a prompt it then blocks has already been paid for. The
+   * local filters always run first.
+   * @default false - the input check passes before the model is called
+   */
+  readonly parallel?: boolean;
+  /**
+   * Streamed answers are checked in windows of this many characters; a client sees a window only
+   * once it passed, so the first token is delayed by at most one window. 50-4000.
+   * @default 400
+   */
+  readonly streamWindowChars?: number;
+  /**
+   * Longest wait for one cloud guard call, ms; past it the call counts as an outage (`failMode`). 100-30000.
+   * @default 2000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Guard policy per route name (each must be a route of `router.routes`).
+   * @default - every route checks input and output with the section's policy
+   */
+  readonly routes?: Readonly<Record<string, GuardrailRouteDesign>>;
 }
+
+const FAIL_MODES = ['closed', 'open'];
 
 export const guardrailShape = obj({
   promptAttack: oneOf(...STRENGTHS),
@@ -88,6 +140,11 @@ export const guardrailShape = obj({
   profanity: bool,
   pii: obj({ action: oneOf('mask', 'block'), entities: arrayOf(oneOf(...PII_ENTITIES)) }),
   blockedMessage: str,
+  failMode: oneOf(...FAIL_MODES),
+  parallel: bool,
+  streamWindowChars: num,
+  timeoutMs: num,
+  routes: recordOf(obj({ input: bool, output: bool, failMode: oneOf(...FAIL_MODES), parallel: bool })),
 });
 
 export const GUARDRAIL_DEFAULTS = {
@@ -96,6 +153,20 @@ export const GUARDRAIL_DEFAULTS = {
   profanity: true,
   pii: { action: 'mask' as const, entities: ['EMAIL', 'PHONE', 'CREDIT_DEBIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IP_ADDRESS'] as PiiEntity[] },
   blockedMessage: 'This request was blocked by the content policy.',
+  failMode: 'closed' as GuardFailMode,
+  parallel: false,
+  streamWindowChars: 400,
+  timeoutMs: 2000,
+};
+
+/**
+ * Bounds of the router's guard policy. A window under 50 characters makes a guard call every few
+ * tokens; over 4000 delays the first token by seconds. Under 100 ms no cloud guard answers; over
+ * 30 s a request waits longer on its guard than most routes wait on the model.
+ */
+const POLICY_NUMBERS: NumberRules<GuardrailDesign> = {
+  streamWindowChars: { whole: true, min: 50, max: 4000, unit: 'characters' },
+  timeoutMs: { whole: true, min: 100, max: 30000, unit: 'ms' },
 };
 
 /**
@@ -116,6 +187,8 @@ export const GUARDRAIL_LIMITS = {
 
 const L = GUARDRAIL_LIMITS;
 const TOPIC_NAME = new RegExp(`^[A-Za-z0-9][A-Za-z0-9 _!?.-]{0,${L.topicName - 1}}$`);
+/** A blocked word the router can match: one with a letter or digit (lib/router/guard/local/words.ts). */
+const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
 const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);
 const list = <T>(v: readonly T[] | undefined): readonly T[] => (Array.isArray(v) && !isToken(v) ? v : []);
 
@@ -154,11 +227,49 @@ export function validateGuardrails(g: GuardrailDesign, problems: Problems): void
   const words = list(g.blockedWords);
   if (words.length > L.words) problems.add(join(p, 'blockedWords'), `must list at most ${L.words} words (got ${words.length})`);
   words.forEach((w, i) => {
-    const wrong = literal(w) ? lengthProblem(w, L.word) : undefined;
+    const wrong = literal(w) ? (lengthProblem(w, L.word) ?? (HAS_WORD_CHAR.test(w) ? undefined : `must hold a letter or digit: the router matches blocked words on their letters and digits (got ${quote(w)})`)) : undefined;
     if (wrong) problems.add(join(join(p, 'blockedWords'), i), wrong);
   });
   if (literal(g.blockedMessage)) {
     const wrong = lengthProblem(g.blockedMessage, L.blockedMessage);
     if (wrong) problems.add(join(p, 'blockedMessage'), wrong);
+  }
+  validatePolicy(g, problems);
+}
+
+/** A value the router's config must hold as itself: the config is written at synth. */
+function refuseToken(value: unknown, path: string, problems: Problems): boolean {
+  if (!isToken(value)) return false;
+  if (!problems.hasAt(path)) problems.add(path, "must be a literal, not an unresolved token: the router's guard policy is fixed at synth. Pass the value itself");
+  return true;
+}
+
+function validatePolicy(g: GuardrailDesign, problems: Problems): void {
+  const p = 'guardrails';
+  for (const key of ['parallel', 'streamWindowChars', 'timeoutMs', 'routes'] as const) refuseToken(g[key], join(p, key), problems);
+  checkNumbers(g, POLICY_NUMBERS, p, problems);
+  if (!isPlainObject(g.routes) || isToken(g.routes)) return;
+  for (const [name, r] of Object.entries(g.routes)) {
+    if (!isPlainObject(r)) continue;
+    const rp = joinKey(join(p, 'routes'), name);
+    for (const key of ['input', 'output', 'parallel'] as const) refuseToken(r[key], join(rp, key), problems);
+    const parallel = r.parallel ?? g.parallel;
+    if (r.input === false && parallel === true) {
+      problems.add(join(rp, 'parallel'), `has no effect when input is false (no input check runs to overlap with the model call); remove ${r.parallel === undefined ? "the route's input: false or guardrails.parallel" : 'parallel'}`);
+    }
+  }
+}
+
+/**
+ * Cross-section rule: every route named in `guardrails.routes` is a route of the router.
+ * `routeNames` is undefined when the design has no router.
+ */
+export function validateGuardrailRoutes(g: GuardrailDesign, routeNames: readonly unknown[] | undefined, problems: Problems): void {
+  if (!isPlainObject(g.routes) || isToken(g.routes)) return;
+  const known = (routeNames ?? []).filter((n): n is string => typeof n === 'string');
+  for (const name of Object.keys(g.routes)) {
+    if (known.includes(name)) continue;
+    const where = routeNames === undefined ? 'the design has no router section' : `routes: ${quoteList(known)}`;
+    problems.add(joinKey(join('guardrails', 'routes'), name), `names no route of router.routes (${where})`);
   }
 }

@@ -5,9 +5,11 @@ import type { Construct } from 'constructs';
 import { validateDesign, type AiStackDesign } from '../design';
 import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { configureStateBackend } from '../cdktf/state-backend';
+import { warn } from '../cdktf/warnings';
 import { escapeTerraformMap } from '../cdktf/escape';
 import { applyCostLabels, type CostLabels } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { Guardrail } from './guardrail';
 import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { PrivateNetwork } from './network';
 
@@ -33,6 +35,8 @@ export class AiStack extends TerraformStack {
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
   /** The model router; absent when the design has none. */
   public readonly router?: ModelRouter;
+  /** The Model Armor guardrail the router calls; absent without a `guardrails` section or a router. */
+  public readonly guardrail?: Guardrail;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['gcp'] });
@@ -65,6 +69,12 @@ export class AiStack extends TerraformStack {
       this.network = new PrivateNetwork(this, 'network', { name: design.name, region: this.region });
     }
     const endpoints: Record<string, GpuEndpoint> = {};
+    if (design.guardrails && design.router) {
+      this.guardrail = new Guardrail(this, 'guardrail', { ...design.guardrails, namePrefix: design.name, location: this.region, project: this.project });
+      new TerraformOutput(this, 'guardrail-template', { value: this.guardrail.templateName, description: 'Model Armor template the router sanitizes prompts and answers with' });
+    } else if (design.guardrails) {
+      warn(this, 'guardrails-without-router', "the design's guardrails are applied by the router, and the design has no router: nothing is built for them on Google Cloud.");
+    }
     if (design.router) {
       // The endpoints the router calls, each with a key only the router holds. The router is built
       // first because it makes the keys the endpoints require; it reads their URLs once they exist.
@@ -84,6 +94,7 @@ export class AiStack extends TerraformStack {
         endpoints: called.length > 0 ? routerEndpoints : undefined,
         modelPrices: design.prices?.models,
         routerClouds: routerCloudCount(design, 'gcp'),
+        guardrail: this.guardrail,
       });
       new TerraformOutput(this, 'router-url', { value: this.router.url, description: 'URL of the model router (OpenAI clients: <url>/v1)' });
       new TerraformOutput(this, 'router-key-hashes-secret', {

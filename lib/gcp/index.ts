@@ -2,5 +2,6 @@ import '../common/peers-gcp';
 export * from './ai-stack';
 export * from './cost-tags';
 export * from './gpu-endpoint';
+export * from './guardrail';
 export * from './model-router';
 export * from './network';

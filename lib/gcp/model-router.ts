@@ -41,6 +41,7 @@ import { deployedRouterConfig } from '../router/deployed-config';
 import { DEFAULT_SECRET_REFRESH_SECONDS, endpointKeyEnv, endpointUrlEnv, ROUTER_ENV, secretRef } from '../router/deploy-env';
 import { FIRESTORE_LEDGER_COLLECTION, FIRESTORE_RATE_COLLECTION } from '../router/stores/firestore/schema';
 import { parseSecretRef, SECRET_ACCESSOR_ROLE } from './gpu-endpoint/secrets';
+import type { IRouterGuardrail } from './guardrail';
 import { EndpointApiKey } from './model-router/endpoint-key';
 import { dashboardJson, errorRateCondition, latencyCondition, logMetrics, serviceLogFilter, type RouterLogMetric } from './model-router/monitoring';
 import {
@@ -156,6 +157,13 @@ export interface ModelRouterProps extends RouterDesign, NamePrefixProps {
    * @default - the `index.js` of `routerBundleDir('gcp')`, shipped in the package
    */
   readonly bundlePath?: string;
+  /**
+   * The guard the router calls before any paid call and on every answer (a `Guardrail`, or your own
+   * `IRouterGuardrail`): its variables go into the service's environment, its section into the
+   * router config, and the service account gets its grant (also when `serviceAccountEmail` is given).
+   * @default - no cloud guard: the router runs no guard stage
+   */
+  readonly guardrail?: IRouterGuardrail;
 }
 
 /** The router fields of the props: what the design's `router` section holds. */
@@ -243,6 +251,7 @@ export class ModelRouter extends Construct {
       endpoints: Object.entries(endpoints).map(([name, e]) => ({ name, server: { model: e.model } }) as unknown as GpuEndpointDesign),
       router,
       ...(props.modelPrices ? { prices: { models: props.modelPrices } } : {}),
+      ...(props.guardrail?.design ? { guardrails: props.guardrail.design } : {}),
     } as unknown as AiStackDesign;
     this.config = deployedRouterConfig(design, 'gcp', props.routerClouds ?? 1);
     this.deployment = resolveRouterDeployment(router);
@@ -272,6 +281,7 @@ export class ModelRouter extends Construct {
       if (usesVertex) roles.push(['VertexUser', 'roles/aiplatform.user']);
       for (const [cid, role] of roles) grants.push(new ProjectIamMember(this, cid, { project, role, member }));
     }
+    if (props.guardrail) grants.push(...props.guardrail.grantUse(this.serviceAccountEmail));
 
     // Ledger: a Native-mode database of its own, recoverable, protected from deletion.
     this.database = new FirestoreDatabase(this, 'Database', {
@@ -375,6 +385,8 @@ export class ModelRouter extends Construct {
       [ROUTER_ENV.rateCollection]: FIRESTORE_RATE_COLLECTION,
       [ROUTER_ENV.maxRequestMs]: String(d.timeoutSeconds * 1000),
       [ROUTER_ENV.gcpProject]: project,
+      // Guard variables only (validated): they cannot replace the router's own.
+      ...props.guardrail?.routerEnvironment,
     };
     for (const name of Object.keys(endpoints).sort()) {
       env[endpointUrlEnv(name)] = endpoints[name].url;

@@ -3,6 +3,7 @@ import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
 import { validateGpuEndpointOnGcp } from './gpu-endpoint/rules';
+import { validateGuardrailsOnGcp } from './guardrail/rules';
 import { validateRouterNamePrefix, validateRouterOnGcp } from './model-router/rules';
 
 function stackRules(design: AiStackDesign, problems: Problems): void {
@@ -10,4 +11,4 @@ function stackRules(design: AiStackDesign, problems: Problems): void {
   if (design.router) validateRouterNamePrefix(design.name, 'name', problems);
 }
 
-export const gcpRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnGcp, router: validateRouterOnGcp, stack: stackRules };
+export const gcpRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnGcp, router: validateRouterOnGcp, guardrails: validateGuardrailsOnGcp, stack: stackRules };

@@ -4,6 +4,7 @@ import { ROUTER_DEFAULTS, type RouteDesign, type RouteTargetDesign } from '../de
 import { MAX_NANO_USD, usdToNano } from './engine/cost';
 import { hashTenantKeys, parseTenantKeys, type TenantKeys } from './engine/keys';
 import { endpointUrlEnv } from './deploy-env';
+import { guardConfigFromDesign, type RouterGuardConfig } from './guard/config';
 import type { TargetConfig } from './providers/types';
 
 /**
@@ -21,7 +22,14 @@ export interface RouterConfig {
   readonly routes: readonly RouterRoute[];
   readonly tenants: readonly RouterTenant[];
   readonly breaker: BreakerConfig;
+  /**
+   * The design's `guardrails` as the guard stage runs them (lib/router/guard).
+   * @default - no guard stage: the design has no guardrails
+   */
+  readonly guard?: RouterGuardConfig;
 }
+
+export type { RouterGuardConfig } from './guard/config';
 
 export interface RouterTarget extends TargetConfig {
   /** Most output tokens the model produces; caps `max_tokens` sent to this target. */
@@ -264,6 +272,8 @@ export function routerConfigFromDesign(design: AiStackDesign, options: RouterCon
       windowMs: (router.circuitBreaker?.windowSeconds ?? ROUTER_DEFAULTS.windowSeconds) * 1000,
       cooldownMs: (router.circuitBreaker?.cooldownSeconds ?? ROUTER_DEFAULTS.cooldownSeconds) * 1000,
     },
+    // Last, and only when the design has guardrails, so configs without them keep their bytes.
+    ...(design.guardrails ? { guard: guardConfigFromDesign(design.guardrails) } : {}),
   };
 }
 

@@ -455,7 +455,8 @@ describe('tokens from TypeScript callers are not validated as literals', () => {
     d.budget.notifyEmails = [TfLazy.stringValue({ produce: () => 'x' })];
     d.budget.hardStop = { atPercent: Lazy.number({ produce: () => 0 }) };
     d.vectorStore = { name: Lazy.string({ produce: () => 'X' }), chunking: { maxTokens: Lazy.number({ produce: () => 1 }) }, refreshSchedule: Lazy.string({ produce: () => 'never' }) };
-    d.guardrails = { blockedWords: Lazy.list({ produce: () => [''] }), blockedMessage: Lazy.string({ produce: () => '' }) };
+    // A token word, not a token list: each word becomes its own filter at synth on AWS (lib/aws/guardrail/rules.ts).
+    d.guardrails = { blockedWords: [Lazy.string({ produce: () => '' })], blockedMessage: Lazy.string({ produce: () => '' }) };
     d.tags.extra = { owner: Lazy.string({ produce: () => '<bad>' }) };
     d.accounts = { aws: Lazy.string({ produce: () => 'x' }) };
     expect(problems(d)).toEqual([]);

@@ -1,6 +1,7 @@
 // The router config a ModelRouter deploys, and the design facts AiStack hands it. Pure: no aws-cdk-lib.
 import type { AiStackDesign } from '../../design/design';
 import type { GpuEndpointDesign } from '../../design/gpu-endpoint';
+import type { GuardrailDesign } from '../../design/guardrails';
 import type { RouterDesign } from '../../design/router';
 import type { RouterConfig } from '../../router/config';
 import { deployedRouterConfig } from '../../router/deployed-config';
@@ -15,17 +16,20 @@ export interface RouterConfigContext {
   readonly endpointModels: Readonly<Record<string, string>>;
   /** Clouds the router is deployed on: each one's ledger gets an even share of every tenant's budget. */
   readonly routerClouds: number;
+  /** The guardrails section the router's guard stage runs (the router's `guardrail`), if any. */
+  readonly guardrails?: GuardrailDesign;
 }
 
 /**
  * The config the AWS router deploys: `deployedRouterConfig(design, 'aws', routerClouds)` of the design
  * the router section and `context` stand for. `routerConfigFromDesign` reads of the design only its
- * name, the AWS region, `server.model` of the endpoints and the price overrides; the overrides are
- * already folded into the router section by `routerSectionOf`, so the result is exactly the design's.
+ * name, the AWS region, `server.model` of the endpoints, the price overrides and the guardrails
+ * section; the overrides are already folded into the router section by `routerSectionOf`, and the
+ * guardrails come with the router's guardrail, so the result is exactly the design's.
  */
 export function awsRouterConfig(router: RouterDesign, context: RouterConfigContext): RouterConfig {
   const endpoints = Object.entries(context.endpointModels).map(([name, model]) => ({ name, server: { model } }) as unknown as GpuEndpointDesign);
-  const design = { name: context.name, region: { aws: context.region }, tags: {}, endpoints, router } as unknown as AiStackDesign;
+  const design = { name: context.name, region: { aws: context.region }, tags: {}, endpoints, router, ...(context.guardrails ? { guardrails: context.guardrails } : {}) } as unknown as AiStackDesign;
   return deployedRouterConfig(design, 'aws', context.routerClouds);
 }
 

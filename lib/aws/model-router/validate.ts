@@ -5,10 +5,11 @@ import { findModel } from '../../design/catalog/models';
 import { validateNamePrefix, type NamePrefixProps } from '../../design/naming';
 import { isToken, join, joinKey, Problems } from '../../design/problems';
 import { quote } from '../../design/quote';
+import { guardrailShape, validateGuardrailRoutes, validateGuardrails, type GuardrailDesign } from '../../design/guardrails';
 import { routerShape, validateRouter, type RouterDesign } from '../../design/router';
 import { placeRouter } from '../../design/router-placement';
 import { bool, checkNumber, checkShape, extendShape, num, obj, recordOf, ref, str } from '../../design/shape';
-import { endpointKeyEnv, endpointUrlEnv } from '../../router/deploy-env';
+import { endpointKeyEnv, endpointUrlEnv, GUARD_KINDS, ROUTER_ENV } from '../../router/deploy-env';
 import { awsRules } from '../rules';
 
 /** The AWS props checked here (a structural slice of ModelRouterProps, which imports aws-cdk-lib types). */
@@ -18,6 +19,7 @@ export interface AwsModelRouterPropsToCheck extends RouterDesign, NamePrefixProp
   readonly vpcSubnets?: unknown;
   readonly tenantInferenceProfiles?: boolean;
   readonly routerClouds?: number;
+  readonly guardrail?: { readonly routerEnvironment?: unknown; readonly design?: unknown };
 }
 
 /** Every prop of the AWS ModelRouter: a misspelled prop is an error with a "did you mean", never ignored. */
@@ -38,7 +40,11 @@ export const awsModelRouterPropsShape = extendShape(routerShape, {
   alarmTopic: ref('an sns.ITopic'),
   tenantInferenceProfiles: bool,
   routerClouds: num,
+  guardrail: ref('an IRouterGuardrail (an aws.Guardrail, or an object with routerEnvironment and grantApply)'),
 });
+
+/** The variables a guardrail may set on the router: the guard's (lib/router/deploy-env.ts), never the router's own. */
+const GUARD_ENV: readonly string[] = [ROUTER_ENV.guardKind, ROUTER_ENV.bedrockGuardrailId, ROUTER_ENV.bedrockGuardrailVersion, ROUTER_ENV.modelArmorTemplate, ROUTER_ENV.contentSafetyEndpoint];
 
 /**
  * The Lambda environment holds at most 4 KB in all. The tenant profile map is the one variable that
@@ -90,6 +96,11 @@ export function validateModelRouterProps(props: AwsModelRouterPropsToCheck, path
     }
   }
 
+  if (props.guardrail !== undefined) {
+    validateGuardrailEnvironment(props.guardrail.routerEnvironment, join(path, 'guardrail'), problems);
+    if (props.guardrail.design !== undefined) validateGuardrailSection(props.guardrail.design, props.routes, join(join(path, 'guardrail'), 'design'), problems);
+  }
+
   if (props.tenantInferenceProfiles) {
     const placed = placeRouter(props, 'aws').router;
     const bedrock = placed.models.filter((m) => m.provider === 'bedrock' && findModel(m.model));
@@ -113,4 +124,36 @@ export function validateModelRouterProps(props: AwsModelRouterPropsToCheck, path
       problems.add(join(path, 'tenantInferenceProfiles'), `makes nothing: the router has ${tenants.length === 0 ? 'no tenants' : 'no Bedrock targets'}; leave it off`);
     }
   }
+}
+
+/** A guardrail's `routerEnvironment`: guard variables only, and a guard kind the router knows. */
+function validateGuardrailEnvironment(env: unknown, path: string, problems: Problems): void {
+  const at = join(path, 'routerEnvironment');
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    problems.add(at, `must be a map of environment variables (got ${quote(env)})`);
+    return;
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!GUARD_ENV.includes(name)) problems.add(joinKey(at, name), `is not a guard variable; a guardrail may set ${GUARD_ENV.join(', ')} only (the router's own variables stay the router's)`);
+    else if (typeof value !== 'string') problems.add(joinKey(at, name), `must be a string (got ${quote(value)})`);
+  }
+  const kind = (env as Record<string, unknown>)[ROUTER_ENV.guardKind];
+  if (kind === undefined) problems.add(at, `must set ${ROUTER_ENV.guardKind} (one of ${GUARD_KINDS.join(', ')}): it tells the router which guard to call`);
+  else if (typeof kind === 'string' && !isToken(kind) && !(GUARD_KINDS as readonly string[]).includes(kind)) {
+    problems.add(joinKey(at, ROUTER_ENV.guardKind), `must be one of ${GUARD_KINDS.join(', ')} (got ${quote(kind)})`);
+  }
+}
+
+/**
+ * The section a guardrail hands the router's config (a guardrail of your own may hand any): the
+ * neutral rules, with its route policies naming routes of this router.
+ */
+function validateGuardrailSection(design: unknown, routes: RouterDesign['routes'], path: string, problems: Problems): void {
+  const before = problems.count;
+  checkShape(design, guardrailShape, path, problems);
+  if (problems.count > before) return;
+  const neutral = new Problems();
+  validateGuardrails(design as GuardrailDesign, neutral);
+  validateGuardrailRoutes(design as GuardrailDesign, Array.isArray(routes) ? routes.map((r) => r.name) : [], neutral);
+  for (const p of neutral.all) problems.add(p.path.replace(/^guardrails(?=$|[.[])/, path), p.message);
 }

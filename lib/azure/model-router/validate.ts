@@ -10,6 +10,7 @@ import { quote, quoteList } from '../../design/quote';
 import { routerShape, validateRouter, type RouterDesign } from '../../design/router';
 import { arrayOf, checkNumber, checkNumbers, checkShape, closest, extendShape, num, obj, oneOf, recordOf, ref, str } from '../../design/shape';
 import { endpointKeyEnv, endpointUrlEnv } from '../../router/deploy-env';
+import { validateGuardrailProp } from '../../cdktf/guard-env';
 import { SUBNET_ID } from '../gpu-endpoint/validate';
 import { azureRules } from '../rules';
 
@@ -28,6 +29,8 @@ export interface AzureModelRouterPropsToCheck extends RouterDesign, NamePrefixPr
   readonly deployerCidrs?: readonly string[];
   readonly openAiCapacity?: number;
   readonly storageAccountReplicationType?: string;
+  readonly guardrail?: { readonly routerEnvironment?: unknown; readonly raiPolicyFor?: unknown };
+  readonly raiPolicyName?: string;
 }
 
 /** Every prop of the Azure ModelRouter: a misspelled prop is an error with a "did you mean", never ignored. */
@@ -49,6 +52,8 @@ export const azureModelRouterPropsShape = extendShape(
     actionGroupId: str,
     packagePath: str,
     storageAccountReplicationType: oneOf(...STORAGE_REPLICATION_TYPES),
+    guardrail: ref('a router guardrail (an azure.Guardrail, or an object with routerEnvironment and grantUse)'),
+    raiPolicyName: str,
   },
   ['resourceGroupName', 'location'],
 );
@@ -98,6 +103,13 @@ export function validateAzureModelRouter(props: AzureModelRouterPropsToCheck, pa
     else checkNumber(props.routerClouds, { whole: true, min: 1 }, join(path, 'routerClouds'), problems);
   }
   if (props.openAiCapacity !== undefined) checkNumber(props.openAiCapacity, { whole: true, min: 1 }, join(path, 'openAiCapacity'), problems);
+  validateGuardrailProp(props.guardrail, join(path, 'guardrail'), problems);
+  if (props.raiPolicyName !== undefined && !unresolved(props.raiPolicyName)) {
+    if (props.raiPolicyName.trim() === '') problems.add(join(path, 'raiPolicyName'), "must name an RAI policy of the Azure OpenAI account, e.g. 'Microsoft.DefaultV2'");
+    else if (typeof props.guardrail?.raiPolicyFor === 'function') {
+      problems.add(join(path, 'raiPolicyName'), 'conflicts with props.guardrail, whose RAI policy the deployments use: pass one of them');
+    }
+  }
 
   const suffixes = new Map<string, string>();
   for (const [name, e] of Object.entries(endpoints)) {

@@ -3,8 +3,9 @@
 // only the construct has.
 import { existsSync, statSync } from 'node:fs';
 import { isToken, join, joinKey, Problems, quote, routerShape, validateNamePrefix, validateRouter, type ModelTargetDesign } from '../../design';
-import { arrayOf, checkShape, extendShape, num, obj, recordOf, str, type Shape } from '../../design/shape';
+import { arrayOf, checkShape, extendShape, num, obj, recordOf, ref, str, type Shape } from '../../design/shape';
 import { parseSecretRef } from '../gpu-endpoint/secrets';
+import { validateGuardrailProp } from '../../cdktf/guard-env';
 import { gcpRules } from '../rules';
 import { validateRouterNamePrefix } from './rules';
 import { cloudRunScaling, DEFAULT_REQUESTS_PER_INSTANCE, MAX_REQUESTS_PER_INSTANCE } from './plan';
@@ -27,6 +28,7 @@ export const gcpModelRouterPropsShape: Shape = extendShape(
     modelPrices: recordOf(obj({ inputPer1kUsd: num, outputPer1kUsd: num })),
     routerClouds: num,
     bundlePath: str,
+    guardrail: ref('a router guardrail (a gcp.Guardrail, or an object with routerEnvironment and grantUse)'),
   },
   ['region'],
 );
@@ -125,8 +127,10 @@ function validateOverrides(p: ModelRouterProps, path: string, problems: Problems
   if (p.routerClouds !== undefined && (!literalNumber(p.routerClouds) || !Number.isInteger(p.routerClouds) || p.routerClouds < 1 || p.routerClouds > 3)) {
     problems.add(join(path, 'routerClouds'), `must be 1, 2 or 3: how many clouds run this design's router, each with its share of every tenant's budget (got ${quote(p.routerClouds)})`);
   }
+  validateGuardrailProp(p.guardrail, join(path, 'guardrail'), problems);
   if (p.bundlePath !== undefined) {
     if (!literal(p.bundlePath)) problems.add(join(path, 'bundlePath'), 'must be a literal path: the file is read and hashed at synth');
     else if (!existsSync(p.bundlePath) || !statSync(p.bundlePath).isFile()) problems.add(join(path, 'bundlePath'), `must be the router bundle file (index.js of 'npm run build:router'); nothing is at ${quote(p.bundlePath)}`);
   }
 }
+
