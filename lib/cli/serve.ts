@@ -10,6 +10,8 @@ import type { PackageResolver } from '../router/providers/dependencies';
 import type { AdapterFactory } from '../router/providers/types';
 import { SIMULATED_TARGET_OVERRIDES, simulatedAdapterFactory } from '../router/simulate/adapter';
 import type { RequestLogger } from '../router/log';
+import type { GuardAdapter } from '../router/guard/types';
+import type { Ledger } from '../router/stores/ledger';
 
 export const SERVE_USAGE = `usage: ai-stack serve [design.yaml] [--port N] [--host H] [--keys FILE] [--upstream-base-url TARGET=URL]...
                      [--simulate [--sim-latency-ms N] [--sim-tokens-per-second N] [--sim-error-rate [TARGET=]F]...
@@ -61,6 +63,13 @@ export interface ServeOptions {
   readonly logger?: RequestLogger;
   /** Finds the adapters' optional packages (tests inject one). @default Node's module resolution */
   readonly resolvePackage?: PackageResolver;
+  /**
+   * The cloud guard the design's guardrails call after the router's local filter.
+   * @default - none: `serve` runs the local filter (blocked words, PII masks) only
+   */
+  readonly guardAdapter?: GuardAdapter;
+  /** @default - a `MemoryLedger` */
+  readonly ledger?: Ledger;
 }
 
 interface ServeArgs {
@@ -221,6 +230,8 @@ export async function runServe(argv: readonly string[], options: ServeOptions = 
       ...(adapterFactory ? { adapterFactory } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.resolvePackage ? { resolvePackage: options.resolvePackage } : {}),
+      ...(options.guardAdapter ? { guardAdapter: options.guardAdapter } : {}),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
     });
     for (const t of config.tenants) if (t.keySha256.length === 0) say(`warning: tenant '${t.id}' has no API key, so nobody can call as it; pass --keys FILE or set AI_STACK_KEYS_JSON`);
   } catch (err) {

@@ -24,6 +24,9 @@ export type { RateLimiter, AdmitRequest, AdmitResult } from './stores/rate-limit
 export { MemoryRateLimiter } from './stores/memory-rate-limiter';
 export { MemorySpendStop, SPEND_STOP_KEY, encodeSpendStop, decodeSpendStop, type SpendStopState, type SpendStopStore, type VersionedSpendStop } from './stores/spend-stop';
 export { SpendStopGate, DEFAULT_SPEND_STOP_REFRESH_MS } from './engine/spend-stop-gate';
+// The guard stage: the local filter and the cloud guards (lib/router/guard).
+export * from './guard';
+export { guardCostBoundNano, MAX_CHARS_PER_TOKEN } from './guard/cost-bound';
 export * from './log';
 export { createPipeline, HEADER, PIPELINE_DEFAULTS, type HandleRequest, type Pipeline, type PipelineOptions, type Preflight, type Admitted, type RequestHeaders, type RouterResponse } from './handlers/pipeline';
 export { createNodeServer, listen, nodeListener, writeResponse, NODE_SERVER_DEFAULTS, type ListenOptions, type NodeServerLimits, type RunningServer } from './handlers/node-http';

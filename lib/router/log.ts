@@ -26,6 +26,13 @@ export interface RequestLog {
    * Absent when the request was not charged or the ledger did not report its balance.
    */
   readonly budgetUsedPercent?: number;
+  /**
+   * What the guard stage did (lib/router/guard), when it did anything: `block` (the request or
+   * its answer was refused, outcome `content_filter`) or `mask`, the policies that fired, whether
+   * a guard outage was let through on a fail-open route, and the guard calls' cost (part of
+   * `costUsd`). Never any text.
+   */
+  readonly guard?: { readonly action?: 'block' | 'mask'; readonly policies: readonly string[]; readonly failedOpen?: true; readonly costUsd: number };
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly costUsd: number;

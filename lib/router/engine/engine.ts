@@ -15,6 +15,9 @@ import { checkRouterConfig } from './config-check';
 import { costNano, nanoPerToken, nanoToUsd, type TokenPrices } from './cost';
 import { RouterError } from './errors';
 import { SpendStopGate } from './spend-stop-gate';
+import { GuardStage } from '../guard/stage';
+import type { GuardAdapter } from '../guard/types';
+import { GuardRun } from './guard-run';
 import { clip } from './quote';
 import { execute, type AttemptStats, type Execution } from './executor';
 import type { ParsedChat } from './request';
@@ -62,6 +65,12 @@ export interface EngineOptions {
    * @default 10000
    */
   readonly spendStopRefreshMs?: number;
+  /**
+   * The cloud guard the guard stage calls after its local filter (lib/router/guard), when the
+   * config has a `guard` section.
+   * @default - none: only the local filter runs
+   */
+  readonly guardAdapter?: GuardAdapter;
 }
 
 /** One chat request as the engine receives it from the API layer. */
@@ -116,6 +125,8 @@ export class RouterEngine {
   private readonly random: Random;
   private readonly logger: RequestLogger;
   private readonly spendStop: SpendStopGate | undefined;
+  /** The guard stage, when the config has guardrails. */
+  readonly guard: GuardStage | undefined;
 
   constructor(
     readonly config: RouterConfig,
@@ -133,6 +144,9 @@ export class RouterEngine {
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? jsonLineLogger();
     this.spendStop = options.spendStop ? new SpendStopGate(options.spendStop, this.clock, options.spendStopRefreshMs) : undefined;
+    this.guard = config.guard ? new GuardStage(config.guard, options.guardAdapter ? { cloud: options.guardAdapter } : {}) : undefined;
+    // Load the cloud guard's SDK now, so the first request's guard timeout is not spent loading it.
+    void this.guard?.prepare();
     // Build every adapter now so a target missing its region, project or URL fails at start, not
     // on the first request that happens to reach it.
     const problems: string[] = [];
@@ -179,11 +193,17 @@ export class RouterEngine {
     const stats: AttemptStats = { calls: 0, fallbacks: 0, retries: 0, upstreamMs: 0, backoffMs: 0 };
     let route: RouterRoute | undefined;
     let tier: string | undefined;
+    let guard: GuardRun | undefined;
     try {
       route = this.resolveRoute(tenant, request.model);
       // Every route, GPU endpoints included: the fleets are being scaled to zero.
       await this.spendStop?.check();
-      const promptEstimate = estimatePromptTokens(request.messages);
+      if (this.guard) {
+        guard = new GuardRun(this.guard, { tenant: tenant.id, route: route.name, ...(input.clientSignal ? { signal: input.clientSignal } : {}) }, request.messages);
+        guard.local();
+      }
+      const messages = guard?.messages ?? request.messages;
+      const promptEstimate = estimatePromptTokens(messages);
       const plan = planTargets(route, promptEstimate, input.forcedTier, this.random);
       tier = plan.tier;
       const maxTokensFor = (t: RouterTarget) => Math.min(request.max_tokens ?? DEFAULT_MAX_TOKENS, t.maxOutputTokens);
@@ -195,28 +215,43 @@ export class RouterEngine {
 
       // One reservation per request, for the most expensive planned target: the request can then
       // retry and fall back without another ledger round trip.
-      const basis = mostExpensive(planned, promptTokenBound(request.messages), maxTokensFor, budgetMonth(this.clock.epochMs()));
+      const basis = withGuardBound(mostExpensive(planned, promptTokenBound(messages), maxTokensFor, budgetMonth(this.clock.epochMs())), guard?.costBound(maxOutput) ?? 0);
       const granted = await reserveBudget(this.ledger, tenant, basis);
       const routeName = route.name;
+      if (guard) await this.guardInput(guard, granted);
+      const run = guard;
 
       const execution: Execution = {
         route,
         order: plan.targets,
         targets: this.targets,
         adapter: this.adapterFor,
-        requestFor: (t) => providerRequest(parsed, maxTokensFor(t), tenant.id, routeName),
+        requestFor: (t) => providerRequest(parsed, run?.messages ?? parsed.request.messages, maxTokensFor(t), tenant.id, routeName),
         breakers: this.breakers,
         clock: this.clock,
         random: this.random,
         startedAt,
         ...(input.clientSignal ? { clientSignal: input.clientSignal } : {}),
       };
-      if (stream) return await this.startStream(input, route, tier, execution, stats, granted, basis.promptTokens, maxTokensFor);
-      return await this.complete(input, route, tier, execution, stats, granted);
+      if (stream) return await this.startStream(input, route, tier, execution, stats, granted, basis.promptTokens, maxTokensFor, guard);
+      return await this.complete(input, route, tier, execution, stats, granted, guard);
     } catch (err) {
       const e = err instanceof RouterError ? err : new RouterError(500, 'server_error', 'internal_error', `router error: ${clip((err as Error).message)}`);
-      this.logFailure(input, route?.name, tier, stats, e, stream);
+      this.logFailure(input, route?.name, tier, stats, e, stream, guard);
       throw e;
+    }
+  }
+
+  /**
+   * The prompt's cloud check after the reservation (its calls are paid): a refusal or a guard
+   * outage charges what the guard calls cost and nothing else.
+   */
+  private async guardInput(guard: GuardRun, granted: GrantedReservation): Promise<void> {
+    try {
+      await guard.input();
+    } catch (err) {
+      await settleOrRelease(this.ledger, granted.reservation, guard.costNano());
+      throw err;
     }
   }
 
@@ -226,18 +261,31 @@ export class RouterEngine {
     return t;
   }
 
-  private async complete(input: ChatInput, route: RouterRoute, tier: string | undefined, x: Execution, stats: AttemptStats, granted: GrantedReservation): Promise<ChatResult> {
+  private async complete(input: ChatInput, route: RouterRoute, tier: string | undefined, x: Execution, stats: AttemptStats, granted: GrantedReservation, guard: GuardRun | undefined): Promise<ChatResult> {
     const { reservation } = granted;
     let served;
     try {
       served = await execute(x, stats, (adapter, req, signal) => adapter.complete(req, signal));
     } catch (err) {
-      await this.ledger.release(reservation);
+      if (guard && guard.costNano() > 0) await settleOrRelease(this.ledger, reservation, guard.costNano());
+      else await this.ledger.release(reservation);
       throw err;
     }
     const target = this.target(served.target.id);
-    const completion = served.value;
-    const cost = costNano(completion.usage, target);
+    let completion = served.value;
+    const modelCost = costNano(completion.usage, target);
+    if (guard) {
+      try {
+        await guard.inputSettled();
+        completion = { ...completion, content: await guard.output(completion.content) };
+      } catch (err) {
+        // The model's answer was paid for, and is refused: charge it with the guard calls.
+        guard.modelChargedNano = modelCost;
+        await settleOrRelease(this.ledger, reservation, modelCost + guard.costNano());
+        throw err;
+      }
+    }
+    const cost = modelCost + (guard?.costNano() ?? 0);
     await settleOrRelease(this.ledger, reservation, cost);
     const latencyMs = this.clock.now() - input.startedAt;
     const overheadMs = Math.max(0, latencyMs - stats.upstreamMs - stats.backoffMs);
@@ -252,6 +300,7 @@ export class RouterEngine {
       fallbacks: stats.fallbacks,
       retries: stats.retries,
       ...budgetUsed(granted, cost, input.tenant.limitNanoUsd),
+      ...guard?.logFields(),
       promptTokens: completion.usage.promptTokens,
       completionTokens: completion.usage.completionTokens,
       costUsd: nanoToUsd(cost),
@@ -273,6 +322,7 @@ export class RouterEngine {
     granted: GrantedReservation,
     promptBound: number,
     maxTokensFor: (t: RouterTarget) => number,
+    guard: GuardRun | undefined,
   ): Promise<ChatResult> {
     const { reservation } = granted;
     let served;
@@ -290,7 +340,8 @@ export class RouterEngine {
         }
       });
     } catch (err) {
-      await this.ledger.release(reservation);
+      if (guard && guard.costNano() > 0) await settleOrRelease(this.ledger, reservation, guard.costNano());
+      else await this.ledger.release(reservation);
       throw err;
     }
     const target = this.target(served.target.id);
@@ -308,8 +359,9 @@ export class RouterEngine {
       clock: this.clock,
       startedAt: input.startedAt,
       breaker: this.breakers.for(target.id),
+      ...(guard ? { output: guard.outputChecker(), onCut: (policies: readonly string[]) => guard.cut(policies as never) } : {}),
       settle: async (usage) => {
-        const cost = costNano(usage, target);
+        const cost = costNano(usage, target) + (guard?.costNano() ?? 0);
         await settleOrRelease(this.ledger, reservation, cost);
         settled = cost;
         return cost;
@@ -325,6 +377,7 @@ export class RouterEngine {
           fallbacks: stats.fallbacks,
           retries: stats.retries,
           ...(settled === undefined ? {} : budgetUsed(granted, settled, input.tenant.limitNanoUsd)),
+          ...guard?.logFields(),
           stream: true,
           ...fields,
         }),
@@ -334,7 +387,7 @@ export class RouterEngine {
     return { kind: 'stream', target: target.id, attempts: served.attempts, events };
   }
 
-  private logFailure(input: ChatInput, route: string | undefined, tier: string | undefined, stats: AttemptStats, e: RouterError, stream: boolean): void {
+  private logFailure(input: ChatInput, route: string | undefined, tier: string | undefined, stats: AttemptStats, e: RouterError, stream: boolean, guard: GuardRun | undefined): void {
     const latencyMs = this.clock.now() - input.startedAt;
     this.log({
       requestId: input.requestId,
@@ -345,9 +398,10 @@ export class RouterEngine {
       attempts: stats.calls,
       fallbacks: stats.fallbacks,
       retries: stats.retries,
+      ...guard?.logFields(),
       promptTokens: 0,
       completionTokens: 0,
-      costUsd: 0,
+      costUsd: nanoToUsd(guard ? guard.costNano() + guard.modelChargedNano : 0),
       latencyMs,
       overheadMs: Math.max(0, latencyMs - stats.upstreamMs - stats.backoffMs),
       outcome: e.code ?? e.type,
@@ -382,11 +436,16 @@ async function settleOrRelease(ledger: Ledger, reservation: Reservation, cost: n
   }
 }
 
-function providerRequest(parsed: ParsedChat, maxTokens: number, tenant: string, route: string): ProviderRequest {
+/** The reservation, with the most the request's guard calls may cost on top. */
+function withGuardBound(basis: ReservationBasis, guardNano: number): ReservationBasis {
+  return guardNano > 0 ? { ...basis, amountNanoUsd: basis.amountNanoUsd + guardNano } : basis;
+}
+
+function providerRequest(parsed: ParsedChat, messages: ProviderRequest['messages'], maxTokens: number, tenant: string, route: string): ProviderRequest {
   const r = parsed.request;
   const stop = r.stop === undefined ? undefined : typeof r.stop === 'string' ? [r.stop] : r.stop;
   return {
-    messages: r.messages,
+    messages,
     maxTokens,
     tenant,
     route,

@@ -11,6 +11,7 @@ import { clip } from './quote';
 import { brokenStreamUsage } from './stream-charge';
 import type { AttemptStats } from './executor';
 import type { Cancellation, CancelSignal } from './cancel';
+import type { OutputChecker, OutputStep } from '../guard/output-checker';
 
 /** Failures that say the target is unhealthy (as in the executor). */
 const TARGET_FAULT_KINDS: ReadonlySet<string> = new Set(['throttled', 'server', 'timeout', 'auth']);
@@ -40,6 +41,10 @@ export interface StreamContext {
   readonly requestId: string;
   /** Aborts when the client disconnects; the upstream call is aborted with it. */
   readonly clientSignal?: CancelSignal;
+  /** The guard's check of the answer: deltas go through it and out window by window. */
+  readonly output?: OutputChecker;
+  /** Told the policies when the output check cuts the stream. */
+  readonly onCut?: (policies: readonly string[]) => void;
   /** Settles the budget reservation with the cost of `usage`; returns that cost in nano-dollars. */
   readonly settle: (usage: Usage) => Promise<number>;
   readonly log: (fields: Pick<RequestLog, 'promptTokens' | 'completionTokens' | 'costUsd' | 'latencyMs' | 'overheadMs' | 'outcome' | 'status'> & { error?: string }) => void;
@@ -133,12 +138,20 @@ export function streamEvents(c: StreamContext): AsyncIterableIterator<EngineStre
   });
 }
 
+/** The output check stopped the stream. */
+class OutputCut extends Error {
+  constructor(readonly step: Extract<OutputStep, { type: 'cut' }>) {
+    super(step.message);
+  }
+}
+
 async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
   const now = () => c.clock.now();
   let ownMs = now() - c.startedAt - c.stats.upstreamMs - c.stats.backoffMs;
   let chars = 0;
   let bytes = 0;
   let reported: Usage | undefined;
+  let finalUsage: Usage | undefined;
   let finished = false;
   const estimate = (): Usage => brokenStreamUsage({ promptBound: c.promptBound, ...(reported ? { reported } : {}), streamedBytes: bytes, maxTokens: c.maxTokens });
   const meta = (costNanoUsd: number): ResultMeta => ({ requestId: c.requestId, route: c.route.name, target: c.target.id, attempts: c.attempts, costNanoUsd, overheadMs: Math.max(0, ownMs) });
@@ -149,6 +162,12 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
   try {
     for (;;) {
       if (event.type === 'done') {
+        if (c.output) {
+          finalUsage = event.usage;
+          const rest = await c.output.end();
+          if (rest.type === 'cut') throw new OutputCut(rest);
+          if (rest.text) yield { type: 'delta', text: rest.text };
+        }
         finished = true;
         const t0 = now();
         const cost = await c.settle(event.usage);
@@ -167,7 +186,11 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
       else {
         chars += event.text.length;
         bytes += Buffer.byteLength(event.text);
-        yield event;
+        if (c.output) {
+          const step = await c.output.push(event.text);
+          if (step.type === 'cut') throw new OutputCut(step);
+          if (step.text) yield { type: 'delta', text: step.text };
+        } else yield event;
       }
       // (The stream's own time is ownMs; `c.stats` counts the attempts' time, before the stream.)
       gap ??= new GapWatch(c, c.route.timeoutMs);
@@ -178,6 +201,20 @@ async function* relay(c: StreamContext): AsyncGenerator<EngineStreamEvent> {
   } catch (err) {
     finished = true;
     c.abort.abort(err);
+    if (err instanceof OutputCut) {
+      // Not the target's fault: no breaker. The upstream is charged as a broken stream (or exactly, when it had finished).
+      void c.iterator.return?.()?.catch(() => undefined);
+      const usage = finalUsage ?? estimate();
+      const cost = await c.settle(usage);
+      c.onCut?.(err.step.policies);
+      const error =
+        err.step.cause === 'blocked'
+          ? new RouterError(400, 'invalid_request_error', 'content_filter', err.step.message)
+          : new RouterError(503, 'server_error', 'guard_unavailable', err.step.message);
+      c.log({ ...usage, costUsd: nanoToUsd(cost), latencyMs: now() - c.startedAt, overheadMs: Math.max(0, ownMs), outcome: error.code ?? 'error', status: error.status });
+      yield { type: 'error', error, usage, meta: meta(cost) };
+      return;
+    }
     const reason = clip(err instanceof Error ? err.message : String(err), 500);
     if (c.clientSignal?.aborted) {
       const usage = estimate();

@@ -15,6 +15,7 @@ import { RefreshingSecret, secretRefreshMs } from '../secrets/refreshing';
 import { createPipeline, type HandleRequest, type Pipeline, type Preflight, type RequestHeaders, type RouterResponse, type PipelineOptions } from './pipeline';
 import { secretGate } from './secret-gate';
 import { storesFromEnv, type StoresFromEnvOptions } from './stores-from-env';
+import { cloudGuardFromEnv } from '../guard/from-env';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -312,7 +313,16 @@ export function deployedRouter(options: DeployedRouterOptions = {}): DeployedRou
     limiter ??= stores.limiter;
     spendStop ??= stores.spendStop;
   }
-  const engine = new RouterEngine(config, { ...engineOptions, adapterFactory, ledger, limiter, ...(spendStop ? { spendStop } : {}) });
+  // The cloud guard the Guardrail construct set up (ROUTER_ENV.guardKind), for the config's guard stage.
+  let guardAdapter = engineOptions.guardAdapter;
+  if (!guardAdapter && config.guard) {
+    try {
+      guardAdapter = cloudGuardFromEnv(env, config.guard);
+    } catch (err) {
+      throw new RouterConfigError([(err as Error).message]);
+    }
+  }
+  const engine = new RouterEngine(config, { ...engineOptions, adapterFactory, ledger, limiter, ...(spendStop ? { spendStop } : {}), ...(guardAdapter ? { guardAdapter } : {}) });
 
   const secrets: RefreshingSecret[] = [];
   if (keyHashesRef) {

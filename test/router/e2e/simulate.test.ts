@@ -102,12 +102,17 @@ describe('simulated faults', () => {
     const c = new OpenAI({ baseURL: s.baseURL, apiKey: keys['support-bot'], maxRetries: 0 });
     const stream = await c.chat.completions.create({ model: 'chat-premium', messages: [{ role: 'user', content: 'Hi' }], stream: true });
     let text = '';
-    await expect(
-      (async () => {
-        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-      })(),
-    ).rejects.toThrow(/failed after streaming \d+ characters: simulated .* stream failure/);
-    expect(text.length).toBeGreaterThan(0);
+    const failure = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(failure).toMatch(/failed after streaming \d+ characters: simulated .* stream failure/);
+    // The upstream broke mid-way; the example's guardrails hold text back until its window passed
+    // the output check, so the client may have seen none of it.
+    expect(Number(/after streaming (\d+) characters/.exec(failure!)![1])).toBeGreaterThan(0);
+    expect(text.length).toBeLessThanOrEqual(Number(/after streaming (\d+) characters/.exec(failure!)![1]));
     expect(s.logs[s.logs.length - 1]).toMatchObject({ outcome: 'upstream_stream_failed', status: 502 });
     await s.close();
   });

@@ -81,7 +81,7 @@ describe('Lambda function URL handler', () => {
 describe('CloudWatch Embedded Metric Format', () => {
   test('one record carries the metrics with route/target/tenant dimensions and the log fields', () => {
     const emf = embeddedMetricRecord(
-      { time: '2025-11-15T12:00:00.000Z', requestId: 'r1', tenant: 'acme', route: 'chat', target: 'a', attempts: 2, promptTokens: 9, completionTokens: 3, costUsd: 0.000015, latencyMs: 12.34567, overheadMs: 0.41234, outcome: 'ok', status: 200, stream: false },
+      { time: '2025-11-15T12:00:00.000Z', requestId: 'r1', tenant: 'acme', route: 'chat', target: 'a', attempts: 2, fallbacks: 1, retries: 0, promptTokens: 9, completionTokens: 3, costUsd: 0.000015, latencyMs: 12.34567, overheadMs: 0.41234, outcome: 'ok', status: 200, stream: false },
       1763208000000,
     );
     expect(emf).toEqual({
@@ -97,6 +97,8 @@ describe('CloudWatch Embedded Metric Format', () => {
               { Name: 'LatencyMs', Unit: 'Milliseconds' },
               { Name: 'OverheadMs', Unit: 'Milliseconds' },
               { Name: 'Tokens', Unit: 'Count' },
+              { Name: 'Fallbacks', Unit: 'Count' },
+              { Name: 'Retries', Unit: 'Count' },
             ],
           },
         ],
@@ -107,6 +109,8 @@ describe('CloudWatch Embedded Metric Format', () => {
       route: 'chat',
       target: 'a',
       attempts: 2,
+      fallbacks: 1,
+      retries: 0,
       promptTokens: 9,
       completionTokens: 3,
       costUsd: 0.000015,
@@ -120,6 +124,8 @@ describe('CloudWatch Embedded Metric Format', () => {
       LatencyMs: 12.346,
       OverheadMs: 0.412,
       Tokens: 12,
+      Fallbacks: 1,
+      Retries: 0,
     });
   });
 
