@@ -4,6 +4,8 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { MODEL_SERVER_API_KEY_ENV } from '../common/model-server';
 import { validateDesign, type AiStackDesign } from '../design';
+import { Budget } from './budget';
+import { budgetRouterOf } from './budget/router';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
 import { Guardrail } from './guardrail';
@@ -36,6 +38,8 @@ export class AiStack extends Stack {
   public readonly accessLogsBucket?: s3.IBucket;
   /** The design's vector store; absent when the design has none. */
   public readonly vectorStore?: VectorStore;
+  /** The design's budget on both clocks, with its hard stop; absent when the design has none. */
+  public readonly budget?: Budget;
   /** The design's GPU endpoints, by endpoint name. */
   public readonly endpoints: Readonly<Record<string, GpuEndpoint>>;
   /** The design's guardrail, which the router applies; absent when the design has no `guardrails`. */
@@ -114,6 +118,16 @@ export class AiStack extends Stack {
       this.vectorStore = new VectorStore(this, 'VectorStore', { ...design.vectorStore, namePrefix: design.name, serverAccessLogsBucket: this.accessLogsBucket });
       new CfnOutput(this, 'VectorStore-SourceBucket', { value: this.vectorStore.sourceBucket.bucketName, description: `Bucket of the documents of vector store ${design.vectorStore.name}` });
       new CfnOutput(this, 'VectorStore-KnowledgeBaseId', { value: this.vectorStore.knowledgeBaseId, description: `Knowledge base to retrieve from (bedrock:Retrieve)` });
+    }
+    if (design.budget) {
+      this.budget = new Budget(this, 'Budget', {
+        ...design.budget,
+        namePrefix: design.name,
+        // The most specific standard tag: team and cost centre span applications.
+        costTag: { key: 'application', value: design.tags.application },
+        gpuEndpoints: Object.values(this.endpoints),
+        ...(this.router ? { router: budgetRouterOf(this.router) } : {}),
+      });
     }
   }
 }

@@ -6,3 +6,4 @@ export * from './guardrail';
 export * from './model-router';
 export * from './vector-store';
 export * from './version';
+export * from './budget';

@@ -25,7 +25,7 @@ import { BEDROCK_TENANT_PROFILES_ENV, endpointKeyEnv, endpointUrlEnv, ROUTER_ENV
 import { LEDGER_TABLE_SCHEMA, RATE_TABLE_SCHEMA } from '../router/stores/dynamodb/schema';
 import { ROUTER_CONFIG_PATH, stageRouterCode } from './model-router/asset';
 import { awsRouterConfig } from './model-router/config';
-import { acknowledgeControlTowerFindings, acknowledgeFunctionFindings, acknowledgeKeyHashesSecret, warnAboutPlacement, warnGuardrailUnused, warnProfilesUnused } from './model-router/findings';
+import { acknowledgeControlTowerFindings, acknowledgeFunctionFindings, acknowledgeKeyHashesSecret, warnAboutPlacement, warnProfilesUnused } from './model-router/findings';
 import { RouterMonitoring } from './model-router/monitoring';
 import { bedrockResources, inferenceProfileOf, maxRequestMs, type BedrockResource } from './model-router/rules';
 import { validateModelRouterProps } from './model-router/validate';
@@ -276,7 +276,6 @@ export class ModelRouter extends Construct {
     if (props.guardrail) {
       Object.assign(environment, props.guardrail.routerEnvironment);
       props.guardrail.grantApply(role);
-      if (!readFileSync(join(routerBundleDir('aws'), 'index.js'), 'utf8').includes(ROUTER_ENV.guardKind)) warnGuardrailUnused(this, ROUTER_ENV.guardKind);
     }
     if (props.tenantInferenceProfiles) {
       const map = Object.fromEntries(Object.entries(profiles).map(([tenant, byTarget]) => [tenant, Object.fromEntries(Object.entries(byTarget).map(([t, p]) => [t, p.attrInferenceProfileArn]))]));

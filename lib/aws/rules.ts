@@ -3,6 +3,7 @@ import { deployedSections, notDeployedSections } from '../design/capabilities';
 import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
+import { budgetResourceCountOf, validateBudgetOnAws } from './budget/rules';
 import { GUARDRAIL_RESOURCES, validateGuardrailsOnAws } from './guardrail/rules';
 import { endpointResourceCount, STACK_NETWORK_RESOURCES, validateGpuEndpointOnAws } from './gpu-endpoint/rules';
 import { routerResourceCount, validateRouterOnAws } from './model-router/rules';
@@ -50,8 +51,9 @@ export function stackResourceCount(design: AiStackDesign): number {
     endpoints.map(endpointResourceCount).reduce((a, b) => a + b, 0) +
     routerResourceCount(design) +
     (vectorStore ? VECTOR_STORE_RESOURCES : 0) +
-    (design.guardrails !== undefined ? GUARDRAIL_RESOURCES : 0)
+    (design.guardrails !== undefined ? GUARDRAIL_RESOURCES : 0) +
+    budgetResourceCountOf(design)
   );
 }
 
-export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, router: validateRouterOnAws, vectorStore: validateVectorStoreOnAws, guardrails: validateGuardrailsOnAws, stack: stackRules };
+export const awsRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAws, router: validateRouterOnAws, vectorStore: validateVectorStoreOnAws, guardrails: validateGuardrailsOnAws, budget: validateBudgetOnAws, stack: stackRules };

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import type { Cloud } from '../design/cloud';
 
 /**
- * Where the router bundle a `ModelRouter` deploys lives: `dist/router/<cloud>/` of this package,
+ * Where the router bundle a `ModelRouter` deploys lives: `dist/router/<cloud>/` of this package (and
+ * the budget's stop function bundle, `dist/budget/<cloud>/`),
  * built by `npm run build:router` (scripts/build-router.js) and shipped in the npm tarball, so synth
  * needs neither esbuild nor the network on the user's machine.
  */
@@ -30,9 +31,22 @@ function packageRoot(): string {
 
 /** The directory of `cloud`'s router bundle (its `index.js` and license file); throws when it was not built. */
 export function routerBundleDir(cloud: Cloud): string {
-  const dir = join(packageRoot(), 'dist', 'router', cloud);
+  return shippedBundleDir('router', cloud);
+}
+
+/**
+ * The directory of `cloud`'s budget stop function bundle (`dist/budget/<cloud>/`, built beside the
+ * router's by `npm run build:router`); throws when it was not built.
+ */
+export function budgetBundleDir(cloud: Cloud): string {
+  return shippedBundleDir('budget', cloud);
+}
+
+function shippedBundleDir(runtime: 'router' | 'budget', cloud: Cloud): string {
+  const dir = join(packageRoot(), 'dist', runtime, cloud);
   if (!existsSync(join(dir, 'index.js'))) {
-    throw new Error(`the ${cloud} router bundle is missing (${join(dir, 'index.js')}): in a checkout of ai-stack-constructs run 'npm run build:router'; an installed package ships it, so reinstall ai-stack-constructs`);
+    const what = runtime === 'router' ? 'router bundle' : 'budget stop function bundle';
+    throw new Error(`the ${cloud} ${what} is missing (${join(dir, 'index.js')}): in a checkout of ai-stack-constructs run 'npm run build:router'; an installed package ships it, so reinstall ai-stack-constructs`);
   }
   return dir;
 }

@@ -13,7 +13,7 @@ export const SECTIONS: readonly Section[] = ['endpoints', 'router', 'vectorStore
  * that would build nothing on a cloud. A capability that lands adds itself here.
  */
 const DEPLOYED: Readonly<Record<Cloud, readonly Section[]>> = {
-  aws: ['endpoints', 'router', 'vectorStore', 'guardrails'],
+  aws: ['endpoints', 'router', 'vectorStore', 'guardrails', 'budget'],
   gcp: ['endpoints', 'router', 'guardrails'],
   azure: ['endpoints', 'router', 'guardrails'],
 };

@@ -41,14 +41,6 @@ export function warnProfilesUnused(scope: IConstruct, variable: string): void {
   );
 }
 
-/** Said when a guardrail is given but the deployed bundle does not read the guard variables. */
-export function warnGuardrailUnused(scope: IConstruct, variable: string): void {
-  Annotations.of(scope).addWarningV2(
-    'ai-stack:router-guardrail-unused',
-    `the router is given a guardrail and may apply it, but the router bundle deployed here does not read ${variable}: it calls no cloud guard yet, so prompts and answers are not checked by the guardrail. Upgrade ai-stack-constructs (router enforcement, issue #12), or leave the guardrail out of the router.`,
-  );
-}
-
 /** The findings of the function and its role. */
 export function acknowledgeFunctionFindings(fn: lambda.IFunction, role: iam.IRole, inVpc: boolean): void {
   acknowledge(fn, {
