@@ -9,6 +9,7 @@ import { configureStateBackend } from '../cdktf/state-backend';
 import { warn } from '../cdktf/warnings';
 import { applyCostTags } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { Budget, budgetRouterOf } from './budget';
 import { Guardrail } from './guardrail';
 import { ModelRouter, routerEndpointOf } from './model-router';
 import { endpointKeySecretName, keyVaultSecretUrl, routerNames } from './model-router/names';
@@ -32,6 +33,9 @@ export const ROUTER_RESOURCE_PROVIDERS: readonly string[] = [
   'Microsoft.Web',
 ];
 
+/** The services a budget uses beyond the core set: budgets and the cost anomaly alert. */
+const BUDGET_RESOURCE_PROVIDERS = ['Microsoft.Consumption', 'Microsoft.CostManagement'];
+
 export interface AiStackProps {
   /** The cloud-neutral design this stack builds. It is validated for Azure before anything is created. */
   readonly design: AiStackDesign;
@@ -40,6 +44,11 @@ export interface AiStackProps {
    * @default - the shipped router bundle, `dist/router/azure.zip` of this package
    */
   readonly routerPackagePath?: string;
+  /**
+   * The budget stop function's code package, for one built from another bundle.
+   * @default - the shipped bundle, `dist/budget/azure.zip` of this package
+   */
+  readonly budgetPackagePath?: string;
 }
 
 /**
@@ -60,6 +69,8 @@ export class AiStack extends TerraformStack {
   public readonly router?: ModelRouter;
   /** The RAI policy and Content Safety account the router uses; absent without a `guardrails` section or a router. */
   public readonly guardrail?: Guardrail;
+  /** The budget (billed spend, the router-charged watch, the hard stop); absent without a `budget` section. */
+  public readonly budget?: Budget;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['azure'] });
@@ -78,7 +89,9 @@ export class AiStack extends TerraformStack {
       // Register only the resource providers the stack uses, not the provider's long default list.
       resourceProviderRegistrations: 'core',
       // The router's services beyond the core set; its storage account takes Entra ID only (shared keys are disabled).
-      ...(routerDesign ? { resourceProvidersToRegister: [...ROUTER_RESOURCE_PROVIDERS], storageUseAzuread: true } : {}),
+      ...(routerDesign || design.budget
+        ? { resourceProvidersToRegister: [...(routerDesign ? ROUTER_RESOURCE_PROVIDERS : []), ...(design.budget ? BUDGET_RESOURCE_PROVIDERS : [])], storageUseAzuread: true }
+        : {}),
     });
     this.resourceGroup = new ResourceGroup(this, 'resource-group', { name: `rg-${design.name}`, location: this.location });
     const endpointDesigns = design.endpoints ?? [];
@@ -128,8 +141,9 @@ export class AiStack extends TerraformStack {
       warn(this, 'guardrails-without-router', "the design's guardrails are applied by the router, and the design has no router: nothing is built for them on Azure.");
     }
 
+    let deployerCidrs: string[] | undefined;
     if (routerDesign) {
-      const deployerCidrs = new TerraformVariable(this, 'router_deployer_cidrs', {
+      deployerCidrs = new TerraformVariable(this, 'router_deployer_cidrs', {
         type: 'list(string)',
         description: "Public IPv4 ranges of the machines that run terraform apply: the router's storage account and Key Vault admit them to upload the code package and write the secrets",
       }).listValue;
@@ -153,6 +167,20 @@ export class AiStack extends TerraformStack {
         value: this.router.keyHashesSecretId,
         description: 'Key Vault secret of the tenant key hashes: write a new version to add, rotate or revoke a key (docs/azure/model-router.md)',
       });
+    }
+    if (design.budget) {
+      this.budget = new Budget(this, 'budget', {
+        ...design.budget,
+        namePrefix: design.name,
+        resourceGroupName: this.resourceGroup.name,
+        resourceGroupId: this.resourceGroup.id,
+        location: this.location,
+        tags: this.costTags,
+        endpoints: Object.values(endpoints),
+        ...(this.router ? { router: budgetRouterOf(this.router), ...(deployerCidrs ? { deployerCidrs } : {}) } : {}),
+        ...(props.budgetPackagePath ? { packagePath: props.budgetPackagePath } : {}),
+      });
+      if (this.budget.stopUrl) new TerraformOutput(this, 'budget-stop-url', { value: this.budget.stopUrl, description: 'Budget stop function: POST {"action":"resume"} with ?code=<function key> (docs/azure/budget.md)' });
     }
   }
 }

@@ -5,3 +5,4 @@ export * from './gpu-endpoint';
 export * from './guardrail';
 export * from './network';
 export * from './model-router';
+export * from './budget';

@@ -38,6 +38,14 @@ export interface BudgetDesign {
    * @default - no hard stop: thresholds only notify
    */
   readonly hardStop?: HardStopDesign;
+  /**
+   * The Cloud Billing account the Google Cloud budget is set on, `XXXXXX-XXXXXX-XXXXXX` (the id
+   * `gcloud billing accounts list` shows, without `billingAccounts/`). Google Cloud budgets belong to
+   * a billing account, not a project, so it cannot be derived from the project; required when the
+   * design's budget is built on Google Cloud, unused elsewhere.
+   * @default - none (a design with a budget that targets Google Cloud must set it)
+   */
+  readonly billingAccountId?: string;
 }
 
 export const budgetShape = obj(
@@ -47,6 +55,7 @@ export const budgetShape = obj(
     notifyEmails: arrayOf(str),
     anomalyDetection: bool,
     hardStop: obj({ atPercent: num }, ['atPercent']),
+    billingAccountId: str,
   },
   ['monthlyLimitUsd', 'notifyEmails'],
 );
@@ -64,6 +73,9 @@ export const BUDGET_DEFAULTS = {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Longest email address (RFC 5321: a 254-character path); AWS Budgets subscribers are at most 320 characters. */
 const EMAIL_MAX = 254;
+
+/** A Cloud Billing account id: three groups of six uppercase hexadecimal digits. */
+export const BILLING_ACCOUNT_ID = /^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/;
 
 const PERCENT: NumberRule = { min: 1, max: 1000, unit: 'percent' };
 const BUDGET_NUMBERS: NumberRules<BudgetDesign> = {
@@ -99,4 +111,9 @@ export function validateBudget(b: BudgetDesign, problems: Problems): void {
     });
   }
   checkNumber(b.hardStop?.atPercent, PERCENT, join(p, 'hardStop.atPercent'), problems);
+  const account = b.billingAccountId;
+  if (typeof account === 'string' && !isToken(account) && !BILLING_ACCOUNT_ID.test(account)) {
+    const hint = /^billingAccounts\//.test(account) ? "; leave out the 'billingAccounts/' prefix" : /[a-f]/.test(account) && BILLING_ACCOUNT_ID.test(account.toUpperCase()) ? '; write the letters in uppercase' : '';
+    problems.add(join(p, 'billingAccountId'), `must be a Cloud Billing account id, XXXXXX-XXXXXX-XXXXXX with uppercase hexadecimal digits as 'gcloud billing accounts list' shows it (got ${quote(account)})${hint}`);
+  }
 }

@@ -9,6 +9,7 @@ import { warn } from '../cdktf/warnings';
 import { escapeTerraformMap } from '../cdktf/escape';
 import { applyCostLabels, type CostLabels } from './cost-tags';
 import { GpuEndpoint } from './gpu-endpoint';
+import { Budget, budgetRouterOf } from './budget';
 import { Guardrail } from './guardrail';
 import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { PrivateNetwork } from './network';
@@ -37,6 +38,8 @@ export class AiStack extends TerraformStack {
   public readonly router?: ModelRouter;
   /** The Model Armor guardrail the router calls; absent without a `guardrails` section or a router. */
   public readonly guardrail?: Guardrail;
+  /** The budget (billed spend, the router-charged watch, the hard stop); absent without a `budget` section. */
+  public readonly budget?: Budget;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['gcp'] });
@@ -118,5 +121,17 @@ export class AiStack extends TerraformStack {
       new TerraformOutput(this, `endpoint-${e.name}-url`, { value: endpoints[e.name].url, description: `Internal URL of GPU endpoint ${e.name}` });
     }
     this.endpoints = endpoints;
+    if (design.budget) {
+      this.budget = new Budget(this, 'budget', {
+        ...design.budget,
+        namePrefix: design.name,
+        region: this.region,
+        project: this.project,
+        labels: this.costLabels.labels,
+        ...(this.router ? { router: budgetRouterOf(this.router) } : {}),
+        endpoints: Object.values(endpoints),
+      });
+      if (this.budget.stopUrl) new TerraformOutput(this, 'budget-stop-url', { value: this.budget.stopUrl, description: 'Budget stop function: POST {"action":"resume"} with an identity token (docs/gcp/budget.md)' });
+    }
   }
 }

@@ -5,3 +5,4 @@ export * from './gpu-endpoint';
 export * from './guardrail';
 export * from './model-router';
 export * from './network';
+export * from './budget';

@@ -2,6 +2,7 @@
 import type { CloudRules } from '../design/cloud-rules';
 import type { AiStackDesign } from '../design/design';
 import type { Problems } from '../design/problems';
+import { validateBudgetOnGcp } from './budget/rules';
 import { validateGpuEndpointOnGcp } from './gpu-endpoint/rules';
 import { validateGuardrailsOnGcp } from './guardrail/rules';
 import { validateRouterNamePrefix, validateRouterOnGcp } from './model-router/rules';
@@ -11,4 +12,4 @@ function stackRules(design: AiStackDesign, problems: Problems): void {
   if (design.router) validateRouterNamePrefix(design.name, 'name', problems);
 }
 
-export const gcpRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnGcp, router: validateRouterOnGcp, guardrails: validateGuardrailsOnGcp, stack: stackRules };
+export const gcpRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnGcp, router: validateRouterOnGcp, guardrails: validateGuardrailsOnGcp, budget: validateBudgetOnGcp, stack: stackRules };

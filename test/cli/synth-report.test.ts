@@ -60,11 +60,13 @@ describe('ai-stack synth: warnings, --strict, sections not deployed', () => {
   test('--strict passes a synth without warnings', async () => {
     const out = join(dir, 'strict-azure');
     // The example's Azure router warns that the Bedrock and Vertex targets run elsewhere, and its
-    // guardrails need the router; without both the Azure stack raises no warning.
+    // guardrails and budget need the router (the budget's anomaly alert is subscription-wide);
+    // without them the Azure stack raises no warning.
     const design = join(dir, 'no-router.yaml');
     const example = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
     delete example.router;
     delete example.guardrails;
+    delete example.budget;
     writeFileSync(design, stringify(example));
     const result = await run(['synth', design, '--cloud', 'azure', '--out', out, '--strict']);
     expect(result.stdout).not.toMatch(/^warning /m);

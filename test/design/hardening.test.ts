@@ -81,7 +81,7 @@ describe('shape: unknown keys are own properties', () => {
 
   test('an own __proto__ key (as JSON.parse and YAML make it) is an unknown key', () => {
     const d = smallDesign();
-    d.budget = JSON.parse('{"monthlyLimitUsd": 5, "notifyEmails": ["a@b.co"], "__proto__": {"x": 1}}');
+    d.budget = JSON.parse('{"monthlyLimitUsd": 5, "notifyEmails": ["a@b.co"], "billingAccountId": "01D4EE-079462-DFD6EC", "__proto__": {"x": 1}}');
     expect(problems(d)).toEqual([expect.stringMatching(/^budget\.__proto__: unknown key; allowed keys: monthlyLimitUsd,/)]);
   });
 

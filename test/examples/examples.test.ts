@@ -91,7 +91,9 @@ function tfChecks(cloud: 'gcp' | 'azure', build: () => { json: TfJson; resources
     let checked = 0;
     for (const r of resources.filter((r) => hasMapAttribute(r, attribute))) {
       const config = json.resource[r.terraformResourceType][r.friendlyUniqueId];
-      for (const [k, v] of Object.entries(expected)) expect(`${r.node.path} ${k}=${config[attribute]?.[k]}`).toBe(`${r.node.path} ${k}=${v}`);
+      // A notification channel's `labels` are its settings (the address): its cost labels are `user_labels`.
+      const where = r.terraformResourceType === 'google_monitoring_notification_channel' ? 'user_labels' : attribute;
+      for (const [k, v] of Object.entries(expected)) expect(`${r.node.path} ${k}=${config[where]?.[k]}`).toBe(`${r.node.path} ${k}=${v}`);
       checked++;
     }
     expect(checked).toBeGreaterThan(5);

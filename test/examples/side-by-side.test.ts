@@ -20,6 +20,8 @@ const CHILD_SCOPED = new Set([
   'azurerm_subnet',
   'azurerm_capacity_reservation',
   'google_compute_router_nat',
+  // An IAM binding's `name` is the service it binds on, not a name of its own.
+  'google_cloud_run_v2_service_iam_member',
   // Inside the design's own storage account, key vault or Azure OpenAI account (each named per design).
   'azapi_resource',
   'azurerm_key_vault_secret',

@@ -30,6 +30,8 @@ function design(change: (d: any) => void = () => undefined): any {
   const d = smallDesign();
   d.endpoints[0].accelerator = 'nvidia-l4';
   d.endpoints[0].acceleratorsPerReplica = 1;
+  // The router alone: the budget (a stop function on Cloud Run of its own) is test/gcp/budget.test.ts's.
+  delete d.budget;
   d.guardrails = { deniedTopics: [{ name: 'legal-advice', definition: 'Requests for legal advice.' }], pii: { action: 'mask' } };
   change(d);
   return d;

@@ -1,0 +1,80 @@
+import { Fn, TerraformProvider, TerraformResource, TerraformStack, Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AZAPI_PROVIDER_VERSION } from '../model-router/azapi';
+
+/**
+ * The function key of one HTTP function, read with `azure/azapi`'s `azapi_resource_action` (POST
+ * `Microsoft.Web/sites/functions/{name}/listkeys`, whose answer is `{ "default": "<key>" }`) into
+ * `sensitive_output`, a value Terraform marks sensitive in plans and outputs.
+ *
+ * Why a key reaches Terraform at all: the stop function's HTTP trigger takes function keys
+ * (`authLevel: 'function'`, lib/budget/handlers/azure-entry.ts), and an action group's webhook calls
+ * a URL, so the key has to be in the URL it stores. An Entra-authenticated webhook (`aad_auth`) adds a
+ * token but the Functions host still asks for the key. Reading it here keeps it out of the
+ * configuration and out of any variable; it is in the state, which must be protected like the
+ * router's (it already holds the GPU endpoints' keys).
+ */
+export interface FunctionKeyProps {
+  /** The function app's resource id. */
+  readonly functionAppId: string;
+  /** The HTTP function's name. */
+  readonly functionName: string;
+  /** Read again when one of these is replaced (a new package: the host may have new keys). */
+  readonly replaceTriggeredBy?: readonly TerraformResource[];
+  readonly dependsOn?: readonly TerraformResource[];
+}
+
+const PROVIDER_ID = 'ai-stack-azapi-provider';
+
+/** The stack's azapi provider: the router's when it was built first (same id), else one made here. */
+class AzapiProvider extends TerraformProvider {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { terraformResourceType: 'azapi', terraformProviderSource: 'azure/azapi', terraformGeneratorMetadata: { providerName: 'azapi', providerVersionConstraint: AZAPI_PROVIDER_VERSION } });
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return {};
+  }
+}
+
+function azapiProvider(scope: Construct): TerraformProvider {
+  const stack = TerraformStack.of(scope);
+  return (stack.node.tryFindChild(PROVIDER_ID) as TerraformProvider | undefined) ?? new AzapiProvider(stack, PROVIDER_ID);
+}
+
+/** The API version of the function's `listkeys` action. */
+export const FUNCTION_KEYS_API_VERSION = '2023-12-01';
+
+export class FunctionKey extends TerraformResource {
+  private readonly props: FunctionKeyProps;
+
+  constructor(scope: Construct, id: string, props: FunctionKeyProps) {
+    super(scope, id, {
+      terraformResourceType: 'azapi_resource_action',
+      terraformGeneratorMetadata: { providerName: 'azapi', providerVersionConstraint: AZAPI_PROVIDER_VERSION },
+      provider: azapiProvider(scope),
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
+      lifecycle: props.replaceTriggeredBy ? { replaceTriggeredBy: [...props.replaceTriggeredBy] } : undefined,
+    });
+    this.props = props;
+  }
+
+  /** The function's `default` key (sensitive). */
+  get value(): string {
+    return Token.asString(Fn.lookupNested(this.getAnyMapAttribute('sensitive_output'), ['default']));
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return {
+      type: `Microsoft.Web/sites/functions@${FUNCTION_KEYS_API_VERSION}`,
+      resource_id: `${this.props.functionAppId}/functions/${this.props.functionName}`,
+      action: 'listkeys',
+      method: 'POST',
+      sensitive_response_export_values: ['default'],
+      // The host indexes the functions a little after the package is in place: until then the
+      // function is not found.
+      retry: { error_message_regex: ['NotFound', 'not found', '404'], interval_seconds: 15, max_interval_seconds: 60 },
+      timeouts: { create: '15m' },
+    };
+  }
+}
