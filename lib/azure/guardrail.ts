@@ -146,6 +146,13 @@ export class Guardrail extends Construct implements IRouterGuardrail {
         `Azure's content filters and Content Safety have nothing for ${this.plan.routerEnforced.join(', ')}: the router's guard stage enforces them itself, on every prompt and answer, before it calls Content Safety (docs/azure/guardrail.md, "What the router enforces"). Only a router given this guardrail applies them.`,
       );
     }
+    if (this.plan.notEnforced.length > 0) {
+      warn(
+        this,
+        'guardrail-not-enforced',
+        `${this.plan.notEnforced.join(', ')}: neither Azure's filters nor the router's local filter can enforce ${this.plan.notEnforced.length === 1 ? 'it' : 'them'} (no topic classifier, no managed profanity list, no name or address detection), so these parts of the design are not applied on Azure; the content filters and Prompt Shields still apply. Remove them from the design for Azure, or serve the routes that need them from the AWS router (docs/azure/guardrail.md).`,
+      );
+    }
     if (this.plan.offWithoutApproval.length > 0) {
       warn(
         this,

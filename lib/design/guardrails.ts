@@ -50,6 +50,12 @@ export interface PiiDesign {
 export type PiiEntity = 'EMAIL' | 'PHONE' | 'NAME' | 'ADDRESS' | 'CREDIT_DEBIT_CARD_NUMBER' | 'US_SOCIAL_SECURITY_NUMBER' | 'IP_ADDRESS' | 'IBAN' | 'PASSPORT_NUMBER';
 export const PII_ENTITIES: readonly PiiEntity[] = ['EMAIL', 'PHONE', 'NAME', 'ADDRESS', 'CREDIT_DEBIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IP_ADDRESS', 'IBAN', 'PASSPORT_NUMBER'];
 
+/**
+ * The entities the router's local filter finds by pattern (lib/router/guard/local/pii.ts); names and
+ * addresses need a cloud guard's classifier.
+ */
+export const ROUTER_LOCAL_PII_ENTITIES: readonly PiiEntity[] = ['EMAIL', 'PHONE', 'CREDIT_DEBIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IP_ADDRESS', 'IBAN', 'PASSPORT_NUMBER'];
+
 /** What a guard outage (the cloud guard throttled, failing, unreachable or too slow) does to a request. */
 export type GuardFailMode = 'closed' | 'open';
 

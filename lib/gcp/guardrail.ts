@@ -182,6 +182,13 @@ export class Guardrail extends Construct implements IRouterGuardrail {
         `Model Armor has no filter for ${this.plan.routerEnforced.join(', ')}: the router's guard stage enforces them itself, on every prompt and answer, before it calls Model Armor (docs/gcp/guardrail.md, "What the router enforces"). Only a router given this guardrail applies them.`,
       );
     }
+    if (this.plan.notEnforced.length > 0) {
+      warn(
+        this,
+        'guardrail-not-enforced',
+        `${this.plan.notEnforced.join(', ')}: neither Model Armor nor the router's local filter can enforce ${this.plan.notEnforced.length === 1 ? 'it' : 'them'} on Google Cloud (no topic classifier, no managed profanity list), so these parts of the design are not applied here; the RAI filters still apply. Remove them from the design for Google Cloud, or serve the routes that need them from the AWS router (docs/gcp/guardrail.md).`,
+      );
+    }
   }
 
   /**

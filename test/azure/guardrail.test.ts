@@ -155,7 +155,10 @@ describe('the Content Safety account', () => {
 describe('warnings of router-enforced parts', () => {
   test('denied topics, blocked words, profanity and PII (Azure has no filter for them) are listed', () => {
     const w = warningsOf(standalone({ deniedTopics: [{ name: 't', definition: 'd' }], blockedWords: ['a'], pii: { action: 'block', entities: ['EMAIL', 'IBAN'] } }).guardrail).join('\n');
-    expect(w).toMatch(/^\[ai-stack:guardrail-router-enforced\] .*nothing for denied topics \(1\), blocked words \(1\), the profanity list, PII blocking \(EMAIL, IBAN\): the router's guard stage enforces them itself/);
+    expect(w).toMatch(/^\[ai-stack:guardrail-router-enforced\] .*nothing for blocked words \(1\), PII blocking \(EMAIL, IBAN\): the router's guard stage enforces them itself/);
+    // What nothing here can enforce is said apart, never claimed.
+    expect(w).toMatch(/\[ai-stack:guardrail-not-enforced\] denied topics \(1\), the managed profanity list: neither Azure's filters nor the router's local filter can enforce them/);
+    expect(warningsOf(standalone({ profanity: false, pii: { action: 'mask', entities: ['EMAIL', 'NAME'] } }).guardrail).join('\n')).toMatch(/guardrail-not-enforced\] PII masking \(NAME\)/);
     expect(warningsOf(standalone().guardrail).join('\n')).toContain('PII masking (EMAIL, PHONE, CREDIT_DEBIT_CARD_NUMBER, US_SOCIAL_SECURITY_NUMBER, IP_ADDRESS)');
   });
 
@@ -221,7 +224,7 @@ describe('in azure.AiStack: the router uses the guardrail', () => {
   test("the guardrails section is in the router's config: the guard stage masks PII and blocks words itself", () => {
     const guard = JSON.parse(settings.AI_STACK_ROUTER_CONFIG).guard;
     expect(guard).toMatchObject({ blockedWords: ['secret-project'], pii: { action: 'mask', entities: ['EMAIL'] } });
-    expect(warningsOf(guardrail).join('\n')).toMatch(/guardrail-router-enforced.*blocked words \(1\), the profanity list, PII masking \(EMAIL\)/);
+    expect(warningsOf(guardrail).join('\n')).toMatch(/guardrail-router-enforced.*blocked words \(1\), PII masking \(EMAIL\)/);
   });
 
   test('without guardrails: no policy, no Content Safety, deployments on the default policy, no guard settings', () => {

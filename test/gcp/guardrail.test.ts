@@ -210,16 +210,18 @@ describe('the router: environment, grant, config', () => {
     expect(stack.guardrail!.design).not.toHaveProperty('location');
   });
 
-  test('the warning names what the router enforces itself', () => {
+  test('the warning names what nothing on Google Cloud enforces, and claims nothing for it', () => {
     const warnings = warningsOf(stack.guardrail!).join('\n');
-    expect(warnings).toMatch(/^\[ai-stack:guardrail-router-enforced\] Model Armor has no filter for denied topics \(1\), the profanity list: the router's guard stage enforces them/);
+    expect(warnings).toMatch(/^\[ai-stack:guardrail-not-enforced\] denied topics \(1\), the managed profanity list: neither Model Armor nor the router's local filter can enforce them/);
+    expect(warnings).not.toContain('guardrail-router-enforced');
   });
 });
 
 describe('warnings of router-enforced parts', () => {
   test('blocked words, topics and profanity are listed; a guardrail Model Armor covers entirely does not warn', () => {
     const both = warningsOf(standalone({ blockedWords: ['a', 'b'], deniedTopics: [{ name: 't', definition: 'd' }] }).guardrail).join('\n');
-    expect(both).toContain('denied topics (1), blocked words (2), the profanity list');
+    expect(both).toMatch(/guardrail-router-enforced\] Model Armor has no filter for blocked words \(2\): the router's guard stage enforces them itself/);
+    expect(both).toMatch(/guardrail-not-enforced\] denied topics \(1\), the managed profanity list:/);
     expect(warningsOf(standalone({ profanity: false }).guardrail)).toEqual([]);
   });
 });

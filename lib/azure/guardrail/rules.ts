@@ -1,7 +1,7 @@
 // What `ai-stack check` must know of the guardrails on Azure, and the pure plan the Guardrail
 // construct renders: the RAI policy (content filters) the Azure OpenAI deployments use, and what the
 // router enforces itself. Pure: no cdktf or provider.
-import type { ContentFiltersDesign, FilterStrength, GuardrailDesign } from '../../design/guardrails';
+import { ROUTER_LOCAL_PII_ENTITIES, type ContentFiltersDesign, type FilterStrength, type GuardrailDesign } from '../../design/guardrails';
 import { resolveGuardrailFilters, strongest } from '../../design/guardrail-resolve';
 import { isToken, join, type Problems } from '../../design/problems';
 
@@ -55,6 +55,8 @@ export interface RaiPolicyPlan {
   readonly offWithoutApproval: readonly AzureHarmCategory[];
   /** What Azure cannot express, enforced by the router's guard stage (empty when nothing). */
   readonly routerEnforced: readonly string[];
+  /** What neither Azure's filters nor the router's local filter can enforce. */
+  readonly notEnforced: readonly string[];
 }
 
 /**
@@ -80,13 +82,18 @@ export function planRaiPolicy(g: GuardrailDesign, offApproved = false): RaiPolic
   // azurerm 4.55 requires a threshold that has no effect here (hashicorp/terraform-provider-azurerm#28653).
   const jailbreak = r.promptAttack !== 'none';
   contentFilters.push({ name: 'Jailbreak', source: 'Prompt', filterEnabled: jailbreak, blockEnabled: jailbreak, severityThreshold: 'High' });
-  const routerEnforced = [
+  // The router's local filter takes the words and the PII it finds by pattern; a topic classifier, a
+  // profanity list and name or address detection it does not have.
+  const local = r.pii.entities.filter((e) => ROUTER_LOCAL_PII_ENTITIES.includes(e));
+  const unseen = r.pii.entities.filter((e) => !ROUTER_LOCAL_PII_ENTITIES.includes(e));
+  const piiVerb = r.pii.action === 'mask' ? 'masking' : 'blocking';
+  const routerEnforced = [...(r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : []), ...(local.length > 0 ? [`PII ${piiVerb} (${local.join(', ')})`] : [])];
+  const notEnforced = [
     ...(r.deniedTopicCount > 0 ? [`denied topics (${r.deniedTopicCount})`] : []),
-    ...(r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : []),
-    ...(r.profanity ? ['the profanity list'] : []),
-    ...(r.pii.entities.length > 0 ? [`PII ${r.pii.action === 'mask' ? 'masking' : 'blocking'} (${r.pii.entities.join(', ')})`] : []),
+    ...(r.profanity ? ['the managed profanity list'] : []),
+    ...(unseen.length > 0 ? [`PII ${piiVerb} (${unseen.join(', ')})`] : []),
   ];
-  return { contentFilters, offWithoutApproval, routerEnforced };
+  return { contentFilters, offWithoutApproval, routerEnforced, notEnforced };
 }
 
 /**

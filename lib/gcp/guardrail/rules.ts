@@ -78,6 +78,8 @@ export interface ModelArmorPlan {
   readonly sdp: SdpPlan;
   /** What Model Armor cannot express, enforced by the router's guard stage (empty when nothing). */
   readonly routerEnforced: readonly string[];
+  /** What neither Model Armor nor the router's local filter can enforce. */
+  readonly notEnforced: readonly string[];
 }
 
 /** The Model Armor rendering of a guardrails section (validated). */
@@ -92,16 +94,15 @@ export function planModelArmor(g: GuardrailDesign): ModelArmorPlan {
   if (infoTypes.length === 0) sdp = { mode: 'none' };
   else if (r.pii.action === 'block' && infoTypes.every((t) => SDP_BASIC_INFO_TYPES.includes(t))) sdp = { mode: 'basic' };
   else sdp = { mode: 'advanced', infoTypes, deidentify: r.pii.action === 'mask' };
-  const routerEnforced = [
-    ...(r.deniedTopicCount > 0 ? [`denied topics (${r.deniedTopicCount})`] : []),
-    ...(r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : []),
-    ...(r.profanity ? ['the profanity list'] : []),
-  ];
+  // The router's local filter takes the words; a topic classifier and a profanity list it does not have.
+  const routerEnforced = r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : [];
+  const notEnforced = [...(r.deniedTopicCount > 0 ? [`denied topics (${r.deniedTopicCount})`] : []), ...(r.profanity ? ['the managed profanity list'] : [])];
   return {
     raiFilters,
     ...(r.promptAttack === 'none' ? {} : { promptAttack: MODEL_ARMOR_CONFIDENCE[r.promptAttack] }),
     sdp,
     routerEnforced,
+    notEnforced,
   };
 }
 

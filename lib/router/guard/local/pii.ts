@@ -2,6 +2,7 @@ import { isIPv6 } from 'node:net';
 import type { PiiEntity } from '../../../design/guardrails';
 import { ibanValid, IBAN_LENGTHS, luhnValid } from './checksums';
 import type { Work } from './work';
+import { ROUTER_LOCAL_PII_ENTITIES } from '../../../design/guardrails';
 
 /**
  * The PII the router finds by itself, before any paid call: each entity a hand-written scanner
@@ -17,7 +18,7 @@ import type { Work } from './work';
  */
 
 /** Entities the local scanners can find; the design's others (NAME, ADDRESS) are the cloud guard's. */
-export const LOCAL_PII_ENTITIES: readonly PiiEntity[] = ['EMAIL', 'PHONE', 'CREDIT_DEBIT_CARD_NUMBER', 'US_SOCIAL_SECURITY_NUMBER', 'IP_ADDRESS', 'IBAN', 'PASSPORT_NUMBER'];
+export const LOCAL_PII_ENTITIES: readonly PiiEntity[] = ROUTER_LOCAL_PII_ENTITIES;
 
 export interface PiiSpan {
   readonly start: number;
