@@ -580,7 +580,7 @@ describe('Budget: validation', () => {
     const design = smallDesign();
     design.budget.notifyEmails = eleven;
     expect(collectProblems(design, { clouds: ['aws'] }).all).toContainEqual({ path: 'budget.notifyEmails', message: expect.stringContaining('at most 10 email subscribers') });
-    expect(collectProblems(design, { clouds: ['gcp'] }).all.filter((p) => p.path === 'budget.notifyEmails')).toEqual([]);
+    expect(collectProblems(design, { clouds: ['azure'] }).all.filter((p) => p.path === 'budget.notifyEmails')).toEqual([]);
   });
 
   test('more than 10 notifications, the hard stop\'s included: at props.thresholds', () => {
