@@ -463,6 +463,7 @@ export class ModelRouter extends Construct {
       fallbacks: new LoggingMetric(this, 'FallbacksMetric', specs.fallbacks),
       retries: new LoggingMetric(this, 'RetriesMetric', specs.retries),
       budget: new LoggingMetric(this, 'BudgetMetric', specs.budget),
+      guard: new LoggingMetric(this, 'GuardMetric', specs.guard),
     };
     this.dashboard = new MonitoringDashboard(this, 'Dashboard', {
       dashboardJson: dashboardJson(`${this.namePrefix} model router`, names, Object.keys(endpoints).sort()),

@@ -364,6 +364,9 @@ describe('ModelRouter (AWS): dashboard and alarms', () => {
       FallbackRequests: ['{ $.fallbacks > 0 }', '1', undefined],
       Retries: ['{ $.retries > 0 }', '$.retries', undefined],
       BudgetUsedPercent: ['{ $.budgetUsedPercent >= 0 }', '$.budgetUsedPercent', [{ Key: 'tenant', Value: '$.tenant' }]],
+      GuardBlocked: ['{ $.guard.action = "block" }', '1', [{ Key: 'tenant', Value: '$.tenant' }, { Key: 'policy', Value: '$.guard.policies[0]' }]],
+      GuardMasked: ['{ $.guard.action = "mask" }', '1', [{ Key: 'tenant', Value: '$.tenant' }, { Key: 'policy', Value: '$.guard.policies[0]' }]],
+      GuardFailedOpen: ['{ $.guard.failedOpen IS TRUE }', '1', [{ Key: 'tenant', Value: '$.tenant' }]],
       LatencyMs: ['{ $.status > 0 && $.stream IS FALSE }', '$.latencyMs', undefined],
       OverheadMs: ['{ $.status > 0 }', '$.overheadMs', undefined],
       CostUsd: ['{ $.status > 0 }', '$.costUsd', undefined],
@@ -373,15 +376,15 @@ describe('ModelRouter (AWS): dashboard and alarms', () => {
     for (const f of filters) expect(f.MetricTransformations[0].MetricNamespace).toBe('AiStack/Router/chat-ai');
     // The fields exist on the bundle's lines: the EMF record of a refused and a served stream.
     const { embeddedMetricRecord } = require('../../lib/router/log') as typeof import('../../lib/router/log');
-    const line = embeddedMetricRecord({ time: 't', requestId: 'r', tenant: 'acme', attempts: 2, fallbacks: 1, retries: 0, budgetUsedPercent: 12.5, promptTokens: 1, completionTokens: 1, costUsd: 0.5, latencyMs: 3, overheadMs: 1, outcome: 'ok', status: 200, stream: false }, 0);
-    for (const field of ['status', 'fallbacks', 'retries', 'budgetUsedPercent', 'stream', 'latencyMs', 'overheadMs', 'costUsd', 'tenant', 'outcome']) expect(line).toHaveProperty(field);
+    const line = embeddedMetricRecord({ time: 't', requestId: 'r', tenant: 'acme', attempts: 2, fallbacks: 1, retries: 0, budgetUsedPercent: 12.5, guard: { action: 'block', policies: ['pii'], failedOpen: true, costUsd: 0.001 }, promptTokens: 1, completionTokens: 1, costUsd: 0.5, latencyMs: 3, overheadMs: 1, outcome: 'ok', status: 200, stream: false }, 0);
+    for (const field of ['status', 'fallbacks', 'retries', 'budgetUsedPercent', 'guard.action', 'guard.policies', 'guard.failedOpen', 'stream', 'latencyMs', 'overheadMs', 'costUsd', 'tenant', 'outcome']) expect(line).toHaveProperty(field.split('.'));
   });
 
   test('the dashboard shows requests, errors, latency percentiles, overhead, cost by tenant and per 1,000 requests, and GPU utilization', () => {
     const stack = awsExample();
     const template = Template.fromStack(stack);
     const body = text(only(template, 'AWS::CloudWatch::Dashboard').Properties.DashboardBody);
-    for (const title of ['Requests, fallbacks, retries, 5xx', 'Budget used by tenant, % of its monthly budget', 'Error rate, % of requests', 'Refused and failed requests by outcome', 'Latency of unstreamed requests (ms), and router overhead', 'Cost by tenant, USD per hour', 'Cost, USD per hour and per 1,000 requests', 'GPU endpoints: GPU utilization (%)']) {
+    for (const title of ['Requests, fallbacks, retries, 5xx', 'Budget used by tenant, % of its monthly budget', 'Guard: blocked and masked requests by tenant and policy, unchecked by tenant (fail open)', 'Error rate, % of requests', 'Refused and failed requests by outcome', 'Latency of unstreamed requests (ms), and router overhead', 'Cost by tenant, USD per hour', 'Cost, USD per hour and per 1,000 requests', 'GPU endpoints: GPU utilization (%)']) {
       expect(body).toContain(title);
     }
     for (const stat of ['p50', 'p95', 'p99']) expect(body).toContain(`"stat":"${stat}"`);

@@ -392,7 +392,7 @@ describe('ModelRouter (Azure): observability', () => {
     const props = JSON.parse(dashboard.dashboard_properties as string);
     const parts = Object.values(props.lenses['0'].parts) as { metadata: { type: string; inputs: { name: string; value: unknown }[] } }[];
     const input = (p: (typeof parts)[0], name: string) => p.metadata.inputs.find((i) => i.name === name)?.value as string;
-    expect(parts.map((p) => input(p, 'PartTitle'))).toEqual(['Requests', 'Errors by class', 'Latency', 'Fallbacks and retries', 'Cost per tenant', 'Budget used per tenant']);
+    expect(parts.map((p) => input(p, 'PartTitle'))).toEqual(['Requests', 'Errors by class', 'Latency', 'Fallbacks and retries', 'Cost per tenant', 'Budget used per tenant', 'Guard']);
     for (const p of parts) expect(input(p, 'ComponentId')).toBe(ref(router.appInsights));
     expect(input(parts[1], 'Query')).toContain('summarize requests = count() by bin(timestamp, 5m), outcome');
     expect(input(parts[2], 'Query')).toContain('p50 = percentile(latencyMs, 50), p95 = percentile(latencyMs, 95), p99 = percentile(latencyMs, 99)');
@@ -400,6 +400,8 @@ describe('ModelRouter (Azure): observability', () => {
     expect(input(parts[3], 'Query')).toContain('summarize fellBack = countif(fallbacks > 0), retried = countif(retries > 0) by bin(timestamp, 5m)');
     expect(input(parts[5], 'Query')).toContain('budgetUsedPercent = todouble(r.budgetUsedPercent)');
     expect(input(parts[5], 'Query')).toContain('summarize budgetUsedPercent = max(budgetUsedPercent) by bin(timestamp, 1h), tenant');
+    expect(input(parts[6], 'Query')).toContain('guardAction = tostring(r.guard.action), guardFailedOpen = tobool(r.guard.failedOpen)');
+    expect(input(parts[6], 'Query')).toContain("summarize blocked = countif(guardAction == 'block'), masked = countif(guardAction == 'mask'), unchecked = countif(guardFailedOpen == true) by bin(timestamp, 5m), tenant");
     expect(input(parts[4], 'Query')).toContain('summarize costUsd = sum(costUsd) by bin(timestamp, 1h), tenant');
   });
 

@@ -300,6 +300,8 @@ describe('sizing from the design', () => {
   });
 });
 
+const byNameOf = (metrics: any[], n: string) => metrics.find((m) => m.name === n);
+
 describe('observability', () => {
   const { json } = stackOf(design());
   const dashboard = JSON.parse(onlyResource(json, 'google_monitoring_dashboard').config.dashboard_json);
@@ -308,7 +310,11 @@ describe('observability', () => {
 
   test('log-based metrics from the request log: requests by outcome, cost per tenant, overhead, retries and fallbacks', () => {
     const metrics = Object.values(resourcesOf(json, 'google_logging_metric'));
-    expect(metrics.map((m) => m.name).sort()).toEqual(['demo-ai-router-budget-used', 'demo-ai-router-cost', 'demo-ai-router-fallbacks', 'demo-ai-router-overhead', 'demo-ai-router-requests', 'demo-ai-router-retries']);
+    expect(metrics.map((m) => m.name).sort()).toEqual(['demo-ai-router-budget-used', 'demo-ai-router-cost', 'demo-ai-router-fallbacks', 'demo-ai-router-guard', 'demo-ai-router-overhead', 'demo-ai-router-requests', 'demo-ai-router-retries']);
+    expect(byNameOf(metrics, 'demo-ai-router-guard')).toMatchObject({
+      filter: expect.stringMatching(/ AND jsonPayload\.guard:\*$/),
+      label_extractors: { tenant: 'EXTRACT(jsonPayload.tenant)', action: 'EXTRACT(jsonPayload.guard.action)', failed_open: 'EXTRACT(jsonPayload.guard.failedOpen)' },
+    });
     for (const m of metrics) expect(m.filter).toMatch(/^resource\.type = "cloud_run_revision" AND resource\.labels\.service_name = "demo-ai-router" AND log_id\("run\.googleapis\.com\/stdout"\) AND jsonPayload\.requestId:\* AND jsonPayload\.outcome:\*/);
     const byName = (n: string) => metrics.find((m) => m.name === n)!;
     expect(byName('demo-ai-router-cost')).toMatchObject({ value_extractor: 'EXTRACT(jsonPayload.costUsd)', label_extractors: { tenant: 'EXTRACT(jsonPayload.tenant)' }, metric_descriptor: { value_type: 'DISTRIBUTION' } });
@@ -326,7 +332,8 @@ describe('observability', () => {
 
   test('the dashboard: Cloud Run traffic and latency, cost per tenant, errors, fallbacks, overhead, instances, GPU utilization', () => {
     expect(dashboard.displayName).toBe('demo-ai model router');
-    expect(widgets.map((w: any) => w.title)).toHaveLength(9);
+    expect(widgets.map((w: any) => w.title)).toHaveLength(10);
+    expect(queries).toContain('logging.googleapis.com/user/demo-ai-router-guard');
     expect(queries).toContain('run.googleapis.com/request_count');
     expect(queries).toContain('run.googleapis.com/request_latencies');
     expect(queries).toContain(`sum by (tenant) (increase(${promQlMetricName('logging.googleapis.com/user/demo-ai-router-cost')}_sum`);

@@ -45,6 +45,12 @@ export const ROUTER_LOG_METRICS = {
    * each charged request: its Maximum per period is the tenant's level at the end of the period.
    */
   budgetUsedByTenant: { name: 'BudgetUsedPercent', pattern: '{ $.budgetUsedPercent >= 0 }', value: '$.budgetUsedPercent', dimensions: { tenant: '$.tenant' } },
+  /** Requests the guard stage refused (prompt or answer), by tenant and the first policy that fired. */
+  guardBlocked: { name: 'GuardBlocked', pattern: '{ $.guard.action = "block" }', value: '1', dimensions: { tenant: '$.tenant', policy: '$.guard.policies[0]' } },
+  /** Requests whose prompt or answer the guard stage masked, by tenant and policy. */
+  guardMasked: { name: 'GuardMasked', pattern: '{ $.guard.action = "mask" }', value: '1', dimensions: { tenant: '$.tenant', policy: '$.guard.policies[0]' } },
+  /** Requests a fail-open route let through unchecked during a cloud guard outage, by tenant. */
+  guardFailedOpen: { name: 'GuardFailedOpen', pattern: '{ $.guard.failedOpen IS TRUE }', value: '1', dimensions: { tenant: '$.tenant' } },
   /** Refused and failed requests by outcome, the error code returned (e.g. insufficient_quota, upstream_failed). */
   failuresByOutcome: { name: 'FailedRequests', pattern: '{ $.status >= 400 }', value: '1', dimensions: { outcome: '$.outcome' } },
 } as const;
@@ -241,6 +247,17 @@ export class RouterMonitoring extends Construct {
               period: hour,
               label: 'USD per 1,000 requests',
             }),
+          ],
+        }),
+      ],
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Guard: blocked and masked requests by tenant and policy, unchecked by tenant (fail open)',
+          width: 24,
+          left: [
+            search(ROUTER_LOG_METRICS.guardBlocked.name, 'policy,tenant', minute),
+            search(ROUTER_LOG_METRICS.guardMasked.name, 'policy,tenant', minute),
+            search(ROUTER_LOG_METRICS.guardFailedOpen.name, 'tenant', minute),
           ],
         }),
       ],

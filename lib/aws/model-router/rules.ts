@@ -124,10 +124,11 @@ export function endpointsCalledOnAws(router: RouterDesign): string[] {
 
 /**
  * Metric filters on the router's log group: chat requests, requests that fell back, retried calls,
- * latency of unstreamed requests, router overhead, cost, cost and budget used by tenant, refusals and failures
+ * latency of unstreamed requests, router overhead, cost, cost and budget used by tenant, the guard's
+ * blocked, masked and unchecked requests, refusals and failures
  * by outcome (`lib/aws/model-router/monitoring.ts`).
  */
-export const ROUTER_METRIC_FILTERS = 9;
+export const ROUTER_METRIC_FILTERS = 12;
 
 /**
  * CloudFormation resources of a router on its own, outside a VPC: role and policy, function, URL and

@@ -1,6 +1,6 @@
 // The router's Azure portal dashboard (`azurerm_portal_dashboard.dashboard_properties`), built as
 // plain data and serialized once: the same inputs always give the same JSON (no generated ids).
-import { BUDGET_USED_QUERY, COST_BY_TENANT_QUERY, ERRORS_BY_CLASS_QUERY, FALLBACKS_QUERY, LATENCY_QUERY, REQUESTS_QUERY } from './queries';
+import { BUDGET_USED_QUERY, COST_BY_TENANT_QUERY, ERRORS_BY_CLASS_QUERY, FALLBACKS_QUERY, GUARD_QUERY, LATENCY_QUERY, REQUESTS_QUERY } from './queries';
 
 /** A GPU endpoint's utilization metric, as `GpuEndpoint` publishes it. */
 export interface GpuUtilizationMetric {
@@ -83,6 +83,7 @@ export function dashboardProperties(inputs: DashboardInputs): string {
     logsPart('Fallbacks and retries', 'requests that fell back to another target, and requests that retried a call, per 5 minutes', FALLBACKS_QUERY, appInsightsId, 'Line'),
     logsPart('Cost per tenant', 'USD per hour, as charged to each tenant\u2019s budget', COST_BY_TENANT_QUERY, appInsightsId, 'StackedColumn'),
     logsPart('Budget used per tenant', '% of each tenant\u2019s monthly budget, the highest of each hour', BUDGET_USED_QUERY, appInsightsId, 'Line'),
+    logsPart('Guard', 'requests blocked, masked, or let through unchecked (fail open), per 5 minutes by tenant', GUARD_QUERY, appInsightsId, 'StackedColumn'),
     ...(inputs.gpuMetrics.length > 0 ? [gpuPart(inputs.gpuMetrics)] : []),
   ];
   const parts = Object.fromEntries(

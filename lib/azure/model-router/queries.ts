@@ -13,6 +13,7 @@ export const ROUTER_REQUESTS = [
   '| where isnotnull(r.status)',
   '| project timestamp, tenant = tostring(r.tenant), route = tostring(r.route), target = tostring(r.target), attempts = toint(r.attempts),',
   '  fallbacks = toint(r.fallbacks), retries = toint(r.retries), budgetUsedPercent = todouble(r.budgetUsedPercent),',
+  '  guardAction = tostring(r.guard.action), guardFailedOpen = tobool(r.guard.failedOpen), guardPolicies = tostring(r.guard.policies),',
   '  costUsd = todouble(r.costUsd), latencyMs = todouble(r.latencyMs), outcome = tostring(r.outcome), status = toint(r.status), stream = tobool(r.stream)',
 ].join('\n');
 
@@ -32,6 +33,13 @@ export const LATENCY_QUERY = base(['| where stream == false', '| summarize p50 =
 
 /** Requests that fell back (moved past a planned target) and requests that retried a call on one target, per 5 minutes. */
 export const FALLBACKS_QUERY = base(['| summarize fellBack = countif(fallbacks > 0), retried = countif(retries > 0) by bin(timestamp, 5m)', '| render timechart']);
+
+/** Requests the guard stage blocked or masked, and those a fail-open route let through unchecked, per 5 minutes by tenant. */
+export const GUARD_QUERY = base([
+  "| where isnotempty(guardAction) or guardFailedOpen == true",
+  "| summarize blocked = countif(guardAction == 'block'), masked = countif(guardAction == 'mask'), unchecked = countif(guardFailedOpen == true) by bin(timestamp, 5m), tenant",
+  '| render timechart',
+]);
 
 /**
  * Percent of each tenant's monthly budget (this router's share) used, as the ledger saw it at the

@@ -59,7 +59,7 @@ type LogMetricSpec = Omit<LoggingMetricConfig, 'project'>;
 const label = (key: string, description: string) => ({ key, valueType: 'STRING', description });
 const extract = (field: string) => `EXTRACT(jsonPayload.${field})`;
 
-export type RouterLogMetric = 'requests' | 'cost' | 'overhead' | 'fallbacks' | 'retries' | 'budget';
+export type RouterLogMetric = 'requests' | 'cost' | 'overhead' | 'fallbacks' | 'retries' | 'budget' | 'guard';
 
 /** The log-based metrics, by role. */
 export function logMetrics(names: RouterNames): Record<RouterLogMetric, LogMetricSpec> {
@@ -150,6 +150,19 @@ export function logMetrics(names: RouterNames): Record<RouterLogMetric, LogMetri
       labelExtractors: { tenant: extract('tenant') },
       // 2.5-point buckets up to 100%, where the warnings sit, then the overflow bucket.
       bucketOptions: { linearBuckets: { numFiniteBuckets: 40, width: 2.5, offset: 0 } },
+    },
+    guard: {
+      name: names.guardMetric,
+      description: "Requests the guard stage acted on: blocked or masked (action), or let through unchecked during a guard outage (failed_open), by tenant",
+      filter: `${requests} AND jsonPayload.guard:*`,
+      metricDescriptor: {
+        metricKind: 'DELTA',
+        valueType: 'INT64',
+        unit: '1',
+        displayName: 'Router guard actions',
+        labels: [label('tenant', 'Tenant id'), label('action', "'block', 'mask', or empty"), label('failed_open', "'true' when a fail-open route let the request through unchecked")],
+      },
+      labelExtractors: { tenant: extract('tenant'), action: extract('guard.action'), failed_open: extract('guard.failedOpen') },
     },
   };
 }
@@ -243,6 +256,7 @@ export function dashboardJson(displayName: string, names: RouterNames, endpoints
       [filterSet(`metric.type = "${logMetricType(names.fallbacksMetric)}"`, total, 'fell back'), filterSet(`metric.type = "${logMetricType(names.retriesMetric)}"`, total, 'retried')],
       'requests/s',
     ),
+    chart('Guard: blocked, masked and unchecked requests per second by action', [filterSet(`metric.type = "${logMetricType(names.guardMetric)}"`, sum('metric.label.action'))], 'requests/s'),
     chart(
       "Budget used by tenant, % of its monthly budget (each hour's highest)",
       [filterSet(`metric.type = "${logMetricType(names.budgetMetric)}"`, { alignmentPeriod: '3600s', perSeriesAligner: 'ALIGN_PERCENTILE_99', crossSeriesReducer: 'REDUCE_MAX', groupByFields: ['metric.label.tenant'] })],

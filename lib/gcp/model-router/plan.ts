@@ -71,6 +71,7 @@ export interface RouterNames {
   readonly fallbacksMetric: string;
   readonly retriesMetric: string;
   readonly budgetMetric: string;
+  readonly guardMetric: string;
 }
 
 export function routerNames(prefix: string): RouterNames {
@@ -86,6 +87,7 @@ export function routerNames(prefix: string): RouterNames {
     fallbacksMetric: fitName([prefix, 'router-fallbacks'], 100),
     retriesMetric: fitName([prefix, 'router-retries'], 100),
     budgetMetric: fitName([prefix, 'router-budget-used'], 100),
+    guardMetric: fitName([prefix, 'router-guard'], 100),
   };
 }
 
