@@ -19,7 +19,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { AssetType, Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import type { BudgetDesign } from '../design/budget';
-import type { NamePrefixProps } from '../design/naming';
+import { fitName, type NamePrefixProps } from '../design/naming';
 import { refuseInvalidProps } from '../design/problems';
 import { BUDGET_ENV } from '../budget/deploy-env';
 import type { FleetRef } from '../budget/fleets/types';
@@ -29,7 +29,7 @@ import { namePrefixOf } from '../cdktf/name-prefix';
 import { warn } from '../cdktf/warnings';
 import { ROUTER_ENV } from '../router/deploy-env';
 import { FunctionKey } from './budget/function-key';
-import { WATCH_QUERY, tenantBudgetQuery } from './budget/queries';
+import { WATCH_QUERY, tenantBudgetQuery, NOTICE_QUERY } from './budget/queries';
 import { actualThresholds, budgetNames, planBudgetNotifications, stackAlertName, tenantAlertName, type BudgetNames, type BudgetNotificationPlan } from './budget/rules';
 import { validateAzureBudgetProps } from './budget/validate';
 import { AzapiResourceAction } from './model-router/azapi';
@@ -252,6 +252,8 @@ export class Budget extends Construct {
   /** Log search alerts on the watch's figure by percent, and on each tenant's level by tenant then percent. */
   public readonly stackAlerts: Readonly<Record<number, MonitorScheduledQueryRulesAlertV2>>;
   public readonly tenantAlerts: Readonly<Record<string, Readonly<Record<number, MonitorScheduledQueryRulesAlertV2>>>>;
+  /** Emails the stop function's notices (a stop, or a resume) to the design's addresses; absent without a hard stop. */
+  public readonly stopNoticeAlert?: MonitorScheduledQueryRulesAlertV2;
   /** `https://<app>.azurewebsites.net/api/budget`: POST `{"action":"resume"}` with the function's key. */
   public readonly stopUrl?: string;
 
@@ -556,6 +558,22 @@ export class Budget extends Construct {
         percent,
         15,
       );
+    }
+    if (props.hardStop) {
+      // The stop function's own notice: what it stopped or restored, within 5 minutes of it.
+      (this as { stopNoticeAlert?: MonitorScheduledQueryRulesAlertV2 }).stopNoticeAlert = new MonitorScheduledQueryRulesAlertV2(this, 'StopNoticeAlert', {
+        name: fitName(['alert', this.namePrefix, 'stop-notice'], 260),
+        resourceGroupName,
+        location,
+        description: `The budget stop function of ${this.namePrefix} stopped paid calls and scaled the GPU fleets to zero, or resumed them; its log line says which and why (docs/azure/budget.md)`,
+        severity: 0,
+        scopes: [appInsights.id],
+        evaluationFrequency: 'PT5M',
+        windowDuration: 'PT5M',
+        criteria: [{ query: escapeTerraformTemplate(NOTICE_QUERY), timeAggregationMethod: 'Total', metricMeasureColumn: 'notices', operator: 'GreaterThan', threshold: 0, failingPeriods: { minimumFailingPeriodsToTriggerAlert: 1, numberOfEvaluationPeriods: 1 } }],
+        autoMitigationEnabled: false,
+        action: { actionGroups: [this.emailActionGroup.id] },
+      });
     }
     const tenantAlerts = this.tenantAlerts as Record<string, Record<number, MonitorScheduledQueryRulesAlertV2>>;
     for (const tenant of router.tenants) {

@@ -41,7 +41,7 @@ import {
   type BudgetNames,
   type ThresholdRulePlan,
 } from './budget/rules';
-import { logMetricType, tenantBudgetCondition, watchBudgetCondition, watchMetricSpec } from './budget/monitoring';
+import { logMetricType, tenantBudgetCondition, watchBudgetCondition, watchMetricSpec, noticeLogFilter } from './budget/monitoring';
 import { validateGcpBudgetProps } from './budget/validate';
 import { defaultRouterImage } from './model-router/plan';
 import type { ModelRouter } from './model-router';
@@ -229,6 +229,8 @@ export class Budget extends Construct {
   public readonly stackAlerts: Readonly<Record<number, MonitoringAlertPolicy>>;
   /** Alerts on each tenant's level, by tenant then percent. */
   public readonly tenantAlerts: Readonly<Record<string, Readonly<Record<number, MonitoringAlertPolicy>>>>;
+  /** Emails the stop function's notices (a stop, or a resume) to the design's addresses; absent without a hard stop. */
+  public readonly stopNoticeAlert?: MonitoringAlertPolicy;
   /** `https://…run.app`: the stop function's URL (POST `{"action":"resume"}` with an identity token). */
   public readonly stopUrl?: string;
 
@@ -499,6 +501,19 @@ export class Budget extends Construct {
         conditions: [{ displayName: `router-charged spend at or above ${percent}% of ${props.monthlyLimitUsd} USD`, conditionThreshold: watchBudgetCondition(watchType, percent) }],
         notificationChannels: channelIds,
         documentation: { mimeType: 'text/markdown', content: runbook },
+      });
+    }
+    if (hardStop) {
+      // The stop function's own notice: what it stopped or restored, the moment it did.
+      (this as { stopNoticeAlert?: MonitoringAlertPolicy }).stopNoticeAlert = new MonitoringAlertPolicy(this, 'StopNoticeAlert', {
+        displayName: `${this.namePrefix}: budget stop function acted (stop or resume)`,
+        combiner: 'OR',
+        severity: 'CRITICAL',
+        conditions: [{ displayName: 'a stop or resume notice of the budget stop function', conditionMatchedLog: { filter: noticeLogFilter(names.service) } }],
+        // Log-match alerts need a rate limit: one email per 5 minutes at most.
+        alertStrategy: { notificationRateLimit: { period: '300s' }, autoClose: '1800s' },
+        notificationChannels: channelIds,
+        documentation: { mimeType: 'text/markdown', content: `The budget stop function ${names.service} of the stack ${this.namePrefix} stopped paid calls and scaled the GPU fleets to zero, or resumed them; its log line says which and why. Resume: POST {"action":"resume"} to the function with an identity token (docs/gcp/budget.md).` },
       });
     }
     for (const tenant of router.tenants) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { transformSync } from '@swc/core';
 import { App, TerraformStack, Testing, type TerraformResource } from 'cdktf';
 import { Budget, budgetRouterOf, BUDGET_START_DATE, READER_ACTIONS, SCALER_ACTIONS, type BudgetProps } from '../../lib/azure/budget';
-import { WATCH_QUERY, tenantBudgetQuery } from '../../lib/azure/budget/queries';
+import { WATCH_QUERY, tenantBudgetQuery, NOTICE_QUERY } from '../../lib/azure/budget/queries';
 import { GpuEndpoint } from '../../lib/azure/gpu-endpoint';
 import { ModelRouter } from '../../lib/azure/model-router';
 import type { RouterDesign } from '../../lib/design';
@@ -220,6 +220,12 @@ describe('with the router and a GPU endpoint, and a hard stop', () => {
     expect(seen).toEqual(expect.arrayContaining(expected));
     expect(seen).toHaveLength(4);
     expect(tenantBudgetQuery('team-a')).toMatch(/\| where tenant == 'team-a' and isnotnull\(budgetUsedPercent\)\n\| summarize budgetUsedPercent = max\(budgetUsedPercent\)$/);
+  });
+
+  test("the stop function's stop and resume notices are emailed: an alert on any notice line in its Application Insights", () => {
+    const notice = all(json, 'azurerm_monitor_scheduled_query_rules_alert_v2').find((a) => /-stop-notice$/.test(a.name));
+    expect(notice).toMatchObject({ scopes: [ref(budget.appInsights!)], window_duration: 'PT5M', action: { action_groups: [ref(budget.emailActionGroup)] } });
+    expect(notice.criteria[0]).toMatchObject({ query: NOTICE_QUERY, metric_measure_column: 'notices', operator: 'GreaterThan', threshold: 0 });
   });
 
   test("the stack alerts at the design's actual thresholds on the watch lines in the function's Application Insights", () => {

@@ -196,6 +196,14 @@ describe('with the router and a GPU endpoint, and a hard stop', () => {
     for (const a of stack) expect(a.conditions[0].condition_threshold.filter).toBe(`metric.type = "logging.googleapis.com/user/${ref(budget.watchMetric!, 'name')}" AND resource.type = "cloud_run_revision"`);
   });
 
+  test("the stop function's stop and resume notices are emailed: a log-match alert on its notice lines", () => {
+    const notice = Object.values(resourcesOf(json, 'google_monitoring_alert_policy')).find((a) => /stop function acted/.test(a.display_name))!;
+    expect(notice.conditions[0].condition_matched_log.filter).toBe('resource.type = "cloud_run_revision" AND resource.labels.service_name = "test-budget-stop" AND log_id("run.googleapis.com/stdout") AND jsonPayload.budgetNotice:*');
+    expect(notice.alert_strategy.notification_rate_limit.period).toBe('300s');
+    expect(notice.notification_channels).toEqual(budget.emailChannels.map((c) => ref(c, 'id')));
+    expect(ref(budget.stopNoticeAlert!, 'id')).toContain('StopNoticeAlert');
+  });
+
   test('the anomaly detection warning says the forecast threshold covers it', () => {
     expect(warningsOf(budget)).toEqual([expect.stringMatching(/^\[ai-stack:gcp-budget-anomaly-forecast\] Google Cloud has no cost anomaly detection/)]);
   });

@@ -12,6 +12,9 @@ export function tenantBudgetQuery(tenant: string): string {
   return [ROUTER_REQUESTS, `| where tenant == ${kqlString(tenant)} and isnotnull(budgetUsedPercent)`, '| summarize budgetUsedPercent = max(budgetUsedPercent)'].join('\n');
 }
 
+/** How many stop or resume notices the stop function logged in the window (`{"budgetNotice":…}` traces). */
+export const NOTICE_QUERY = ['traces', '| where message has \'"budgetNotice"\'', '| summarize notices = count()'].join('\n');
+
 /**
  * The stack's level: the watch's line (`{"budgetWatch":true,…,"budgetUsedPercent":…}`, written by the
  * stop function's timer every 5 minutes and sent to Application Insights as a trace), the window's highest.

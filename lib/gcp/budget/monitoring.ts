@@ -19,6 +19,11 @@ export function watchLogFilter(service: string): string {
   ].join(' AND ');
 }
 
+/** The stop function's notices (`{ "budgetNotice": <subject>, "message": … }`): a stop or a resume, each run that did one. */
+export function noticeLogFilter(service: string): string {
+  return ['resource.type = "cloud_run_revision"', `resource.labels.service_name = "${service}"`, 'log_id("run.googleapis.com/stdout")', 'jsonPayload.budgetNotice:*'].join(' AND ');
+}
+
 /**
  * Bucket bounds of the watch metric: every alert level (so a line at or above a level falls in a
  * bucket that starts at or above it, and an alert's percentile cannot round across it), and every
