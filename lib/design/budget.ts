@@ -117,3 +117,28 @@ export function validateBudget(b: BudgetDesign, problems: Problems): void {
     problems.add(join(p, 'billingAccountId'), `must be a Cloud Billing account id, XXXXXX-XXXXXX-XXXXXX with uppercase hexadecimal digits as 'gcloud billing accounts list' shows it (got ${quote(account)})${hint}`);
   }
 }
+
+/** One notification of a cloud budget: a design threshold, or the hard stop's. */
+export interface BudgetThresholdPlan {
+  readonly type: 'actual' | 'forecast';
+  /** Percent of the monthly limit. */
+  readonly percent: number;
+  /** The hard stop's threshold: the cloud routes it to the stop function as well. */
+  readonly hardStop: boolean;
+}
+
+/**
+ * A budget's notifications on every cloud: one per design threshold (the defaults when there are
+ * none), and the hard stop's at `hardStop.atPercent` actual. An actual threshold at the hard stop's
+ * percent is that notification (the clouds refuse two of one type and level), so it stops too.
+ */
+export function planBudgetThresholds(b: Pick<BudgetDesign, 'thresholds' | 'hardStop'>): BudgetThresholdPlan[] {
+  const thresholds = Array.isArray(b.thresholds) ? b.thresholds : BUDGET_DEFAULTS.thresholds;
+  const stopAt = b.hardStop?.atPercent;
+  const plans: BudgetThresholdPlan[] = thresholds.map((t) => {
+    const type = (t.type ?? 'actual') === 'forecast' ? 'forecast' : 'actual';
+    return { type, percent: t.percent, hardStop: type === 'actual' && t.percent === stopAt };
+  });
+  if (stopAt !== undefined && !plans.some((p) => p.hardStop)) plans.push({ type: 'actual', percent: stopAt, hardStop: true });
+  return plans;
+}

@@ -225,7 +225,7 @@ describe('with the router and a GPU endpoint, and a hard stop', () => {
   test("the stop function's stop and resume notices are emailed: an alert on any notice line in its Application Insights", () => {
     const notice = all(json, 'azurerm_monitor_scheduled_query_rules_alert_v2').find((a) => /-stop-notice$/.test(a.name));
     expect(notice).toMatchObject({ scopes: [ref(budget.appInsights!)], window_duration: 'PT5M', action: { action_groups: [ref(budget.emailActionGroup)] } });
-    expect(notice.criteria[0]).toMatchObject({ query: NOTICE_QUERY, metric_measure_column: 'notices', operator: 'GreaterThan', threshold: 0 });
+    expect(notice!.criteria[0]).toMatchObject({ query: NOTICE_QUERY, metric_measure_column: 'notices', operator: 'GreaterThan', threshold: 0 });
   });
 
   test("the stack alerts at the design's actual thresholds on the watch lines in the function's Application Insights", () => {

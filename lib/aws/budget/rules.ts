@@ -1,6 +1,6 @@
 // What AWS Budgets adds to the neutral budget rules, and the plan of the budget's notifications that
 // the rule and the construct share. Pure: no aws-cdk-lib (`ai-stack check` runs it).
-import { BUDGET_DEFAULTS, type BudgetDesign } from '../../design/budget';
+import { BUDGET_DEFAULTS, planBudgetThresholds, type BudgetDesign } from '../../design/budget';
 import type { AiStackDesign } from '../../design/design';
 import { isToken, join, type Problems } from '../../design/problems';
 
@@ -27,14 +27,7 @@ export interface BudgetNotificationPlan {
  * (Budgets refuses two with the same type and threshold), so it goes to the hard-stop topic.
  */
 export function planBudgetNotifications(b: Pick<BudgetDesign, 'thresholds' | 'hardStop'>): BudgetNotificationPlan[] {
-  const thresholds = Array.isArray(b.thresholds) ? b.thresholds : BUDGET_DEFAULTS.thresholds;
-  const stopAt = b.hardStop?.atPercent;
-  const plans: BudgetNotificationPlan[] = thresholds.map((t) => {
-    const notificationType = (t.type ?? 'actual') === 'forecast' ? 'FORECASTED' : 'ACTUAL';
-    return { notificationType, percent: t.percent, hardStop: notificationType === 'ACTUAL' && t.percent === stopAt };
-  });
-  if (stopAt !== undefined && !plans.some((p) => p.hardStop)) plans.push({ notificationType: 'ACTUAL', percent: stopAt, hardStop: true });
-  return plans;
+  return planBudgetThresholds(b).map((p) => ({ notificationType: p.type === 'forecast' ? 'FORECASTED' : 'ACTUAL', percent: p.percent, hardStop: p.hardStop }));
 }
 
 /** The AWS rules of the design's `budget` section, with `path` its path (`budget`, or `props` in a construct). */

@@ -1,7 +1,7 @@
 // What `ai-stack check` must know of the budget on Azure, and the plans the construct builds from.
 // Pure: no cdktf or provider, so the design's validation runs it without loading them; the construct
 // runs the same functions on its props.
-import { BUDGET_DEFAULTS, type BudgetDesign } from '../../design/budget';
+import { BUDGET_DEFAULTS, planBudgetThresholds, type BudgetDesign } from '../../design/budget';
 import { isDeployed } from '../../design/capabilities';
 import { fitName } from '../../design/naming';
 import { join, type Problems } from '../../design/problems';
@@ -28,14 +28,7 @@ export interface BudgetNotificationPlan {
  * notification (one notification per type and level), so it also calls the hard-stop action group.
  */
 export function planBudgetNotifications(b: Pick<BudgetDesign, 'thresholds' | 'hardStop'>): BudgetNotificationPlan[] {
-  const thresholds = Array.isArray(b.thresholds) ? b.thresholds : BUDGET_DEFAULTS.thresholds;
-  const stopAt = b.hardStop?.atPercent;
-  const plans: BudgetNotificationPlan[] = thresholds.map((t) => {
-    const thresholdType = (t.type ?? 'actual') === 'forecast' ? 'Forecasted' : 'Actual';
-    return { thresholdType, percent: t.percent, hardStop: thresholdType === 'Actual' && t.percent === stopAt };
-  });
-  if (stopAt !== undefined && !plans.some((p) => p.hardStop)) plans.push({ thresholdType: 'Actual', percent: stopAt, hardStop: true });
-  return plans;
+  return planBudgetThresholds(b).map((p) => ({ thresholdType: p.type === 'forecast' ? 'Forecasted' : 'Actual', percent: p.percent, hardStop: p.hardStop }));
 }
 
 /** The design's actual thresholds (the defaults when there are none): the levels the watch's alerts fire at. */

@@ -1,7 +1,7 @@
 // What `ai-stack check` must know of the budget on Google Cloud, and the plans the construct builds
 // from. Pure: no cdktf or provider, so the design's validation runs it without loading them; the
 // construct runs the same functions on its props.
-import { BUDGET_DEFAULTS, type BudgetDesign } from '../../design/budget';
+import { BUDGET_DEFAULTS, planBudgetThresholds, type BudgetDesign } from '../../design/budget';
 import { isDeployed } from '../../design/capabilities';
 import { fitName } from '../../design/naming';
 import { isToken, join, type Problems } from '../../design/problems';
@@ -47,16 +47,13 @@ export function percentToFraction(percent: number): number {
  * forecast rule at 100 percent, Google Cloud's nearest thing to anomaly detection for a budget.
  */
 export function planThresholdRules(b: Pick<BudgetDesign, 'thresholds' | 'hardStop' | 'anomalyDetection'>): ThresholdRulePlan[] {
-  const thresholds = Array.isArray(b.thresholds) ? b.thresholds : BUDGET_DEFAULTS.thresholds;
-  const rules: ThresholdRulePlan[] = thresholds.map((t) => ({
-    thresholdPercent: percentToFraction(t.percent),
-    spendBasis: (t.type ?? 'actual') === 'forecast' ? 'FORECASTED_SPEND' : 'CURRENT_SPEND',
-    source: 'threshold',
+  const designThresholds = Array.isArray(b.thresholds) ? b.thresholds.length : BUDGET_DEFAULTS.thresholds.length;
+  const rules: ThresholdRulePlan[] = planBudgetThresholds(b).map((p, i) => ({
+    thresholdPercent: percentToFraction(p.percent),
+    spendBasis: p.type === 'forecast' ? 'FORECASTED_SPEND' : 'CURRENT_SPEND',
+    // The plan lists the design's thresholds first; one past them is the hard stop's own.
+    source: i < designThresholds ? 'threshold' : 'hard-stop',
   }));
-  const stopAt = b.hardStop?.atPercent;
-  if (stopAt !== undefined && !rules.some((r) => r.spendBasis === 'CURRENT_SPEND' && r.thresholdPercent === percentToFraction(stopAt))) {
-    rules.push({ thresholdPercent: percentToFraction(stopAt), spendBasis: 'CURRENT_SPEND', source: 'hard-stop' });
-  }
   if ((b.anomalyDetection ?? BUDGET_DEFAULTS.anomalyDetection) && !rules.some((r) => r.spendBasis === 'FORECASTED_SPEND')) {
     rules.push({ thresholdPercent: percentToFraction(ANOMALY_FORECAST_PERCENT), spendBasis: 'FORECASTED_SPEND', source: 'anomaly-forecast' });
   }
