@@ -45,6 +45,7 @@ import { logMetricType, tenantBudgetCondition, watchBudgetCondition, watchMetric
 import { validateGcpBudgetProps } from './budget/validate';
 import { defaultRouterImage } from './model-router/plan';
 import type { ModelRouter } from './model-router';
+import { bundleBucket } from './bundle-bucket';
 
 export { budgetNames, planThresholdRules, DEFAULT_COST_LABEL, type BudgetNames, type ThresholdRulePlan } from './budget/rules';
 
@@ -375,15 +376,7 @@ export class Budget extends Construct {
     // Code without a build: the bundle as an object named by its content, mounted read-only.
     const bundlePath = props.bundlePath ?? joinPath(budgetBundleDir('gcp'), 'index.js');
     this.bundleSha256 = sha256(readFileSync(bundlePath));
-    this.bucket = new StorageBucket(this, 'Bucket', {
-      name: budgetBucketName(this.namePrefix, project),
-      location: region,
-      uniformBucketLevelAccess: true,
-      publicAccessPrevention: 'enforced',
-      versioning: { enabled: true },
-      lifecycleRule: [{ condition: { daysSinceNoncurrentTime: 30 }, action: { type: 'Delete' } }],
-      forceDestroy: true,
-    });
+    this.bucket = bundleBucket(this, 'Bucket', budgetBucketName(this.namePrefix, project), region);
     const asset = new TerraformAsset(this, 'BundleAsset', { path: bundlePath, type: AssetType.FILE, assetHash: this.bundleSha256 });
     const bundleName = `${this.namePrefix}-budget-stop-${this.bundleSha256}.js`;
     this.bundleObject = new StorageBucketObject(this, 'BundleObject', { bucket: this.bucket.name, name: bundleName, source: asset.path, contentType: 'application/javascript' });

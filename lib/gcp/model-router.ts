@@ -60,6 +60,7 @@ import {
   type RouterNames,
 } from './model-router/plan';
 import { validateGcpModelRouterProps } from './model-router/validate';
+import { bundleBucket } from './bundle-bucket';
 
 export { EndpointApiKey, type EndpointApiKeyProps } from './model-router/endpoint-key';
 export { cloudRunCpu, cloudRunScaling, defaultRouterImage, DEFAULT_REQUESTS_PER_INSTANCE, type CloudRunScaling } from './model-router/plan';
@@ -355,17 +356,7 @@ export class ModelRouter extends Construct {
     this.bundleSha256 = sha256(readFileSync(bundlePath));
     const configJson = serializeRouterConfig(this.config);
     const configSha256 = sha256(configJson);
-    this.bucket = new StorageBucket(this, 'Bucket', {
-      name: bundleBucketName(this.namePrefix, project),
-      location: region,
-      uniformBucketLevelAccess: true,
-      publicAccessPrevention: 'enforced',
-      versioning: { enabled: true },
-      // Old bundles and configs stay 30 days after they are replaced, for a rollback.
-      lifecycleRule: [{ condition: { daysSinceNoncurrentTime: 30 }, action: { type: 'Delete' } }],
-      // Nothing in it that a new apply does not upload again.
-      forceDestroy: true,
-    });
+    this.bucket = bundleBucket(this, 'Bucket', bundleBucketName(this.namePrefix, project), region);
     const asset = new TerraformAsset(this, 'BundleAsset', { path: bundlePath, type: AssetType.FILE, assetHash: this.bundleSha256 });
     const bundleName = bundleObjectName(this.namePrefix, this.bundleSha256);
     const configName = configObjectName(this.namePrefix, configSha256);
