@@ -1,6 +1,6 @@
-import { Fn, TerraformProvider, TerraformResource, TerraformStack, Token } from 'cdktf';
+import { Fn, TerraformResource, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AZAPI_PROVIDER_VERSION } from '../model-router/azapi';
+import { AZAPI_PROVIDER_VERSION, azapiProvider } from '../model-router/azapi';
 
 /**
  * The function key of one HTTP function, read with `azure/azapi`'s `azapi_resource_action` (POST
@@ -22,24 +22,6 @@ export interface FunctionKeyProps {
   /** Read again when one of these is replaced (a new package: the host may have new keys). */
   readonly replaceTriggeredBy?: readonly TerraformResource[];
   readonly dependsOn?: readonly TerraformResource[];
-}
-
-const PROVIDER_ID = 'ai-stack-azapi-provider';
-
-/** The stack's azapi provider: the router's when it was built first (same id), else one made here. */
-class AzapiProvider extends TerraformProvider {
-  constructor(scope: Construct, id: string) {
-    super(scope, id, { terraformResourceType: 'azapi', terraformProviderSource: 'azure/azapi', terraformGeneratorMetadata: { providerName: 'azapi', providerVersionConstraint: AZAPI_PROVIDER_VERSION } });
-  }
-
-  protected synthesizeAttributes(): Record<string, unknown> {
-    return {};
-  }
-}
-
-function azapiProvider(scope: Construct): TerraformProvider {
-  const stack = TerraformStack.of(scope);
-  return (stack.node.tryFindChild(PROVIDER_ID) as TerraformProvider | undefined) ?? new AzapiProvider(stack, PROVIDER_ID);
 }
 
 /** The API version of the function's `listkeys` action. */

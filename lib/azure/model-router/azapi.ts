@@ -28,9 +28,10 @@ class AzapiProvider extends TerraformProvider {
 
 const PROVIDER_ID = 'ai-stack-azapi-provider';
 
-function azapiProvider(scope: Construct): AzapiProvider {
+/** The stack's one azapi provider (the router's resources and the budget's function key share it). */
+export function azapiProvider(scope: Construct): TerraformProvider {
   const stack = TerraformStack.of(scope);
-  return (stack.node.tryFindChild(PROVIDER_ID) as AzapiProvider | undefined) ?? new AzapiProvider(stack, PROVIDER_ID);
+  return (stack.node.tryFindChild(PROVIDER_ID) as TerraformProvider | undefined) ?? new AzapiProvider(stack, PROVIDER_ID);
 }
 
 export interface AzapiResourceProps {
