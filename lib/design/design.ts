@@ -1,7 +1,7 @@
 import { budgetShape, validateBudget, type BudgetDesign } from './budget';
 import { CLOUDS, type Cloud } from './cloud';
 import { gpuEndpointShape, validateGpuEndpoint, type GpuEndpointDesign } from './gpu-endpoint';
-import { guardrailShape, validateGuardrailRoutes, validateGuardrails, type GuardrailDesign } from './guardrails';
+import { guardrailShape, validateGuardrailRoutes, validateGuardrails, validateTopicClassifier, type GuardrailDesign } from './guardrails';
 import { isToken, join, joinKey, Problems, DesignError, ROOT_PATH } from './problems';
 import { quote, quoteList } from './quote';
 import { allAccelerators } from './catalog/accelerators';
@@ -232,6 +232,8 @@ function semanticRules(design: AiStackDesign, options: ValidateOptions, problems
     validateGuardrails(design.guardrails, problems);
     const routes = design.router ? (Array.isArray(design.router.routes) ? design.router.routes.map((r) => (isPlainObject(r) ? r.name : undefined)) : []) : undefined;
     validateGuardrailRoutes(design.guardrails, routes, problems);
+    const models = design.router ? (Array.isArray(design.router.models) ? design.router.models.map((m) => (isPlainObject(m) ? m.id : undefined)) : []) : undefined;
+    validateTopicClassifier(design.guardrails, models, problems);
     for (const cloud of clouds) CLOUD_RULES[cloud].guardrails?.(design.guardrails, 'guardrails', problems);
   }
   if (design.budget) {

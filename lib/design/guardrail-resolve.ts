@@ -21,6 +21,8 @@ export interface ResolvedGuardrailFilters {
   /** How many denied topics and blocked words the design lists (an unresolved list counts as some). */
   readonly deniedTopicCount: number;
   readonly blockedWordCount: number;
+  /** The router models that may classify the denied topics (`topicClassifier.models`), or none. */
+  readonly topicClassifierModels: readonly string[];
 }
 
 const D = GUARDRAIL_DEFAULTS;
@@ -43,5 +45,17 @@ export function resolveGuardrailFilters(g: GuardrailDesign): ResolvedGuardrailFi
     pii: { action: g.pii?.action ?? D.pii.action, entities: PII_ENTITIES.filter((e) => entities.has(e)) },
     deniedTopicCount: count(g.deniedTopics),
     blockedWordCount: count(g.blockedWords),
+    topicClassifierModels: Array.isArray(g.topicClassifier?.models) ? g.topicClassifier.models.filter((m): m is string => typeof m === 'string') : [],
   };
+}
+
+/**
+ * The denied topics on a cloud whose guard has no topic filter (Google Cloud, Azure): enforced by
+ * the router's topic classifier when the design names one, else by nothing there (said, not claimed).
+ */
+export function routerTopicsPlan(r: Pick<ResolvedGuardrailFilters, 'deniedTopicCount' | 'topicClassifierModels'>): { readonly enforced: readonly string[]; readonly notEnforced: readonly string[] } {
+  if (r.deniedTopicCount === 0) return { enforced: [], notEnforced: [] };
+  const topics = `denied topics (${r.deniedTopicCount})`;
+  if (r.topicClassifierModels.length === 0) return { enforced: [], notEnforced: [topics] };
+  return { enforced: [`${topics}, by the router's topic classifier (the first of ${r.topicClassifierModels.join(', ')} this router serves)`], notEnforced: [] };
 }

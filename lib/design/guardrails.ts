@@ -134,6 +134,21 @@ export interface GuardrailDesign {
    * @default - every route checks input and output with the section's policy
    */
   readonly routes?: Readonly<Record<string, GuardrailRouteDesign>>;
+  /**
+   * Where a cloud has no topic filter (Google Cloud, Azure), the router enforces `deniedTopics` by
+   * asking one of its own models which topic, if any, a prompt asks about: the first of these
+   * router model ids (`router.models[].id`) that the cloud's router serves, at temperature 0 with
+   * at most 16 output tokens, charged to the tenant like a guard call. Bedrock enforces the topics
+   * itself, so the AWS router never asks.
+   * @default - none: denied topics are enforced on AWS only (a warning on the other clouds)
+   */
+  readonly topicClassifier?: TopicClassifierDesign;
+}
+
+/** The router models that may classify prompts against the denied topics. */
+export interface TopicClassifierDesign {
+  /** Router model ids, in order of preference; each cloud uses the first its router serves. */
+  readonly models: readonly string[];
 }
 
 const FAIL_MODES = ['closed', 'open'];
@@ -151,6 +166,7 @@ export const guardrailShape = obj({
   streamWindowChars: num,
   timeoutMs: num,
   routes: recordOf(obj({ input: bool, output: bool, failMode: oneOf(...FAIL_MODES), parallel: bool })),
+  topicClassifier: obj({ models: arrayOf(str) }, ['models']),
 });
 
 export const GUARDRAIL_DEFAULTS = {
@@ -252,7 +268,7 @@ function refuseToken(value: unknown, path: string, problems: Problems): boolean 
 
 function validatePolicy(g: GuardrailDesign, problems: Problems): void {
   const p = 'guardrails';
-  for (const key of ['parallel', 'streamWindowChars', 'timeoutMs', 'routes'] as const) refuseToken(g[key], join(p, key), problems);
+  for (const key of ['parallel', 'streamWindowChars', 'timeoutMs', 'routes', 'topicClassifier'] as const) refuseToken(g[key], join(p, key), problems);
   checkNumbers(g, POLICY_NUMBERS, p, problems);
   if (!isPlainObject(g.routes) || isToken(g.routes)) return;
   for (const [name, r] of Object.entries(g.routes)) {
@@ -264,6 +280,24 @@ function validatePolicy(g: GuardrailDesign, problems: Problems): void {
       problems.add(join(rp, 'parallel'), `has no effect when input is false (no input check runs to overlap with the model call); remove ${r.parallel === undefined ? "the route's input: false or guardrails.parallel" : 'parallel'}`);
     }
   }
+}
+
+/**
+ * Cross-section rule: `topicClassifier.models` name router models (at least one), and only when
+ * there are denied topics to classify. `modelIds` is undefined when the design has no router.
+ */
+export function validateTopicClassifier(g: GuardrailDesign, modelIds: readonly unknown[] | undefined, problems: Problems): void {
+  const c = g.topicClassifier;
+  if (!isPlainObject(c) || isToken(c) || !Array.isArray(c.models) || isToken(c.models)) return;
+  const p = join(join('guardrails', 'topicClassifier'), 'models');
+  if (c.models.length === 0) problems.add(p, 'must name at least one router model (router.models[].id)');
+  if (list(g.deniedTopics).length === 0) problems.add(join('guardrails', 'topicClassifier'), 'classifies prompts against deniedTopics, and the section has none: add deniedTopics or remove topicClassifier');
+  const known = (modelIds ?? []).filter((n): n is string => typeof n === 'string');
+  c.models.forEach((m, i) => {
+    if (typeof m !== 'string' || isToken(m) || known.includes(m)) return;
+    const where = modelIds === undefined ? 'the design has no router section' : `models: ${quoteList(known)}`;
+    problems.add(join(p, i), `names no router model (${where}; got ${quote(m)})`);
+  });
 }
 
 /**

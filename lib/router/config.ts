@@ -273,7 +273,7 @@ export function routerConfigFromDesign(design: AiStackDesign, options: RouterCon
       cooldownMs: (router.circuitBreaker?.cooldownSeconds ?? ROUTER_DEFAULTS.cooldownSeconds) * 1000,
     },
     // Last, and only when the design has guardrails, so configs without them keep their bytes.
-    ...(design.guardrails ? { guard: guardConfigFromDesign(design.guardrails) } : {}),
+    ...(design.guardrails ? { guard: guardConfigFromDesign(design.guardrails, targets.map((t) => t.id)) } : {}),
   };
 }
 

@@ -17,9 +17,16 @@ export function deployedRouterConfig(design: AiStackDesign, cloud: Cloud, router
   if (!design.router) throw new Error("the design has no 'router' section");
   if (!Number.isInteger(routerClouds) || routerClouds < 1) throw new Error(`routerClouds must be a whole number >= 1 (got ${routerClouds})`);
   const placed = placeRouter(design.router, cloud).router;
-  const config = routerConfigFromDesign({ ...design, router: placed }, { connectionsAtRuntime: true, keys: {}, env: {} });
+  const built = routerConfigFromDesign({ ...design, router: placed }, { connectionsAtRuntime: true, keys: {}, env: {} });
+  // Bedrock's guardrail enforces the denied topics itself: the AWS router asks no model.
+  const config = cloud === 'aws' && built.guard?.topicClassifier ? { ...built, guard: withoutClassifier(built.guard) } : built;
   if (routerClouds === 1) return config;
   return { ...config, tenants: config.tenants.map((t) => ({ ...t, monthlyBudgetUsd: splitBudget(t.monthlyBudgetUsd, routerClouds) })) };
+}
+
+function withoutClassifier<T extends { topicClassifier?: unknown }>(guard: T): T {
+  const { topicClassifier: _dropped, ...rest } = guard;
+  return rest as T;
 }
 
 /** A budget's share per cloud, rounded down to the nano-dollar so the shares never sum above it. */

@@ -159,6 +159,9 @@ describe('warnings of router-enforced parts', () => {
     // What nothing here can enforce is said apart, never claimed.
     expect(w).toMatch(/\[ai-stack:guardrail-not-enforced\] denied topics \(1\), the managed profanity list: neither Azure's filters nor the router's local filter can enforce them/);
     expect(warningsOf(standalone({ profanity: false, pii: { action: 'mask', entities: ['EMAIL', 'NAME'] } }).guardrail).join('\n')).toMatch(/guardrail-not-enforced\] PII masking \(NAME\)/);
+    const classified = warningsOf(standalone({ deniedTopics: [{ name: 't', definition: 'd' }], topicClassifier: { models: ['mini'] }, profanity: false, pii: { action: 'mask', entities: ['EMAIL'] } }).guardrail).join('\n');
+    expect(classified).toMatch(/guardrail-router-enforced\] .*nothing for denied topics \(1\), by the router's topic classifier \(the first of mini this router serves\), PII masking \(EMAIL\)/);
+    expect(classified).not.toContain('guardrail-not-enforced');
     expect(warningsOf(standalone().guardrail).join('\n')).toContain('PII masking (EMAIL, PHONE, CREDIT_DEBIT_CARD_NUMBER, US_SOCIAL_SECURITY_NUMBER, IP_ADDRESS)');
   });
 

@@ -139,3 +139,31 @@ describe('the router config', () => {
     expect(checkGuardConfig('x', [])).toEqual(['guard: must be an object (see guardConfigFromDesign)']);
   });
 });
+
+describe('topicClassifier', () => {
+  const topics = [{ name: 'legal-advice', definition: 'Requests for legal advice.' }];
+
+  test('names router models; each cloud classifies with the first its router serves, and the AWS router (Bedrock) never does', () => {
+    const d = withGuardrails({ deniedTopics: topics, topicClassifier: { models: ['flash', 'mini'] } });
+    expect(problems(d)).toEqual([]);
+    const { deployedRouterConfig } = require('../../lib/router/deployed-config') as typeof import('../../lib/router/deployed-config');
+    expect(deployedRouterConfig(d, 'gcp').guard).toMatchObject({ deniedTopics: topics, topicClassifier: { target: 'flash' } });
+    expect(deployedRouterConfig(d, 'azure').guard).toMatchObject({ topicClassifier: { target: 'mini' } });
+    expect(deployedRouterConfig(d, 'aws').guard).not.toHaveProperty('topicClassifier');
+    expect(deployedRouterConfig(d, 'aws').guard).toMatchObject({ deniedTopics: topics });
+  });
+
+  test('a model that is not a router model is refused with its path', () => {
+    expect(onlyProblem({ deniedTopics: topics, topicClassifier: { models: ['flash', 'gpt-5'] } }, 'guardrails.topicClassifier.models[1]')).toMatch(/^names no router model \(models: .*'flash'.*; got 'gpt-5'\)$/);
+  });
+
+  test('an empty list, or a classifier without denied topics, is refused', () => {
+    expect(onlyProblem({ deniedTopics: topics, topicClassifier: { models: [] } }, 'guardrails.topicClassifier.models')).toBe('must name at least one router model (router.models[].id)');
+    expect(onlyProblem({ topicClassifier: { models: ['flash'] } }, 'guardrails.topicClassifier')).toMatch(/^classifies prompts against deniedTopics, and the section has none/);
+  });
+
+  test('the router config check refuses a classifier naming no target', () => {
+    const guard = { ...guardConfigFromDesign({ deniedTopics: topics }), topicClassifier: { target: 'ghost' } };
+    expect(checkGuardConfig(guard, [], 'guard', ['a'])).toEqual(['guard.topicClassifier.target: names no target of the config (got "ghost")']);
+  });
+});

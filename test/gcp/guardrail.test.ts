@@ -222,6 +222,10 @@ describe('warnings of router-enforced parts', () => {
     const both = warningsOf(standalone({ blockedWords: ['a', 'b'], deniedTopics: [{ name: 't', definition: 'd' }] }).guardrail).join('\n');
     expect(both).toMatch(/guardrail-router-enforced\] Model Armor has no filter for blocked words \(2\): the router's guard stage enforces them itself/);
     expect(both).toMatch(/guardrail-not-enforced\] denied topics \(1\), the managed profanity list:/);
+    // With a topic classifier the router enforces the topics, and says so.
+    const classified = warningsOf(standalone({ deniedTopics: [{ name: 't', definition: 'd' }], topicClassifier: { models: ['flash'] }, profanity: false }).guardrail).join('\n');
+    expect(classified).toMatch(/guardrail-router-enforced\] Model Armor has no filter for denied topics \(1\), by the router's topic classifier \(the first of flash this router serves\)/);
+    expect(classified).not.toContain('guardrail-not-enforced');
     expect(warningsOf(standalone({ profanity: false }).guardrail)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // construct renders: the RAI policy (content filters) the Azure OpenAI deployments use, and what the
 // router enforces itself. Pure: no cdktf or provider.
 import { ROUTER_LOCAL_PII_ENTITIES, type ContentFiltersDesign, type FilterStrength, type GuardrailDesign } from '../../design/guardrails';
-import { resolveGuardrailFilters, strongest } from '../../design/guardrail-resolve';
+import { resolveGuardrailFilters, routerTopicsPlan, strongest } from '../../design/guardrail-resolve';
 import { isToken, join, type Problems } from '../../design/problems';
 
 /** An RAI policy content filter's severity threshold (`ContentLevel`): the lowest severity it acts on. */
@@ -87,9 +87,10 @@ export function planRaiPolicy(g: GuardrailDesign, offApproved = false): RaiPolic
   const local = r.pii.entities.filter((e) => ROUTER_LOCAL_PII_ENTITIES.includes(e));
   const unseen = r.pii.entities.filter((e) => !ROUTER_LOCAL_PII_ENTITIES.includes(e));
   const piiVerb = r.pii.action === 'mask' ? 'masking' : 'blocking';
-  const routerEnforced = [...(r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : []), ...(local.length > 0 ? [`PII ${piiVerb} (${local.join(', ')})`] : [])];
+  const topics = routerTopicsPlan(r);
+  const routerEnforced = [...(r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : []), ...topics.enforced, ...(local.length > 0 ? [`PII ${piiVerb} (${local.join(', ')})`] : [])];
   const notEnforced = [
-    ...(r.deniedTopicCount > 0 ? [`denied topics (${r.deniedTopicCount})`] : []),
+    ...topics.notEnforced,
     ...(r.profanity ? ['the managed profanity list'] : []),
     ...(unseen.length > 0 ? [`PII ${piiVerb} (${unseen.join(', ')})`] : []),
   ];

@@ -2,7 +2,7 @@
 // construct renders (a Model Armor template, and Sensitive Data Protection templates when PII goes
 // beyond Model Armor's basic detectors). Pure: no cdktf or provider.
 import type { ContentFiltersDesign, FilterStrength, GuardrailDesign, PiiEntity } from '../../design/guardrails';
-import { resolveGuardrailFilters, strongest } from '../../design/guardrail-resolve';
+import { resolveGuardrailFilters, routerTopicsPlan, strongest } from '../../design/guardrail-resolve';
 import { isToken, join, type Problems } from '../../design/problems';
 
 /** Model Armor's detection confidence levels (`DetectionConfidenceLevel`). */
@@ -95,8 +95,9 @@ export function planModelArmor(g: GuardrailDesign): ModelArmorPlan {
   else if (r.pii.action === 'block' && infoTypes.every((t) => SDP_BASIC_INFO_TYPES.includes(t))) sdp = { mode: 'basic' };
   else sdp = { mode: 'advanced', infoTypes, deidentify: r.pii.action === 'mask' };
   // The router's local filter takes the words; a topic classifier and a profanity list it does not have.
-  const routerEnforced = r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : [];
-  const notEnforced = [...(r.deniedTopicCount > 0 ? [`denied topics (${r.deniedTopicCount})`] : []), ...(r.profanity ? ['the managed profanity list'] : [])];
+  const topics = routerTopicsPlan(r);
+  const routerEnforced = [...(r.blockedWordCount > 0 ? [`blocked words (${r.blockedWordCount})`] : []), ...topics.enforced];
+  const notEnforced = [...topics.notEnforced, ...(r.profanity ? ['the managed profanity list'] : [])];
   return {
     raiFilters,
     ...(r.promptAttack === 'none' ? {} : { promptAttack: MODEL_ARMOR_CONFIDENCE[r.promptAttack] }),

@@ -95,6 +95,6 @@ export function checkRouterConfig(value: unknown): string[] {
   const b = value.breaker;
   if (!isObj(b)) p.push('breaker: must be an object { failureThreshold, windowMs, cooldownMs }');
   else for (const k of ['failureThreshold', 'windowMs', 'cooldownMs']) if (!isInt(b[k], 1)) p.push(`breaker.${k}: must be a whole number >= 1`);
-  if (value.guard !== undefined) p.push(...checkGuardConfig(value.guard, [...routeNames]));
+  if (value.guard !== undefined) p.push(...checkGuardConfig(value.guard, [...routeNames], 'guard', [...ids]));
   return p;
 }

@@ -15,7 +15,8 @@ import { checkRouterConfig } from './config-check';
 import { costNano, nanoPerToken, nanoToUsd, type TokenPrices } from './cost';
 import { RouterError } from './errors';
 import { SpendStopGate } from './spend-stop-gate';
-import { GuardStage } from '../guard/stage';
+import { GuardStage, type GuardStageOptions } from '../guard/stage';
+import { parseTopicAnswer, topicPrompt, TOPIC_CLASSIFIER_MAX_TOKENS } from '../guard/topics';
 import type { GuardAdapter } from '../guard/types';
 import { GuardRun } from './guard-run';
 import { clip } from './quote';
@@ -144,7 +145,9 @@ export class RouterEngine {
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? jsonLineLogger();
     this.spendStop = options.spendStop ? new SpendStopGate(options.spendStop, this.clock, options.spendStopRefreshMs) : undefined;
-    this.guard = config.guard ? new GuardStage(config.guard, options.guardAdapter ? { cloud: options.guardAdapter } : {}) : undefined;
+    this.guard = config.guard
+      ? new GuardStage(config.guard, { ...(options.guardAdapter ? { cloud: options.guardAdapter } : {}), ...(config.guard.topicClassifier ? this.topicClassifier(config.guard.topicClassifier.target) : {}) })
+      : undefined;
     // Load the cloud guard's SDK now, so the first request's guard timeout is not spent loading it.
     void this.guard?.prepare();
     // Build every adapter now so a target missing its region, project or URL fails at start, not
@@ -160,6 +163,29 @@ export class RouterEngine {
       }
     }
     if (problems.length > 0) throw new RouterConfigError(problems);
+  }
+
+  /**
+   * The router's own denied-topic check: the classifier target, asked at temperature 0 with the
+   * topics in the system prompt and the prompt's text as the user's message (lib/router/guard/topics.ts),
+   * its cost reckoned like any call to that target.
+   */
+  private topicClassifier(id: string): Pick<GuardStageOptions, 'topics' | 'topicsCostBound'> {
+    return {
+      topics: async (text, topics, ctx, signal) => {
+        const target = this.target(id);
+        const adapter = this.adapters.get(id) as ProviderAdapter;
+        const system = topicPrompt(topics);
+        const answer = await adapter.complete({ messages: [{ role: 'system', content: system }, { role: 'user', content: text }], maxTokens: TOPIC_CLASSIFIER_MAX_TOKENS, temperature: 0, tenant: ctx.tenant, route: ctx.route }, signal);
+        return { topic: parseTopicAnswer(answer.content, topics), costNanoUsd: costNano(answer.usage, target) };
+      },
+      // Tokens never outnumber UTF-8 bytes; the prompt's characters are at most 4 bytes each.
+      topicsCostBound: (chars) => {
+        const t = this.target(id);
+        const promptTokens = 4 * chars + Buffer.byteLength(topicPrompt(this.config.guard?.deniedTopics ?? [])) + 64;
+        return promptTokens * t.inputNanoPerToken + TOPIC_CLASSIFIER_MAX_TOKENS * t.outputNanoPerToken;
+      },
+    };
   }
 
   /** Route names the tenant may call, in config order. */

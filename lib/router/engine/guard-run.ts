@@ -54,11 +54,12 @@ export class GuardRun {
   /** Most the request's guard calls may cost, nano-USD. */
   costBound(maxOutputTokens: number): number {
     const texts = messageTexts(this.messages).texts;
-    return guardCostBoundNano({
+    const chars = texts.reduce((n, t) => n + t.length, 0);
+    return (this.policy.input ? this.stage.topicsCostBound(chars) : 0) + guardCostBoundNano({
       kind: this.stage.cloudKind,
       input: this.policy.input,
       output: this.policy.output,
-      promptChars: texts.reduce((n, t) => n + t.length, 0),
+      promptChars: chars,
       promptTexts: texts.length,
       maxOutputTokens,
       windowChars: this.policy.streamWindowChars,
@@ -67,7 +68,7 @@ export class GuardRun {
 
   /** The cloud guard on the prompt (sequential), or its start (parallel). Throws 400 or 503. */
   async input(): Promise<void> {
-    if (!this.policy.input || this.stage.cloudKind === undefined) return;
+    if (!this.policy.input || (this.stage.cloudKind === undefined && !this.stage.classifiesTopics)) return;
     if (!this.policy.parallel) {
       this.note(await this.stage.checkCloudInput(this.messages, this.ctx));
       return;

@@ -6,7 +6,7 @@ import { quote } from '../engine/quote';
  * hand edit of it) for what the guard stage relies on. Returns every problem, each with its JSON
  * path under `at`; `routeNames` are the config's routes, which the overrides must name.
  */
-export function checkGuardConfig(value: unknown, routeNames: readonly string[], at = 'guard'): string[] {
+export function checkGuardConfig(value: unknown, routeNames: readonly string[], at = 'guard', targetIds?: readonly string[]): string[] {
   const p: string[] = [];
   if (!isObj(value)) return [`${at}: must be an object (see guardConfigFromDesign)`];
   const strength = (v: unknown) => typeof v === 'string' && STRENGTHS.includes(v);
@@ -26,6 +26,15 @@ export function checkGuardConfig(value: unknown, routeNames: readonly string[], 
   if (typeof value.parallel !== 'boolean') p.push(`${at}.parallel: must be true or false`);
   if (!isInt(value.streamWindowChars, 50, 4000)) p.push(`${at}.streamWindowChars: must be a whole number from 50 to 4000 (got ${show(value.streamWindowChars)})`);
   if (!isInt(value.timeoutMs, 100, 30000)) p.push(`${at}.timeoutMs: must be a whole number from 100 to 30000 (got ${show(value.timeoutMs)})`);
+  if (value.deniedTopics !== undefined && !(Array.isArray(value.deniedTopics) && value.deniedTopics.every((t) => isObj(t) && isText(t.name) && isText(t.definition) && (t.examples === undefined || (Array.isArray(t.examples) && t.examples.every(isText)))))) {
+    p.push(`${at}.deniedTopics: must be an array of { name, definition, examples? } with non-empty strings`);
+  }
+  if (value.topicClassifier !== undefined) {
+    const c = value.topicClassifier;
+    if (!isObj(c) || !isText(c.target)) p.push(`${at}.topicClassifier: must be { target: <target id> }`);
+    else if (targetIds && !targetIds.includes(c.target)) p.push(`${at}.topicClassifier.target: names no target of the config (got ${quote(c.target)})`);
+    if (value.deniedTopics === undefined) p.push(`${at}.topicClassifier: needs deniedTopics to classify against`);
+  }
   if (!isObj(value.routes)) p.push(`${at}.routes: must be an object of route overrides`);
   else {
     for (const [name, r] of Object.entries(value.routes)) {

@@ -2,6 +2,7 @@ import {
   GUARDRAIL_DEFAULTS,
   PII_ENTITIES,
   type ContentFiltersDesign,
+  type DeniedTopicDesign,
   type FilterStrength,
   type GuardFailMode,
   type GuardrailDesign,
@@ -27,6 +28,13 @@ export interface RouterGuardConfig {
   readonly timeoutMs: number;
   /** Per-route overrides, only the fields the design sets. */
   readonly routes: Readonly<Record<string, GuardrailRouteDesign>>;
+  /** The design's denied topics, for the topic classifier (present when there are any). */
+  readonly deniedTopics?: readonly DeniedTopicDesign[];
+  /**
+   * The target that classifies prompts against `deniedTopics`: the first of the design's
+   * `topicClassifier.models` this router serves (absent on AWS, where Bedrock enforces the topics).
+   */
+  readonly topicClassifier?: { readonly target: string };
 }
 
 /** What the stage does for one route. */
@@ -41,8 +49,13 @@ export interface RouteGuardPolicy {
 
 const D = GUARDRAIL_DEFAULTS;
 
-/** Builds the guard config from a validated `guardrails` section. */
-export function guardConfigFromDesign(g: GuardrailDesign): RouterGuardConfig {
+/**
+ * Builds the guard config from a validated `guardrails` section; `targetIds` are the router's
+ * targets, among which the topic classifier is picked.
+ */
+export function guardConfigFromDesign(g: GuardrailDesign, targetIds: readonly string[] = []): RouterGuardConfig {
+  const topics = (g.deniedTopics ?? []).map((t) => ({ name: t.name, definition: t.definition, ...(t.examples?.length ? { examples: [...t.examples] } : {}) }));
+  const classifier = g.topicClassifier?.models.find((m) => targetIds.includes(m));
   const entities = new Set(g.pii?.entities ?? D.pii.entities);
   const routes: Record<string, GuardrailRouteDesign> = {};
   for (const name of Object.keys(g.routes ?? {}).sort()) {
@@ -67,6 +80,8 @@ export function guardConfigFromDesign(g: GuardrailDesign): RouterGuardConfig {
     streamWindowChars: g.streamWindowChars ?? D.streamWindowChars,
     timeoutMs: g.timeoutMs ?? D.timeoutMs,
     routes,
+    ...(topics.length > 0 ? { deniedTopics: topics } : {}),
+    ...(topics.length > 0 && classifier ? { topicClassifier: { target: classifier } } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { CancelSignal } from '../engine/cancel';
 import { clip } from '../engine/quote';
+import type { DeniedTopicDesign } from '../../design/guardrails';
 import type { ChatMessage } from '../providers/types';
 import { routeGuardPolicy, type RouteGuardPolicy, type RouterGuardConfig } from './config';
 import { GuardBlockedError, GuardUnavailableError } from './errors';
@@ -44,9 +45,16 @@ export interface OutputCheck extends CheckResult {
   readonly text: string;
 }
 
+/** Asks a model which denied topic, if any, `text` is about (`config.topicClassifier`). */
+export type TopicClassifier = (text: string, topics: readonly DeniedTopicDesign[], ctx: GuardContext, signal: CancelSignal) => Promise<{ readonly topic: string | undefined; readonly costNanoUsd: number }>;
+
 export interface GuardStageOptions {
   /** @default - none: only the local filter runs (no `ROUTER_ENV.guardKind` set) */
   readonly cloud?: GuardAdapter;
+  /** @default - none: denied topics are left to the cloud guard (Bedrock) */
+  readonly topics?: TopicClassifier;
+  /** The most one classification of `chars` characters may cost, nano-USD (for the reservation). */
+  readonly topicsCostBound?: (chars: number) => number;
 }
 
 /**
@@ -72,6 +80,16 @@ export class GuardStage {
   /** The cloud guard's kind, for logs; undefined when only the local filter runs. */
   get cloudKind(): string | undefined {
     return this.options.cloud?.kind;
+  }
+
+  /** Whether the router classifies prompts against the denied topics itself. */
+  get classifiesTopics(): boolean {
+    return this.options.topics !== undefined && (this.config.deniedTopics?.length ?? 0) > 0;
+  }
+
+  /** The most the topic classification of a prompt of `chars` characters may cost, nano-USD. */
+  topicsCostBound(chars: number): number {
+    return this.classifiesTopics ? (this.options.topicsCostBound?.(chars) ?? 0) : 0;
   }
 
   /**
@@ -119,8 +137,27 @@ export class GuardStage {
     if (!policy.input) return { action: 'allow', messages, policies: [], costNanoUsd: 0, skipped: true };
     const where = messageTexts(messages);
     const r = await this.cloudCheck('input', where.texts, ctx, policy);
-    if (r.action === 'mask') return { ...r, messages: withTexts(messages, where, r.texts) };
-    return { ...withoutTexts(r), messages };
+    const cloud: InputCheck = r.action === 'mask' ? { ...withoutTexts(r), messages: withTexts(messages, where, r.texts) } : { ...withoutTexts(r), messages };
+    if (cloud.action === 'block') return cloud;
+    // Denied topics the cloud guard cannot see (Model Armor, Content Safety): the router's classifier.
+    const topics = await this.topicCheck(messageTexts(cloud.messages).texts, ctx, policy);
+    return merge(cloud, topics);
+  }
+
+  /** The topic classifier on the (masked) prompt, with the route's timeout and fail mode. */
+  private async topicCheck(texts: readonly string[], ctx: GuardContext, policy: RouteGuardPolicy): Promise<CheckResult> {
+    const classify = this.options.topics;
+    const topics = this.config.deniedTopics ?? [];
+    if (!classify || topics.length === 0 || texts.length === 0) return { action: 'allow', policies: [], costNanoUsd: 0 };
+    try {
+      const v = await guardCall((signal) => classify(texts.join('\n\n'), topics, ctx, signal), policy.timeoutMs, ctx.signal);
+      return v.topic ? { action: 'block', policies: ['denied_topic'], costNanoUsd: v.costNanoUsd } : { action: 'allow', policies: [], costNanoUsd: v.costNanoUsd };
+    } catch (error) {
+      if (error instanceof GuardCancelledError) throw error;
+      const failure = error instanceof GuardError ? error : new GuardError('server', `topic classifier: ${clip(String((error as Error)?.message ?? error), 200)}`);
+      if (policy.failMode === 'closed') throw new GuardUnavailableError(failure.kind, failure.message, 0, failure.retryAfterMs);
+      return { action: 'allow', policies: [], costNanoUsd: 0, guardFailure: { kind: failure.kind, message: failure.message } };
+    }
   }
 
   /** A whole (non-streamed) answer: local filter, then the cloud guard. */
