@@ -8,6 +8,7 @@ import { planFleet, type ReplicaMix } from './fleet-plan';
 import { resolveGpuEndpoint } from './gpu-endpoint';
 import { ROUTER_DEFAULTS, type RouteDesign, type RouterDesign } from './router';
 import { routerCostItems } from './router-cost';
+import { guardrailCostItems } from './guardrail-cost';
 import { resolveVectorStore, VECTOR_STORE_DEFAULTS } from './vector-store';
 import { embeddingCost } from './vector-store-cost';
 import { placeRouter } from './router-placement';
@@ -16,7 +17,7 @@ import { placeRouter } from './router-placement';
 export const HOURS_PER_MONTH = 730;
 const DAYS_PER_MONTH = 30.4;
 
-export type CostComponent = 'gpu-fleet' | 'model-usage' | 'router' | 'network' | 'vector-store';
+export type CostComponent = 'gpu-fleet' | 'model-usage' | 'router' | 'guardrails' | 'network' | 'vector-store';
 
 /** The design section whose resources (or, for model usage, whose traffic) each component prices. */
 const SECTION_OF: Readonly<Record<CostComponent, Section>> = {
@@ -24,6 +25,7 @@ const SECTION_OF: Readonly<Record<CostComponent, Section>> = {
   network: 'endpoints',
   'model-usage': 'router',
   router: 'router',
+  guardrails: 'guardrails',
   'vector-store': 'vectorStore',
 };
 
@@ -147,6 +149,12 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
     for (const r of routerCostItems(design.router, cloud)) {
       const monthly = cents(r.monthlyUsd);
       lines.push({ ...about('router', cloud), item: r.item, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+    }
+    if (design.guardrails) {
+      for (const g of guardrailCostItems(design.guardrails, design.router, cloud)) {
+        const monthly = cents(g.monthlyUsd);
+        lines.push({ ...about('guardrails', cloud), item: g.item, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+      }
     }
   }
   if (design.vectorStore) {

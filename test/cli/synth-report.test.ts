@@ -42,7 +42,7 @@ describe('ai-stack synth: warnings, --strict, sections not deployed', () => {
     const excluded = (['router', 'vectorStore'] as const).filter((s) => !isDeployed(s, 'gcp'));
     if (excluded.includes('router')) expect(stdout).toMatch(/model-usage +route chat-default -> gemini-flash .* not deployed on gcp/);
     const figure = excluded.length > 0 ? ` \\(${excluded.join(', ')} not deployed: not included\\)` : '$';
-    expect(stdout).toMatch(new RegExp(`within the monthly budget of \\$30,000\\.00: deployed total \\$[\\d,.]+${figure}`, 'm'));
+    expect(stdout).toMatch(new RegExp(`within the monthly budget of \\$40,000\\.00: deployed total \\$[\\d,.]+${figure}`, 'm'));
   });
 
   test('--strict fails on any warning: exit 1, the warnings listed, nothing written', async () => {
