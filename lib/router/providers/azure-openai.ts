@@ -39,7 +39,7 @@ export class AzureOpenAIAdapter implements ProviderAdapter {
     const apiVersion = target.apiVersion ?? AZURE_OPENAI_DEFAULT_API_VERSION;
     this.url = `${base}/openai/deployments/${encodeURIComponent(target.providerModelId)}/chat/completions?api-version=${encodeURIComponent(apiVersion)}`;
     this.where = whereOf(target);
-    this.accessToken = options.accessToken ?? defaultAccessToken;
+    this.accessToken = options.accessToken ?? azureOpenAiAccessToken;
   }
 
   async complete(request: ProviderRequest, signal: CancelSignal): Promise<CompletionResult> {
@@ -75,7 +75,7 @@ let sharedTokenProvider: Promise<() => Promise<string>> | undefined;
  * One credential for every Azure OpenAI target of the process. @azure/identity loads on first use only,
  * so a router without Entra-authenticated targets never pays its start-up cost or needs it installed.
  */
-async function defaultAccessToken(): Promise<string> {
+export async function azureOpenAiAccessToken(): Promise<string> {
   sharedTokenProvider ??= import('@azure/identity').then(({ DefaultAzureCredential, getBearerTokenProvider }) =>
     getBearerTokenProvider(new DefaultAzureCredential(), AZURE_OPENAI_TOKEN_SCOPE),
   );

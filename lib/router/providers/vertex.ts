@@ -162,6 +162,11 @@ function googleAuth(): Promise<GoogleAuth> {
   return sharedAuth;
 }
 
+/** A Vertex AI access token from the process's one GoogleAuth (the ingestion job shares it too). */
+export async function vertexAccessToken(): Promise<string> {
+  return (await (await googleAuth()).getAccessToken()) ?? '';
+}
+
 /**
  * The request's tenant and route as Vertex AI `labels` (generateContent's billing labels), so Cloud
  * Billing reports split Vertex spend per tenant and route. Label values are at most 63 lowercase

@@ -1,0 +1,44 @@
+import type { Manifest } from './manifest';
+
+/** A source object as listed: its id (object path) and the sha256 of its bytes. */
+export interface ListedDocument {
+  readonly id: string;
+  readonly sha256: string;
+}
+
+export interface RunPlan {
+  /** New or changed documents, in listing order. */
+  readonly embed: readonly ListedDocument[];
+  /** Unchanged documents (same sha256 as in the manifest). */
+  readonly skip: readonly string[];
+  /** Documents in the manifest that the listing no longer has. */
+  readonly removed: readonly string[];
+  /**
+   * Chunks to delete once the run has upserted what it embeds: those of removed documents, those
+   * left over from an earlier run (`pendingDeletes`). The old chunks of a changed document are not
+   * here: they are known only once its new chunks are in (see `run.ts`).
+   */
+  readonly deleteChunkIds: readonly string[];
+}
+
+/** What a run must do to bring the index from `previous` to `listing`. Pure. */
+export function planRun(previous: Manifest, listing: readonly ListedDocument[]): RunPlan {
+  const seen = new Set<string>();
+  const embed: ListedDocument[] = [];
+  const skip: string[] = [];
+  for (const doc of listing) {
+    if (seen.has(doc.id)) throw new Error(`listing names document ${JSON.stringify(doc.id)} twice`);
+    seen.add(doc.id);
+    const entry = Object.prototype.hasOwnProperty.call(previous.documents, doc.id) ? previous.documents[doc.id] : undefined;
+    if (entry && entry.sha256 === doc.sha256) skip.push(doc.id);
+    else embed.push(doc);
+  }
+  const removed: string[] = [];
+  const deleteChunkIds = new Set(previous.pendingDeletes);
+  for (const [id, entry] of Object.entries(previous.documents)) {
+    if (seen.has(id)) continue;
+    removed.push(id);
+    for (const c of entry.chunkIds) deleteChunkIds.add(c);
+  }
+  return { embed, skip, removed, deleteChunkIds: [...deleteChunkIds] };
+}

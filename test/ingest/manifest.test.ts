@@ -1,0 +1,68 @@
+import { decodeManifest, encodeManifest, InMemoryManifestStore, ManifestConflictError, ManifestFormatError, type Manifest } from '../../lib/ingest/manifest';
+
+const good: Manifest = {
+  formatVersion: 1,
+  documents: { 'docs/a.md': { id: 'docs/a.md', sha256: 'a'.repeat(64), chunkIds: ['c1', 'c2'], embeddedAt: '2026-01-01T00:00:00.000Z' } },
+  pendingDeletes: ['old1'],
+  lastRun: {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    documentsSeen: 1,
+    documentsChanged: 1,
+    documentsRemoved: 0,
+    chunksEmbedded: 2,
+    embeddingTokens: 40,
+    costUsd: 0.000001,
+    lastSuccessAt: '2026-01-01T00:01:00.000Z',
+  },
+};
+
+const withDoc = (patch: Record<string, unknown>) =>
+  JSON.stringify({ ...good, documents: { 'docs/a.md': { ...good.documents['docs/a.md'], ...patch } } });
+
+describe('manifest encoding', () => {
+  test('round-trips', () => {
+    expect(decodeManifest(encodeManifest(good))).toEqual(good);
+  });
+
+  test.each([
+    ['not JSON', '{', '(root)'],
+    ['wrong format version', JSON.stringify({ ...good, formatVersion: 2 }), 'formatVersion'],
+    ['documents not an object', JSON.stringify({ ...good, documents: [] }), 'documents'],
+    ['bad sha256', withDoc({ sha256: 'xyz' }), 'documents["docs/a.md"].sha256'],
+    ['id differs from key', withDoc({ id: 'other' }), 'documents["docs/a.md"].id'],
+    ['chunk id not a string', withDoc({ chunkIds: ['c1', 7] }), 'documents["docs/a.md"].chunkIds[1]'],
+    ['bad time', withDoc({ embeddedAt: 'yesterday' }), 'documents["docs/a.md"].embeddedAt'],
+    ['pendingDeletes missing', JSON.stringify({ ...good, pendingDeletes: undefined }), 'pendingDeletes'],
+    ['negative count', JSON.stringify({ ...good, lastRun: { ...good.lastRun, chunksEmbedded: -1 } }), 'lastRun.chunksEmbedded'],
+  ])('%s: the error names the field', (_name, json, path) => {
+    let error: unknown;
+    try {
+      decodeManifest(json);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ManifestFormatError);
+    expect((error as ManifestFormatError).path).toBe(path);
+    expect((error as Error).message).toContain(path);
+  });
+});
+
+describe('InMemoryManifestStore', () => {
+  test('reads nothing before the first write, then what was written', async () => {
+    const store = new InMemoryManifestStore();
+    expect(await store.read()).toBeUndefined();
+    const v = await store.write(good, undefined);
+    expect(await store.read()).toEqual({ manifest: good, version: v });
+  });
+
+  test('compare-and-set: a write naming a stale version is refused', async () => {
+    const store = new InMemoryManifestStore();
+    const v1 = await store.write(good, undefined);
+    const v2 = await store.write(good, v1);
+    expect(v2).not.toBe(v1);
+    await expect(store.write(good, v1)).rejects.toBeInstanceOf(ManifestConflictError);
+    await expect(store.write(good, undefined)).rejects.toBeInstanceOf(ManifestConflictError);
+    expect(store.writes).toBe(2);
+  });
+});
