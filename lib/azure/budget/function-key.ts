@@ -1,6 +1,6 @@
 import { Fn, TerraformResource, Token } from 'cdktf';
 import type { Construct } from 'constructs';
-import { AZAPI_PROVIDER_VERSION, azapiProvider } from '../model-router/azapi';
+import { AzapiResourceAction } from '../model-router/azapi';
 
 /**
  * The function key of one HTTP function, read with `azure/azapi`'s `azapi_resource_action` (POST
@@ -27,36 +27,26 @@ export interface FunctionKeyProps {
 /** The API version of the function's `listkeys` action. */
 export const FUNCTION_KEYS_API_VERSION = '2023-12-01';
 
-export class FunctionKey extends TerraformResource {
-  private readonly props: FunctionKeyProps;
-
+export class FunctionKey extends AzapiResourceAction {
   constructor(scope: Construct, id: string, props: FunctionKeyProps) {
     super(scope, id, {
-      terraformResourceType: 'azapi_resource_action',
-      terraformGeneratorMetadata: { providerName: 'azapi', providerVersionConstraint: AZAPI_PROVIDER_VERSION },
-      provider: azapiProvider(scope),
-      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
-      lifecycle: props.replaceTriggeredBy ? { replaceTriggeredBy: [...props.replaceTriggeredBy] } : undefined,
+      type: `Microsoft.Web/sites/functions@${FUNCTION_KEYS_API_VERSION}`,
+      resourceId: `${props.functionAppId}/functions/${props.functionName}`,
+      action: 'listkeys',
+      ...(props.dependsOn ? { dependsOn: props.dependsOn } : {}),
+      ...(props.replaceTriggeredBy ? { replaceTriggeredBy: props.replaceTriggeredBy } : {}),
+      extra: {
+        sensitive_response_export_values: ['default'],
+        // The host indexes the functions a little after the package is in place: until then the
+        // function is not found.
+        retry: { error_message_regex: ['NotFound', 'not found', '404'], interval_seconds: 15, max_interval_seconds: 60 },
+        timeouts: { create: '15m' },
+      },
     });
-    this.props = props;
   }
 
   /** The function's `default` key (sensitive). */
   get value(): string {
     return Token.asString(Fn.lookupNested(this.getAnyMapAttribute('sensitive_output'), ['default']));
-  }
-
-  protected synthesizeAttributes(): Record<string, unknown> {
-    return {
-      type: `Microsoft.Web/sites/functions@${FUNCTION_KEYS_API_VERSION}`,
-      resource_id: `${this.props.functionAppId}/functions/${this.props.functionName}`,
-      action: 'listkeys',
-      method: 'POST',
-      sensitive_response_export_values: ['default'],
-      // The host indexes the functions a little after the package is in place: until then the
-      // function is not found.
-      retry: { error_message_regex: ['NotFound', 'not found', '404'], interval_seconds: 15, max_interval_seconds: 60 },
-      timeouts: { create: '15m' },
-    };
   }
 }

@@ -28,8 +28,8 @@ class AzapiProvider extends TerraformProvider {
 
 const PROVIDER_ID = 'ai-stack-azapi-provider';
 
-/** The stack's one azapi provider (the router's resources and the budget's function key share it). */
-export function azapiProvider(scope: Construct): TerraformProvider {
+/** The stack's one azapi provider (every azapi resource of the stack shares it). */
+function azapiProvider(scope: Construct): TerraformProvider {
   const stack = TerraformStack.of(scope);
   return (stack.node.tryFindChild(PROVIDER_ID) as TerraformProvider | undefined) ?? new AzapiProvider(stack, PROVIDER_ID);
 }
@@ -74,6 +74,8 @@ export interface AzapiResourceActionProps {
   /** Resources whose replacement calls the action again (`lifecycle.replace_triggered_by`). */
   readonly replaceTriggeredBy?: readonly TerraformResource[];
   readonly dependsOn?: readonly TerraformResource[];
+  /** More attributes of the action, after `method` (e.g. `sensitive_response_export_values`, `retry`). */
+  readonly extra?: Record<string, unknown>;
 }
 
 /** `azapi_resource_action`: one POST of an ARM action, made when the resource is created (or replaced). */
@@ -92,6 +94,6 @@ export class AzapiResourceAction extends TerraformResource {
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {
-    return { type: this.props.type, resource_id: this.props.resourceId, action: this.props.action, method: 'POST' };
+    return { type: this.props.type, resource_id: this.props.resourceId, action: this.props.action, method: 'POST', ...this.props.extra };
   }
 }

@@ -59,6 +59,17 @@ type LogMetricSpec = Omit<LoggingMetricConfig, 'project'>;
 const label = (key: string, description: string) => ({ key, valueType: 'STRING', description });
 const extract = (field: string) => `EXTRACT(jsonPayload.${field})`;
 
+/** A count of the request lines `filter` selects, by route and target. */
+function routeTargetCount(name: string, description: string, filter: string, displayName: string): LogMetricSpec {
+  return {
+    name,
+    description,
+    filter,
+    metricDescriptor: { metricKind: 'DELTA', valueType: 'INT64', unit: '1', displayName, labels: [label('route', 'Route'), label('target', 'Target that answered, or the last one tried')] },
+    labelExtractors: { route: extract('route'), target: extract('target') },
+  };
+}
+
 export type RouterLogMetric = 'requests' | 'cost' | 'overhead' | 'fallbacks' | 'retries' | 'budget' | 'guard';
 
 /** The log-based metrics, by role. */
@@ -109,32 +120,18 @@ export function logMetrics(names: RouterNames): Record<RouterLogMetric, LogMetri
       labelExtractors: { route: extract('route') },
       bucketOptions: { exponentialBuckets: { numFiniteBuckets: 24, growthFactor: 2, scale: 0.1 } },
     },
-    fallbacks: {
-      name: names.fallbacksMetric,
-      description: 'Requests that moved past at least one planned target (a fallback), by route and the target that answered',
-      filter: `${requests} AND jsonPayload.fallbacks > 0`,
-      metricDescriptor: {
-        metricKind: 'DELTA',
-        valueType: 'INT64',
-        unit: '1',
-        displayName: 'Router fallbacks',
-        labels: [label('route', 'Route'), label('target', 'Target that answered, or the last one tried')],
-      },
-      labelExtractors: { route: extract('route'), target: extract('target') },
-    },
-    retries: {
-      name: names.retriesMetric,
-      description: 'Requests that repeated a provider call on the same target (after a throttle, 5xx or timeout), by route and target',
-      filter: `${requests} AND jsonPayload.retries > 0`,
-      metricDescriptor: {
-        metricKind: 'DELTA',
-        valueType: 'INT64',
-        unit: '1',
-        displayName: 'Router requests with retries',
-        labels: [label('route', 'Route'), label('target', 'Target that answered, or the last one tried')],
-      },
-      labelExtractors: { route: extract('route'), target: extract('target') },
-    },
+    fallbacks: routeTargetCount(
+      names.fallbacksMetric,
+      'Requests that moved past at least one planned target (a fallback), by route and the target that answered',
+      `${requests} AND jsonPayload.fallbacks > 0`,
+      'Router fallbacks',
+    ),
+    retries: routeTargetCount(
+      names.retriesMetric,
+      'Requests that repeated a provider call on the same target (after a throttle, 5xx or timeout), by route and target',
+      `${requests} AND jsonPayload.retries > 0`,
+      'Router requests with retries',
+    ),
     budget: {
       name: names.budgetMetric,
       description: "Percent of each tenant's monthly budget (this router's share) used, as the ledger saw it at each charged request",

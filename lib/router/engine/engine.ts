@@ -17,7 +17,7 @@ import { RouterError } from './errors';
 import { SpendStopGate } from './spend-stop-gate';
 import { GuardStage, type GuardStageOptions } from '../guard/stage';
 import { parseTopicAnswer, topicPrompt, TOPIC_CLASSIFIER_MAX_TOKENS } from '../guard/topics';
-import type { GuardAdapter } from '../guard/types';
+import type { GuardAdapter, GuardPolicy } from '../guard/types';
 import { GuardRun } from './guard-run';
 import { clip } from './quote';
 import { execute, type AttemptStats, type Execution } from './executor';
@@ -317,16 +317,7 @@ export class RouterEngine {
     const overheadMs = Math.max(0, latencyMs - stats.upstreamMs - stats.backoffMs);
     const meta: ResultMeta = { requestId: input.requestId, route: route.name, target: target.id, attempts: served.attempts, costNanoUsd: cost, overheadMs };
     this.log({
-      requestId: input.requestId,
-      tenant: input.tenant.id,
-      route: route.name,
-      target: target.id,
-      ...(tier ? { tier } : {}),
-      attempts: served.attempts,
-      fallbacks: stats.fallbacks,
-      retries: stats.retries,
-      ...budgetUsed(granted, cost, input.tenant.limitNanoUsd),
-      ...guard?.logFields(),
+      ...servedRecord(input, route, tier, target.id, served.attempts, stats, granted, cost, guard),
       promptTokens: completion.usage.promptTokens,
       completionTokens: completion.usage.completionTokens,
       costUsd: nanoToUsd(cost),
@@ -385,7 +376,7 @@ export class RouterEngine {
       clock: this.clock,
       startedAt: input.startedAt,
       breaker: this.breakers.for(target.id),
-      ...(guard ? { output: guard.outputChecker(), onCut: (policies: readonly string[]) => guard.cut(policies as never) } : {}),
+      ...(guard ? { output: guard.outputChecker(), onCut: (policies: readonly GuardPolicy[]) => guard.cut(policies) } : {}),
       settle: async (usage) => {
         const cost = costNano(usage, target) + (guard?.costNano() ?? 0);
         await settleOrRelease(this.ledger, reservation, cost);
@@ -394,16 +385,7 @@ export class RouterEngine {
       },
       log: (fields) =>
         this.log({
-          requestId: input.requestId,
-          tenant: input.tenant.id,
-          route: route.name,
-          target: target.id,
-          ...(tier ? { tier } : {}),
-          attempts: served.attempts,
-          fallbacks: stats.fallbacks,
-          retries: stats.retries,
-          ...(settled === undefined ? {} : budgetUsed(granted, settled, input.tenant.limitNanoUsd)),
-          ...guard?.logFields(),
+          ...servedRecord(input, route, tier, target.id, served.attempts, stats, granted, settled, guard),
           stream: true,
           ...fields,
         }),
@@ -460,6 +442,22 @@ async function settleOrRelease(ledger: Ledger, reservation: Reservation, cost: n
     await ledger.release(reservation).catch(() => undefined);
     throw err;
   }
+}
+
+/** The fields a served request's record starts with (the answer's and the stream's alike). */
+function servedRecord(input: ChatInput, route: RouterRoute, tier: string | undefined, target: string, attempts: number, stats: AttemptStats, granted: GrantedReservation, costNanoUsd: number | undefined, guard: GuardRun | undefined) {
+  return {
+    requestId: input.requestId,
+    tenant: input.tenant.id,
+    route: route.name,
+    target,
+    ...(tier ? { tier } : {}),
+    attempts,
+    fallbacks: stats.fallbacks,
+    retries: stats.retries,
+    ...(costNanoUsd === undefined ? {} : budgetUsed(granted, costNanoUsd, input.tenant.limitNanoUsd)),
+    ...guard?.logFields(),
+  };
 }
 
 /** The reservation, with the most the request's guard calls may cost on top. */

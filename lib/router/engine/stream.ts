@@ -12,6 +12,7 @@ import { brokenStreamUsage } from './stream-charge';
 import type { AttemptStats } from './executor';
 import type { Cancellation, CancelSignal } from './cancel';
 import type { OutputChecker, OutputStep } from '../guard/output-checker';
+import type { GuardPolicy } from '../guard/types';
 
 /** Failures that say the target is unhealthy (as in the executor). */
 const TARGET_FAULT_KINDS: ReadonlySet<string> = new Set(['throttled', 'server', 'timeout', 'auth']);
@@ -44,7 +45,7 @@ export interface StreamContext {
   /** The guard's check of the answer: deltas go through it and out window by window. */
   readonly output?: OutputChecker;
   /** Told the policies when the output check cuts the stream. */
-  readonly onCut?: (policies: readonly string[]) => void;
+  readonly onCut?: (policies: readonly GuardPolicy[]) => void;
   /** Settles the budget reservation with the cost of `usage`; returns that cost in nano-dollars. */
   readonly settle: (usage: Usage) => Promise<number>;
   readonly log: (fields: Pick<RequestLog, 'promptTokens' | 'completionTokens' | 'costUsd' | 'latencyMs' | 'overheadMs' | 'outcome' | 'status'> & { error?: string }) => void;
