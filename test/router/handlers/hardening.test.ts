@@ -128,6 +128,19 @@ describe('hardened router (node http)', () => {
   });
 
   test('slow-header clients are cut at the header timeout while /healthz answers at once', async () => {
+    // /healthz's own time on this machine, before any slow client: a loaded CI machine can take
+    // longer than 10 ms for any request, slow clients or not.
+    const healthMs = async () => {
+      const xs: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        const r = await request(server.url, { path: '/healthz', method: 'GET', key: null });
+        xs.push(performance.now() - t0);
+        expect(r.status).toBe(200);
+      }
+      return xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    };
+    const baseline = await healthMs();
     const started = Date.now();
     const closedAfter = Array.from({ length: 30 }, () =>
       new Promise<number>((resolve) => {
@@ -142,16 +155,10 @@ describe('hardened router (node http)', () => {
       }),
     );
     await new Promise((r) => setTimeout(r, 100));
-    const health: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t0 = performance.now();
-      const r = await request(server.url, { path: '/healthz', method: 'GET', key: null });
-      health.push(performance.now() - t0);
-      expect(r.status).toBe(200);
-    }
+    const held = await healthMs();
     const times = await Promise.all(closedAfter);
-    health.sort((x, y) => x - y);
-    expect(health[Math.floor(health.length / 2)]).toBeLessThan(10);
+    // Under 10 ms, or no slower than twice this machine's own /healthz time: the slow clients hold nothing up.
+    expect(held).toBeLessThan(Math.max(10, 2 * baseline));
     // Cut at the 500 ms header timeout (Node checks every 100 ms here), not after Node's 60 s default.
     for (const t of times) {
       expect(t).toBeGreaterThanOrEqual(450);
