@@ -4,8 +4,13 @@ import { clip } from '../router/engine/quote';
 export interface DocumentEntry {
   /** Object path in the source bucket or container. */
   readonly id: string;
-  /** sha256 of the object's bytes, lowercase hex: a document is re-embedded exactly when this changes. */
+  /** sha256 of the object's bytes, lowercase hex: its chunks' ids are made from it. */
   readonly sha256: string;
+  /**
+   * The source's change token of the version that was read (`md5:<base64>`, `etag:<etag>`, `sha256:<hex>`):
+   * a document is re-embedded exactly when its listing shows another one.
+   */
+  readonly fingerprint: string;
   /** Ids of the chunks this version of the document put into the index. */
   readonly chunkIds: readonly string[];
   /** ISO time its chunks were upserted. */
@@ -127,9 +132,10 @@ export function decodeManifest(json: string): Manifest {
     if (id !== key) throw new ManifestFormatError(`${path}.id`, 'must equal its key');
     const sha256 = string(e.sha256, `${path}.sha256`);
     if (!SHA256.test(sha256)) throw new ManifestFormatError(`${path}.sha256`, 'must be 64 lowercase hex digits');
+    const fingerprint = string(e.fingerprint, `${path}.fingerprint`);
     const chunkIds = strings(e.chunkIds, `${path}.chunkIds`);
     const embeddedAt = time(e.embeddedAt, `${path}.embeddedAt`);
-    documents[key] = { id, sha256, chunkIds, embeddedAt };
+    documents[key] = { id, sha256, fingerprint, chunkIds, embeddedAt };
   }
   const pendingDeletes = strings(root.pendingDeletes, 'pendingDeletes');
   const manifest: Manifest = { formatVersion: 1, documents, pendingDeletes };

@@ -1,15 +1,15 @@
 import type { Manifest } from './manifest';
 
-/** A source object as listed: its id (object path) and the sha256 of its bytes. */
+/** A source object as listed: its id (object path) and its change token (see `DocumentEntry.fingerprint`). */
 export interface ListedDocument {
   readonly id: string;
-  readonly sha256: string;
+  readonly fingerprint: string;
 }
 
 export interface RunPlan {
   /** New or changed documents, in listing order. */
   readonly embed: readonly ListedDocument[];
-  /** Unchanged documents (same sha256 as in the manifest). */
+  /** Unchanged documents (same fingerprint as in the manifest). */
   readonly skip: readonly string[];
   /** Documents in the manifest that the listing no longer has. */
   readonly removed: readonly string[];
@@ -30,7 +30,7 @@ export function planRun(previous: Manifest, listing: readonly ListedDocument[]):
     if (seen.has(doc.id)) throw new Error(`listing names document ${JSON.stringify(doc.id)} twice`);
     seen.add(doc.id);
     const entry = Object.prototype.hasOwnProperty.call(previous.documents, doc.id) ? previous.documents[doc.id] : undefined;
-    if (entry && entry.sha256 === doc.sha256) skip.push(doc.id);
+    if (entry && entry.fingerprint === doc.fingerprint) skip.push(doc.id);
     else embed.push(doc);
   }
   const removed: string[] = [];

@@ -16,9 +16,10 @@ export interface IndexedChunk {
 
 /** Everything a run touches, injected so each cloud (and each test) plugs in its own. */
 export interface IngestSeams {
-  /** The source objects with the sha256 of their bytes (metadata only: the corpus is never loaded at once). */
+  /** The source objects with their change tokens (metadata only: the corpus is never loaded at once). */
   listDocuments(): Promise<readonly ListedDocument[]>;
-  readDocument(id: string): Promise<Uint8Array>;
+  /** The object's bytes and the change token of the version read, which may be newer than the listing's. */
+  readDocument(id: string): Promise<{ readonly bytes: Uint8Array; readonly fingerprint: string }>;
   /** Extract text and chunk it (the design's chunking); chunks in document order. */
   chunk(document: { readonly id: string; readonly bytes: Uint8Array }): Promise<readonly string[]> | readonly string[];
   /** Embeds texts in provider-sized batches with retries (see `embed/embed-all.ts`); `label` names the document in errors. */
@@ -76,8 +77,9 @@ export async function runIngestion(seams: IngestSeams): Promise<RunRecord> {
   let embeddingTokens = 0;
 
   for (const doc of plan.embed) {
-    const bytes = await seams.readDocument(doc.id);
-    // The hash of what was read, not of the listing: an object rewritten in between is seen as changed next run.
+    // The token of what was read, not of the listing: an object rewritten in between is not recorded as
+    // embedded in a version it was not.
+    const { bytes, fingerprint } = await seams.readDocument(doc.id);
     const contentSha = sha256(bytes);
     const texts = await seams.chunk({ id: doc.id, bytes });
     const ids = texts.map((_, i) => chunkId(doc.id, contentSha, i));
@@ -95,7 +97,7 @@ export async function runIngestion(seams: IngestSeams): Promise<RunRecord> {
     }
     const keep = new Set(ids);
     for (const c of documents[doc.id]?.chunkIds ?? []) if (!keep.has(c)) pending.add(c);
-    documents[doc.id] = { id: doc.id, sha256: contentSha, chunkIds: ids, embeddedAt: now().toISOString() };
+    documents[doc.id] = { id: doc.id, sha256: contentSha, fingerprint, chunkIds: ids, embeddedAt: now().toISOString() };
     for (const c of ids) pending.delete(c); // live now
   }
 

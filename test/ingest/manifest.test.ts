@@ -2,7 +2,7 @@ import { decodeManifest, encodeManifest, InMemoryManifestStore, ManifestConflict
 
 const good: Manifest = {
   formatVersion: 1,
-  documents: { 'docs/a.md': { id: 'docs/a.md', sha256: 'a'.repeat(64), chunkIds: ['c1', 'c2'], embeddedAt: '2026-01-01T00:00:00.000Z' } },
+  documents: { 'docs/a.md': { id: 'docs/a.md', sha256: 'a'.repeat(64), fingerprint: 'md5:1B2M2Y8AsgTpgAmY7PhCfg==', chunkIds: ['c1', 'c2'], embeddedAt: '2026-01-01T00:00:00.000Z' } },
   pendingDeletes: ['old1'],
   lastRun: {
     startedAt: '2026-01-01T00:00:00.000Z',
@@ -30,6 +30,7 @@ describe('manifest encoding', () => {
     ['wrong format version', JSON.stringify({ ...good, formatVersion: 2 }), 'formatVersion'],
     ['documents not an object', JSON.stringify({ ...good, documents: [] }), 'documents'],
     ['bad sha256', withDoc({ sha256: 'xyz' }), 'documents["docs/a.md"].sha256'],
+    ['no fingerprint', withDoc({ fingerprint: '' }), 'documents["docs/a.md"].fingerprint'],
     ['id differs from key', withDoc({ id: 'other' }), 'documents["docs/a.md"].id'],
     ['chunk id not a string', withDoc({ chunkIds: ['c1', 7] }), 'documents["docs/a.md"].chunkIds[1]'],
     ['bad time', withDoc({ embeddedAt: 'yesterday' }), 'documents["docs/a.md"].embeddedAt'],

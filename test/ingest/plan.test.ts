@@ -2,7 +2,7 @@ import { EMPTY_MANIFEST, type Manifest } from '../../lib/ingest/manifest';
 import { planRun } from '../../lib/ingest/plan';
 
 const h = (c: string) => c.repeat(64);
-const entry = (id: string, sha: string, chunkIds: string[]) => ({ id, sha256: sha, chunkIds, embeddedAt: '2026-01-01T00:00:00Z' });
+const entry = (id: string, sha: string, chunkIds: string[]) => ({ id, sha256: sha, fingerprint: sha, chunkIds, embeddedAt: '2026-01-01T00:00:00Z' });
 
 describe('planRun', () => {
   const previous: Manifest = {
@@ -12,38 +12,38 @@ describe('planRun', () => {
   };
 
   test('an empty manifest embeds every listed document', () => {
-    const plan = planRun(EMPTY_MANIFEST, [{ id: 'a', sha256: h('a') }, { id: 'b', sha256: h('b') }]);
+    const plan = planRun(EMPTY_MANIFEST, [{ id: 'a', fingerprint: h('a') }, { id: 'b', fingerprint: h('b') }]);
     expect(plan.embed.map((d) => d.id)).toEqual(['a', 'b']);
     expect(plan).toMatchObject({ skip: [], removed: [], deleteChunkIds: [] });
   });
 
   test('unchanged documents are skipped, changed ones re-embedded', () => {
-    const plan = planRun(previous, [{ id: 'a', sha256: h('a') }, { id: 'b', sha256: h('e') }, { id: 'c', sha256: h('c') }]);
+    const plan = planRun(previous, [{ id: 'a', fingerprint: h('a') }, { id: 'b', fingerprint: h('e') }, { id: 'c', fingerprint: h('c') }]);
     expect(plan.skip).toEqual(['a', 'c']);
-    expect(plan.embed).toEqual([{ id: 'b', sha256: h('e') }]);
+    expect(plan.embed).toEqual([{ id: 'b', fingerprint: h('e') }]);
     // the old chunks of a changed document are deleted by the run after its new ones are in, not planned up front
     expect(plan.deleteChunkIds).not.toContain('b1');
   });
 
   test('removed documents and leftover pending deletes are deleted', () => {
-    const plan = planRun(previous, [{ id: 'a', sha256: h('a') }]);
+    const plan = planRun(previous, [{ id: 'a', fingerprint: h('a') }]);
     expect([...plan.removed].sort()).toEqual(['b', 'c']);
     expect([...plan.deleteChunkIds].sort()).toEqual(['b1', 'c1', 'c2', 'x9']);
     expect(plan.embed).toEqual([]);
   });
 
   test('a new document is embedded', () => {
-    const plan = planRun(previous, [{ id: 'a', sha256: h('a') }, { id: 'b', sha256: h('b') }, { id: 'c', sha256: h('c') }, { id: 'd', sha256: h('d') }]);
+    const plan = planRun(previous, [{ id: 'a', fingerprint: h('a') }, { id: 'b', fingerprint: h('b') }, { id: 'c', fingerprint: h('c') }, { id: 'd', fingerprint: h('d') }]);
     expect(plan.embed.map((d) => d.id)).toEqual(['d']);
     expect(plan.removed).toEqual([]);
   });
 
   test('a document id that is an Object.prototype key is not mistaken for a known one', () => {
-    const plan = planRun(EMPTY_MANIFEST, [{ id: 'constructor', sha256: h('a') }]);
+    const plan = planRun(EMPTY_MANIFEST, [{ id: 'constructor', fingerprint: h('a') }]);
     expect(plan.embed.map((d) => d.id)).toEqual(['constructor']);
   });
 
   test('a listing naming a document twice is refused', () => {
-    expect(() => planRun(EMPTY_MANIFEST, [{ id: 'a', sha256: h('a') }, { id: 'a', sha256: h('b') }])).toThrow(/twice/);
+    expect(() => planRun(EMPTY_MANIFEST, [{ id: 'a', fingerprint: h('a') }, { id: 'a', fingerprint: h('b') }])).toThrow(/twice/);
   });
 });

@@ -41,11 +41,12 @@ class World {
   seams(): IngestSeams {
     const embedder = this.embedder();
     return {
-      listDocuments: async () => [...this.source].map(([id, text]) => ({ id, sha256: sha(text) })),
+      listDocuments: async () => [...this.source].map(([id, text]) => ({ id, fingerprint: `sha256:${sha(text)}` })),
       readDocument: async (id) => {
         this.open++;
         this.maxOpenDocuments = Math.max(this.maxOpenDocuments, this.open);
-        return new TextEncoder().encode(this.source.get(id)!);
+        const text = this.source.get(id)!;
+        return { bytes: new TextEncoder().encode(text), fingerprint: `sha256:${sha(text)}` };
       },
       // The trivial chunker of these tests: paragraphs split on blank lines.
       chunk: ({ bytes }) => {
@@ -135,6 +136,22 @@ describe('runIngestion', () => {
     expect(after.documents['docs/042.txt']).toBeUndefined();
     expect(after.documents['docs/007.txt'].chunkIds).toHaveLength(2);
     expect(w.index.size).toBe(99 * 3 - 1);
+    await w.expectConsistent(true);
+  });
+
+  test('a document rewritten between listing and reading is recorded with the version read, so the next run embeds the newer one', async () => {
+    const w = new World(3);
+    const seams = w.seams();
+    const listed = await seams.listDocuments();
+    // The listing shows the old content; the object is rewritten before the run reads it.
+    w.source.set('docs/001.txt', 'Rewritten after listing.');
+    await runIngestion({ ...seams, listDocuments: async () => listed });
+    const m = await w.stored();
+    expect(m.documents['docs/001.txt'].fingerprint).toBe(`sha256:${sha('Rewritten after listing.')}`);
+    // Had the listing's token been stored, this run would embed docs/001.txt again.
+    w.embedded = [];
+    await runIngestion(w.seams());
+    expect(w.embedded).toEqual([]);
     await w.expectConsistent(true);
   });
 
