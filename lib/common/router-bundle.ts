@@ -42,10 +42,20 @@ export function budgetBundleDir(cloud: Cloud): string {
   return shippedBundleDir('budget', cloud);
 }
 
-function shippedBundleDir(runtime: 'router' | 'budget', cloud: Cloud): string {
+/**
+ * The directory of `cloud`'s ingestion bundle (`dist/ingest/<cloud>/`: the vector store's scheduled
+ * ingestion on GCP and Azure, its freshness probe on AWS); throws when it was not built.
+ */
+export function ingestBundleDir(cloud: Cloud): string {
+  return shippedBundleDir('ingest', cloud);
+}
+
+const BUNDLE_NAMES = { router: 'router bundle', budget: 'budget stop function bundle', ingest: 'ingestion bundle' } as const;
+
+function shippedBundleDir(runtime: keyof typeof BUNDLE_NAMES, cloud: Cloud): string {
   const dir = join(packageRoot(), 'dist', runtime, cloud);
   if (!existsSync(join(dir, 'index.js'))) {
-    const what = runtime === 'router' ? 'router bundle' : 'budget stop function bundle';
+    const what = BUNDLE_NAMES[runtime];
     throw new Error(`the ${cloud} ${what} is missing (${join(dir, 'index.js')}): in a checkout of ai-stack-constructs run 'npm run build:router'; an installed package ships it, so reinstall ai-stack-constructs`);
   }
   return dir;

@@ -14,14 +14,23 @@ export interface IndexedChunk {
   readonly vector: number[];
 }
 
+/** A source object as read. */
+export interface ReadDocument {
+  readonly bytes: Uint8Array;
+  /** Change token of the version read (see `DocumentEntry.fingerprint`). */
+  readonly fingerprint: string;
+  /** The object's `Content-Type`, when the store keeps one. */
+  readonly contentType?: string;
+}
+
 /** Everything a run touches, injected so each cloud (and each test) plugs in its own. */
 export interface IngestSeams {
   /** The source objects with their change tokens (metadata only: the corpus is never loaded at once). */
   listDocuments(): Promise<readonly ListedDocument[]>;
   /** The object's bytes and the change token of the version read, which may be newer than the listing's. */
-  readDocument(id: string): Promise<{ readonly bytes: Uint8Array; readonly fingerprint: string }>;
+  readDocument(id: string): Promise<ReadDocument>;
   /** Extract text and chunk it (the design's chunking); chunks in document order. */
-  chunk(document: { readonly id: string; readonly bytes: Uint8Array }): Promise<readonly string[]> | readonly string[];
+  chunk(document: { readonly id: string; readonly bytes: Uint8Array; readonly contentType?: string }): Promise<readonly string[]> | readonly string[];
   /** Embeds texts in provider-sized batches with retries (see `embed/embed-all.ts`); `label` names the document in errors. */
   embed(texts: readonly string[], label: string): Promise<EmbeddingResult>;
   upsertChunks(chunks: readonly IndexedChunk[]): Promise<void>;
@@ -79,9 +88,9 @@ export async function runIngestion(seams: IngestSeams): Promise<RunRecord> {
   for (const doc of plan.embed) {
     // The token of what was read, not of the listing: an object rewritten in between is not recorded as
     // embedded in a version it was not.
-    const { bytes, fingerprint } = await seams.readDocument(doc.id);
+    const { bytes, fingerprint, contentType } = await seams.readDocument(doc.id);
     const contentSha = sha256(bytes);
-    const texts = await seams.chunk({ id: doc.id, bytes });
+    const texts = await seams.chunk({ id: doc.id, bytes, contentType });
     const ids = texts.map((_, i) => chunkId(doc.id, contentSha, i));
     if (texts.length > 0) {
       // Intent first: should the run die after the upsert but before the entry below is saved (and the
