@@ -1,5 +1,6 @@
 import { collectProblems, isCron } from '../../lib/design';
 import { bareDesign } from '../fixtures/designs';
+import { cronLongestGapSeconds } from '../../lib/design/cron-count';
 
 describe('isCron: five fields, each within its bounds', () => {
   test.each(['0 3 * * *', '*/15 * * * *', '0 20 * * 1-5', '0 3 * * 0-7', '30 2 1,15 * *', '0 0-23/2 * * *'])('accepts %s', (c) => expect(isCron(c)).toBe(true));
@@ -27,5 +28,22 @@ describe('values a boot script or a load balancer takes on one line', () => {
     for (const cloud of ['aws', 'gcp', 'azure'] as const) {
       expect(collectProblems(endpoint(server), { clouds: [cloud] }).all).toContainEqual({ path, message: expect.stringContaining(message) });
     }
+  });
+});
+
+describe('cronLongestGapSeconds', () => {
+  test.each([
+    ['0 3 * * *', 86_400],
+    ['*/15 * * * *', 900],
+    ['0 9,17 * * *', 16 * 3600],
+    ['0 2 * * 1-5', 3 * 86_400], // Friday 02:00 to Monday 02:00
+    ['30 4 1 * *', 31 * 86_400],
+    ['0 0 29 2 *', 1461 * 86_400], // leap day to leap day, 2028 to 2032
+  ])('%s waits at most %d s between runs', (cron, seconds) => {
+    expect(cronLongestGapSeconds(cron)).toBe(seconds);
+  });
+
+  test('a cron that never runs counts the whole span it was measured over', () => {
+    expect(cronLongestGapSeconds('0 0 31 2 *')).toBe((Date.UTC(2033, 0, 1) - Date.UTC(2025, 0, 1)) / 1000);
   });
 });
