@@ -1,6 +1,6 @@
 import { isDeployed, notDeployedSections, type Section } from './capabilities';
 import type { InstanceOffer } from './catalog/accelerators';
-import { ENDPOINT_FIXED, NAT_FIXED, VECTOR_STORAGE_PER_GIB, VECTOR_STORE_FIXED } from './catalog/fixed-costs';
+import { ENDPOINT_FIXED, NAT_FIXED } from './catalog/fixed-costs';
 import { findModel } from './catalog/models';
 import type { Cloud } from './cloud';
 import { targetClouds, validateDesign, type AiStackDesign, type ValidateOptions } from './design';
@@ -9,8 +9,8 @@ import { resolveGpuEndpoint } from './gpu-endpoint';
 import { ROUTER_DEFAULTS, type RouteDesign, type RouterDesign } from './router';
 import { routerCostItems } from './router-cost';
 import { guardrailCostItems } from './guardrail-cost';
-import { resolveVectorStore, VECTOR_STORE_DEFAULTS } from './vector-store';
-import { embeddingCost } from './vector-store-cost';
+import { resolveVectorStore } from './vector-store';
+import { vectorStoreCostItems } from './vector-store-cost';
 import { placeRouter } from './router-placement';
 
 /** Hours in an average month (8,760 / 12). */
@@ -158,19 +158,11 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
     }
   }
   if (design.vectorStore) {
-    const fixed = VECTOR_STORE_FIXED[cloud];
-    const storage = (design.vectorStore.expectedSourceGiB ?? 1) * VECTOR_STORAGE_PER_GIB[cloud];
-    const monthly = cents(fixed.monthlyUsd + storage);
-    lines.push({ ...about('vector-store', cloud), item: `${fixed.item} + storage`, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
     const model = resolveVectorStore(design.vectorStore, cloud).embedding.id;
-    const e = embeddingCost(design.vectorStore, cloud, design.prices?.models?.[model]?.inputPer1kUsd);
-    const embed = cents(e.monthlyUsd);
-    lines.push({
-      ...about('vector-store', cloud),
-      item: `embedding refresh: ${model}, ${formatRuns(e.runsPerMonth)} runs x ${design.vectorStore.expectedChangedPercent ?? VECTOR_STORE_DEFAULTS.expectedChangedPercent}% changed (first ingestion once: $${e.initialUsd.toFixed(2)})`,
-      monthlyUsd: embed,
-      allOnDemandMonthlyUsd: embed,
-    });
+    for (const v of vectorStoreCostItems(design.vectorStore, cloud, design.prices?.models?.[model]?.inputPer1kUsd)) {
+      const monthly = cents(v.monthlyUsd);
+      lines.push({ ...about('vector-store', cloud), item: v.item, monthlyUsd: monthly, allOnDemandMonthlyUsd: monthly });
+    }
   }
   const deployed = lines.filter((l) => l.deployed);
   const totalMonthlyUsd = cents(deployed.reduce((s, l) => s + l.monthlyUsd, 0));
@@ -197,10 +189,6 @@ function estimateCloud(design: AiStackDesign, cloud: Cloud): CloudEstimate {
         }
       : undefined,
   };
-}
-
-function formatRuns(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
 /** The component, section and deployed flag of a line of `component` on `cloud`. */

@@ -88,6 +88,12 @@ export interface VectorStoreDesign {
    * @default 5
    */
   readonly expectedChangedPercent?: number;
+  /**
+   * Searches of the index a month, for the estimate: each embeds its question, and S3 Vectors bills
+   * its query calls.
+   * @default 100000
+   */
+  readonly expectedQueriesPerMonth?: number;
 }
 
 export const vectorStoreShape = obj(
@@ -107,6 +113,7 @@ export const vectorStoreShape = obj(
     refreshSchedule: str,
     expectedSourceGiB: num,
     expectedChangedPercent: num,
+    expectedQueriesPerMonth: num,
   },
   ['name'],
 );
@@ -118,6 +125,7 @@ export const VECTOR_STORE_DEFAULTS = {
   refreshSchedule: '0 3 * * *',
   expectedSourceGiB: 1,
   expectedChangedPercent: 5,
+  expectedQueriesPerMonth: 100_000,
 };
 
 const PROVIDER_OF: Record<Cloud, string> = { aws: 'bedrock', gcp: 'vertex', azure: 'azure-openai' };
@@ -162,6 +170,7 @@ const VECTOR_STORE_NUMBERS: NumberRules<VectorStoreDesign> = {
   // 1 PiB: far above any corpus, and low enough that its token count stays finite in the estimate.
   expectedSourceGiB: { min: 0, max: 1048576, unit: 'GiB' },
   expectedChangedPercent: { min: 0, max: 100, unit: 'percent' },
+  expectedQueriesPerMonth: { whole: true, min: 0, max: 1e12 },
 };
 
 const literal = (v: unknown): v is string => typeof v === 'string' && !isToken(v);

@@ -1,6 +1,6 @@
 import { estimateMonthlyCost, isDeployed, splitReplicas, loadDesign, type AiStackDesign } from '../../lib/design';
 import { cronRunsPerMonth } from '../../lib/design/cron-count';
-import { embeddingCost } from '../../lib/design/vector-store-cost';
+import { embeddingCost, vectorStoreCostItems } from '../../lib/design/vector-store-cost';
 import { join } from 'node:path';
 
 /** One L4 endpoint on AWS: min 3, max 10, expected 5, 1 reserved, 1 on-demand base, 50% spot. */
@@ -129,7 +129,11 @@ function estimateWith(deployed: Partial<Record<string, string[]>>): typeof impor
 }
 
 describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
-  // Hand-computed: fleet + network 2422.80 (above); model usage 85.12; vector store 10 GiB x $0.06 = 0.60.
+  // Hand-computed: fleet + network 2422.80 (above); model usage 85.12. Vector store: 10 GiB x 2^30 / 4
+  // tokens x 1.2 overlap = 3,221,225,472 tokens in 10,737,419 chunks of 300 tokens, each 1024 x 4 B of
+  // vector + 1,200 B of text + 200 B = 5,496 B: 54.96 GiB x $0.06 = 3.30, + the daily 5% rewritten
+  // (54.96 x 0.05 x 365/12 = 83.59 GiB) x $0.20 = 16.72: 20.01; queries 100,000 x $2.50/M = 0.25 + 100,000
+  // x 32 tokens x $0.00002/1k = 0.06: 0.31; source 10 GiB x $0.023 = 0.23.
   // The router (lib/design/catalog/router-costs.ts), 1,000 requests/day x 30.4 = 30,400 a month, each
   // 0.5 s + 500 tokens / 50 per s = 10.5 s on 2 GiB arm64: requests 30,400 x $0.20/M = 0.01; duration
   // 319,200 s x 2 GB x $0.0000133334 = 8.51; DynamoDB 30,400 x (3 x $0.625 + 3 x $0.125)/M = 0.07;
@@ -151,25 +155,27 @@ describe('estimateMonthlyCost: sections a cloud does not deploy', () => {
       ['router', 'router', false, 0.01],
       ['router', 'router', false, 0.4],
       ['router', 'router', false, 3.3],
-      ['vector-store', 'vectorStore', false, 0.6],
+      ['vector-store', 'vectorStore', false, 20.01],
+      ['vector-store', 'vectorStore', false, 0.31],
+      ['vector-store', 'vectorStore', false, 0.23],
       ['vector-store', 'vectorStore', false, 97.98],
     ]);
     expect(aws.totalMonthlyUsd).toBe(2422.8);
     expect(aws.allOnDemandMonthlyUsd).toBe(2986.79);
-    expect(aws.designTotalMonthlyUsd).toBe(2618.8); // 2422.80 + 85.12 + 12.30 + 0.60 + 97.98
+    expect(aws.designTotalMonthlyUsd).toBe(2638.75); // 2422.80 + 85.12 + 12.30 + 20.01 + 0.31 + 0.23 + 97.98
     expect(aws.notDeployed).toEqual(['router', 'vectorStore', 'budget']);
-    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,618.80.
+    // $2,430 holds the deployed $2,422.80 but not the whole design's $2,638.75.
     expect(aws.budget).toEqual({ monthlyLimitUsd: 2430, comparedMonthlyUsd: 2422.8, compared: 'deployed total', excludedSections: ['router', 'vectorStore'], withinBudget: true });
   });
 
   test('the lines switch over by themselves when capabilities.ts marks a section deployed', () => {
     const aws = estimateWith({ endpoints: ['aws'], router: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
-    expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore', 'vectorStore']);
+    expect(aws.lines.filter((l) => !l.deployed).map((l) => l.section)).toEqual(['vectorStore', 'vectorStore', 'vectorStore', 'vectorStore']);
     expect(aws.totalMonthlyUsd).toBe(2520.22); // 2422.80 + 85.12 + 12.30
     expect(aws.notDeployed).toEqual(['vectorStore', 'budget']);
     expect(aws.budget).toMatchObject({ comparedMonthlyUsd: 2520.22, excludedSections: ['vectorStore'], withinBudget: false });
     const all = estimateWith({ endpoints: ['aws'], router: ['aws'], vectorStore: ['aws'], budget: ['aws'] }).estimateMonthlyCost(fullDesign()).clouds[0];
-    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2618.8, notDeployed: [], excluded: [] });
+    expect({ total: all.totalMonthlyUsd, notDeployed: all.notDeployed, excluded: all.budget?.excludedSections }).toEqual({ total: 2638.75, notDeployed: [], excluded: [] });
   });
 
   test('with the real capabilities.ts, every line is marked as that table says', () => {
@@ -198,5 +204,35 @@ describe('cronRunsPerMonth and the embedding refresh', () => {
     expect(embeddingCost({ ...v, expectedChangedPercent: 10 }, 'aws').monthlyUsd).toBeCloseTo(base * 2, 9);
     expect(embeddingCost({ ...v, expectedChangedPercent: 0 }, 'aws').monthlyUsd).toBe(0);
     expect(embeddingCost({ ...v, chunking: { strategy: 'none' } }, 'aws').monthlyUsd).toBeCloseTo(base / 1.2, 9);
+  });
+});
+
+describe('vectorStoreCostItems: the index, its source, its queries and its refresh', () => {
+  // Hand-computed for 1 GiB (the default) at 300-token chunks with 20% overlap: 2^30 / 4 x 1.2 =
+  // 322,122,547 tokens in 1,073,742 chunks, each with 1,400 B of text and keys beside its vector.
+  test('GCP: one e2-standard-2 node per 2 GiB shard of the index; searches are included', () => {
+    const items = vectorStoreCostItems({ name: 'docs' }, 'gcp');
+    // 768 dimensions: 1,073,742 x (3,072 + 1,400) B = 4.47 GiB -> 3 shards x $0.0938 x 730 = 205.42.
+    expect(items[0]).toEqual({ item: 'Vector Search deployed index, e2-standard-2 node(s), one per 2 GiB shard: 3 for 1,073,742 chunks, 4.47 GiB', monthlyUsd: expect.closeTo(205.422, 3) });
+    // 100,000 questions x 32 tokens x $0.000025/1k.
+    expect(items[1].monthlyUsd).toBeCloseTo(0.08, 10);
+    expect(items[2]).toEqual({ item: 'source documents: 1.00 GiB in Cloud Storage Standard', monthlyUsd: 0.02 });
+  });
+
+  test('Azure: AI Search Basic units by 5 GB of vectors, and the tier named when it cannot hold the index', () => {
+    // 1536 dimensions: 1,073,742 x (6,144 + 1,400) B = 7.54 GiB -> 2 units x $73.73.
+    expect(vectorStoreCostItems({ name: 'docs' }, 'azure')[0]).toMatchObject({ item: expect.stringContaining(': 2 for 1,073,742 chunks, 7.54 GiB'), monthlyUsd: 147.46 });
+    // 3 GiB: 22.63 GiB -> 5 units, above Basic's 3 partitions.
+    expect(vectorStoreCostItems({ name: 'docs', expectedSourceGiB: 3 }, 'azure')[0].item).toMatch(/: 5 for .* \(above the tier's 3: a larger tier is needed\)$/);
+  });
+
+  test('AWS: S3 Vectors bills what is stored, what each refresh writes and each query call', () => {
+    const none = vectorStoreCostItems({ name: 'docs', expectedQueriesPerMonth: 0, expectedChangedPercent: 0 }, 'aws');
+    // 1024 dimensions: 1,073,742 x (4,096 + 1,400) B = 5.50 GiB x $0.06, nothing rewritten.
+    expect(none[0].monthlyUsd).toBeCloseTo((1073742 * 5496 * 0.06) / 1024 ** 3, 10);
+    expect(none[1].monthlyUsd).toBe(0);
+    const busy = vectorStoreCostItems({ name: 'docs', expectedQueriesPerMonth: 2_000_000 }, 'aws');
+    // 2 M calls x $2.50/M + 2 M x 32 tokens x $0.00002/1k.
+    expect(busy[1].monthlyUsd).toBeCloseTo(5 + 1.28, 10);
   });
 });

@@ -146,6 +146,7 @@ describe('vector store rules', () => {
     ['overlap not whole', (d) => (d.vectorStore.chunking = { overlapPercent: 20.5 }), 'vectorStore.chunking.overlapPercent', /\(got 20\.5\)/],
     ['overlap 100', (d) => (d.vectorStore.chunking = { overlapPercent: 100 }), 'vectorStore.chunking.overlapPercent', /\(got 100\)/],
     ['a changed share above 100%', (d) => (d.vectorStore.expectedChangedPercent = 101), 'vectorStore.expectedChangedPercent', /^must be between 0 and 100 percent \(got 101\)$/],
+    ['queries not whole', (d) => (d.vectorStore.expectedQueriesPerMonth = 10.5), 'vectorStore.expectedQueriesPerMonth', /^must be a whole number between 0 and 1000000000000 \(got 10\.5\)$/],
     ['a negative corpus size', (d) => (d.vectorStore.expectedSourceGiB = -1), 'vectorStore.expectedSourceGiB', /^must be between 0 and 1048576 GiB \(got -1\)$/],
     ['a name with capitals', (d) => (d.vectorStore.name = 'Docs'), 'vectorStore.name', /got 'Docs'/],
     ['a refresh schedule that is not cron', (d) => (d.vectorStore.refreshSchedule = 'daily'), 'vectorStore.refreshSchedule', /five-field cron .*\(got 'daily'\)/],

@@ -26,12 +26,35 @@ export const NAT_FIXED: Readonly<Record<Cloud, FixedCost>> = {
   azure: { item: 'NAT gateway', monthlyUsd: 0.045 * HOURS },
 };
 
-/** The minimum monthly cost of the vector store on each cloud. */
-export const VECTOR_STORE_FIXED: Readonly<Record<Cloud, FixedCost>> = {
-  aws: { item: 'S3 Vectors index (no minimum; storage $0.06/GB-month)', monthlyUsd: 0 },
-  gcp: { item: 'Vector Search deployed index (1 x e2-standard-2 node)', monthlyUsd: 0.0938 * HOURS },
-  azure: { item: 'Azure AI Search Basic (1 unit)', monthlyUsd: 73.73 },
-};
+/**
+ * What the vector store's index, source documents and queries cost on each cloud. List prices noted
+ * 2026-12: AWS us-east-1 (S3 Vectors storage $0.06/GB-month, writes $0.20 per GB uploaded, queries
+ * $2.50 per million calls, data-processed fees left out; S3 Standard $0.023/GB-month), GCP
+ * us-central1 (Vector Search e2-standard-2 node $0.0938/h serving SHARD_SIZE_SMALL shards of 2 GiB,
+ * one node per shard; Cloud Storage Standard $0.020/GB-month), Azure East US (AI Search Basic
+ * $73.73 per unit a month, 5 GB of vector index per partition, at most 3; Blob Hot LRS
+ * $0.018/GB-month). Searches are included in the Vertex node and the AI Search unit.
+ */
+export interface VectorStorePrices {
+  /** The index's service floor and how it grows with the index's size. */
+  readonly index:
+    | { readonly kind: 'per-gib'; readonly item: string; readonly perGiBMonthUsd: number; readonly writesPerGiBUsd: number; readonly queriesPerMillionUsd: number }
+    | { readonly kind: 'per-unit'; readonly item: string; readonly unitMonthlyUsd: number; readonly unitGiB: number; readonly maxUnits?: number };
+  /** The source documents' object storage. */
+  readonly source: { readonly item: string; readonly perGiBMonthUsd: number };
+}
 
-/** Storage per GiB-month of the vector store's source documents and vectors. */
-export const VECTOR_STORAGE_PER_GIB: Readonly<Record<Cloud, number>> = { aws: 0.06, gcp: 0.02, azure: 0.02 };
+export const VECTOR_STORE_PRICES: Readonly<Record<Cloud, VectorStorePrices>> = {
+  aws: {
+    index: { kind: 'per-gib', item: 'S3 Vectors index (no minimum)', perGiBMonthUsd: 0.06, writesPerGiBUsd: 0.2, queriesPerMillionUsd: 2.5 },
+    source: { item: 'S3 Standard', perGiBMonthUsd: 0.023 },
+  },
+  gcp: {
+    index: { kind: 'per-unit', item: 'Vector Search deployed index, e2-standard-2 node(s), one per 2 GiB shard', unitMonthlyUsd: 0.0938 * HOURS, unitGiB: 2 },
+    source: { item: 'Cloud Storage Standard', perGiBMonthUsd: 0.02 },
+  },
+  azure: {
+    index: { kind: 'per-unit', item: 'Azure AI Search Basic unit(s), 5 GB of vectors per partition', unitMonthlyUsd: 73.73, unitGiB: 5, maxUnits: 3 },
+    source: { item: 'Blob Storage Hot LRS', perGiBMonthUsd: 0.018 },
+  },
+};
