@@ -13,6 +13,7 @@ import { Budget, budgetRouterOf } from './budget';
 import { Guardrail } from './guardrail';
 import { ModelRouter, type ModelRouterEndpoint } from './model-router';
 import { PrivateNetwork } from './network';
+import { VectorStore } from './vector-store';
 
 export interface AiStackProps {
   /** The cloud-neutral design this stack builds. It is validated for GCP before anything is created. */
@@ -40,6 +41,8 @@ export class AiStack extends TerraformStack {
   public readonly guardrail?: Guardrail;
   /** The budget (billed spend, the router-charged watch, the hard stop); absent without a `budget` section. */
   public readonly budget?: Budget;
+  /** The RAG vector store (Vector Search and the scheduled ingestion); absent without a `vectorStore` section. */
+  public readonly vectorStore?: VectorStore;
 
   constructor(scope: Construct, id: string, props: AiStackProps) {
     validateDesign(props.design, { clouds: ['gcp'] });
@@ -132,6 +135,24 @@ export class AiStack extends TerraformStack {
         endpoints: Object.values(endpoints),
       });
       if (this.budget.stopUrl) new TerraformOutput(this, 'budget-stop-url', { value: this.budget.stopUrl, description: 'Budget stop function: POST {"action":"resume"} with an identity token (docs/gcp/budget.md)' });
+    }
+    if (design.vectorStore) {
+      // Its Private Service Connect endpoint goes into the stack's network when there is one (where
+      // the GPU endpoints are); its alerts email the budget's addresses when the design has a budget.
+      this.vectorStore = new VectorStore(this, 'vector-store', {
+        ...design.vectorStore,
+        namePrefix: design.name,
+        region: this.region,
+        project: this.project,
+        ...(this.network ? { network: { network: this.network.network.id, subnetwork: this.network.subnetwork.id } } : {}),
+        ...(this.budget ? { notificationChannels: this.budget.emailChannels.map((c) => c.id) } : {}),
+        ...(design.prices?.models ? { modelPrices: design.prices.models } : {}),
+      });
+      const name = design.vectorStore.name;
+      new TerraformOutput(this, 'vector-store-source-bucket', { value: this.vectorStore.sourceBucketName, description: `Bucket of the documents of vector store ${name}: upload here, the next refresh ingests them` });
+      new TerraformOutput(this, 'vector-store-index-endpoint', { value: this.vectorStore.indexEndpoint.id, description: `Vector Search index endpoint of ${name} (Private Service Connect only)` });
+      new TerraformOutput(this, 'vector-store-deployed-index-id', { value: this.vectorStore.deployedIndex.deployedIndexId, description: `Deployed index id of ${name}, named in every query` });
+      new TerraformOutput(this, 'vector-store-query-address', { value: this.vectorStore.pscAddress.address, description: `Internal address of the Private Service Connect endpoint of ${name} (gRPC MatchService on port 10000)` });
     }
   }
 }
