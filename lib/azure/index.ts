@@ -6,3 +6,4 @@ export * from './guardrail';
 export * from './network';
 export * from './model-router';
 export * from './budget';
+export * from './vector-store';

@@ -4,5 +4,12 @@ import { validateBudgetOnAzure } from './budget/rules';
 import { validateGpuEndpointOnAzure } from './gpu-endpoint/rules';
 import { validateGuardrailsOnAzure } from './guardrail/rules';
 import { validateRouterOnAzure } from './model-router/rules';
+import { validateVectorStoreOnAzure } from './vector-store/rules';
 
-export const azureRules: CloudRules = { gpuEndpoint: validateGpuEndpointOnAzure, router: validateRouterOnAzure, guardrails: validateGuardrailsOnAzure, budget: validateBudgetOnAzure };
+export const azureRules: CloudRules = {
+  gpuEndpoint: validateGpuEndpointOnAzure,
+  router: validateRouterOnAzure,
+  vectorStore: validateVectorStoreOnAzure,
+  guardrails: validateGuardrailsOnAzure,
+  budget: validateBudgetOnAzure,
+};
