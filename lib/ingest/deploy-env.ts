@@ -10,6 +10,11 @@ export const INGEST_ENV = {
   chunking: 'AI_STACK_INGEST_CHUNKING',
   /** The embedding model: Vertex's model id (`text-embedding-005`), or the Azure OpenAI deployment name. */
   embeddingModel: 'AI_STACK_INGEST_EMBEDDING_MODEL',
+  /**
+   * The embedding model's catalog id (`text-embedding-3-small`): its input limit, and whether it takes
+   * `dimensions`, when the deployment is named otherwise. Optional: `embeddingModel` is looked up instead.
+   */
+  embeddingModelId: 'AI_STACK_INGEST_EMBEDDING_MODEL_ID',
   /** Output dimensions of the embedding model (the index's). */
   dimensions: 'AI_STACK_INGEST_DIMENSIONS',
   /** The design's distance: `cosine`, `euclidean` or `dot-product` (Azure creates its index with it). */
@@ -42,8 +47,9 @@ export const INGEST_ENV = {
   clientId: 'AZURE_CLIENT_ID',
 
   /**
-   * Tests only: base URLs that replace the clouds' public endpoints (JSON object with any of
-   * `storage`, `vertex`, `metadata`), so the entries run against local servers speaking the same APIs.
+   * Tests only: base URLs that replace the clouds' public endpoints, so the entries run against local
+   * servers speaking the same APIs (JSON object; GCP: `storage`, `vertex`, `metadata`; Azure: `blob`,
+   * `search`, `openai`, and the test credentials `storageAccount`, `storageKey` (azurite), `token`).
    */
   apiBases: 'AI_STACK_INGEST_API_BASES',
 } as const;

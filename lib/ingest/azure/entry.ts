@@ -119,8 +119,9 @@ function wire(env: NodeJS.ProcessEnv, options: AzureRunOptions): AzureWiring {
 }
 
 /** text-embedding-3 models take `dimensions` (shortened embeddings); ada-002 refuses it. */
-function takesDimensions(deploymentName: string): boolean {
-  const model = findModel(deploymentName)?.providerModelId ?? deploymentName;
+function takesDimensions(deployment: IngestDeployment): boolean {
+  const id = deployment.embeddingModelId ?? deployment.embeddingModel;
+  const model = findModel(id)?.providerModelId ?? id;
   return /^text-embedding-3/.test(model);
 }
 
@@ -165,13 +166,13 @@ export async function runOnce(env: NodeJS.ProcessEnv, sink: EventSink = consoleS
   const embedder = new AzureOpenAIEmbedder({
     endpoint: config.openAiEndpoint,
     deployment: deployment.embeddingModel,
-    ...(takesDimensions(deployment.embeddingModel) ? { dimensions: deployment.dimensions } : {}),
+    ...(takesDimensions(deployment) ? { dimensions: deployment.dimensions } : {}),
     accessToken: wiring.openAiToken,
   });
   const seams: IngestSeams = {
     listDocuments: () => listDocuments(source, { pageSize: options.listPageSize }),
     readDocument: (id) => readDocument(source, id),
-    chunk: documentChunker(deployment.chunking, findModel(deployment.embeddingModel)?.contextWindowTokens ?? DEFAULT_MODEL_MAX_TOKENS),
+    chunk: documentChunker(deployment.chunking, findModel(deployment.embeddingModelId ?? deployment.embeddingModel)?.contextWindowTokens ?? DEFAULT_MODEL_MAX_TOKENS),
     embed: (texts, label) => embedAll(embedder, texts, { label, retry: options.retry }),
     upsertChunks: (chunks) => index.upsertChunks(chunks),
     deleteChunks: (ids) => index.deleteChunks(ids),

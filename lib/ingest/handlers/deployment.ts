@@ -8,6 +8,8 @@ export interface IngestDeployment {
   readonly name: string;
   readonly chunking: Pick<Required<ChunkingDesign>, 'strategy' | 'maxTokens' | 'overlapPercent'>;
   readonly embeddingModel: string;
+  /** The model's catalog id when the deployment gives it (`INGEST_ENV.embeddingModelId`). */
+  readonly embeddingModelId?: string;
   readonly dimensions: number;
   readonly distance: 'cosine' | 'euclidean' | 'dot-product';
   readonly costPerMillionTokensUsd: number;
@@ -62,6 +64,7 @@ export function readDeployment(env: NodeJS.ProcessEnv): IngestDeployment {
     name: required(env, INGEST_ENV.name, "the vector store's name"),
     chunking: { strategy: c.strategy, maxTokens: c.maxTokens, overlapPercent: c.overlapPercent },
     embeddingModel: required(env, INGEST_ENV.embeddingModel, 'the embedding model id or deployment name'),
+    ...(env[INGEST_ENV.embeddingModelId]?.trim() ? { embeddingModelId: env[INGEST_ENV.embeddingModelId]!.trim() } : {}),
     dimensions: positiveInteger(env, INGEST_ENV.dimensions, "the embedding model's output dimensions"),
     distance,
     costPerMillionTokensUsd: cost,
