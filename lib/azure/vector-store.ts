@@ -509,6 +509,7 @@ export class VectorStore extends Construct {
       [INGEST_ENV.name]: r.name,
       [INGEST_ENV.chunking]: JSON.stringify({ strategy: r.chunking.strategy, maxTokens: r.chunking.maxTokens, overlapPercent: r.chunking.overlapPercent }),
       [INGEST_ENV.embeddingModel]: this.embeddingDeploymentName,
+      [INGEST_ENV.embeddingModelId]: r.embedding.id,
       [INGEST_ENV.dimensions]: String(r.embedding.dimensions),
       [INGEST_ENV.distance]: r.distance,
       // Rounded to the nano-dollar per token, as the ledger's amounts are: no binary float tails.

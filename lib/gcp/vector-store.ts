@@ -494,6 +494,7 @@ export class VectorStore extends Construct {
       [INGEST_ENV.name]: r.name,
       [INGEST_ENV.chunking]: JSON.stringify({ strategy: r.chunking.strategy, maxTokens: r.chunking.maxTokens, overlapPercent: r.chunking.overlapPercent }),
       [INGEST_ENV.embeddingModel]: r.embedding.providerModelId,
+      [INGEST_ENV.embeddingModelId]: r.embedding.id,
       [INGEST_ENV.dimensions]: String(r.embedding.dimensions),
       [INGEST_ENV.distance]: r.distance,
       // USD per million tokens, without float noise (0.000025 per 1K is 0.025 per million).

@@ -172,6 +172,7 @@ describe('VectorStore (Azure) with every default', () => {
       AI_STACK_INGEST_NAME: 'docs',
       AI_STACK_INGEST_CHUNKING: '{"strategy":"fixed","maxTokens":300,"overlapPercent":20}',
       AI_STACK_INGEST_EMBEDDING_MODEL: 'text-embedding-3-small',
+      AI_STACK_INGEST_EMBEDDING_MODEL_ID: 'text-embedding-3-small',
       AI_STACK_INGEST_DIMENSIONS: '1536',
       AI_STACK_INGEST_DISTANCE: 'cosine',
       // $0.00002 per 1K tokens in the catalog.
@@ -328,6 +329,7 @@ describe('bring your own', () => {
 
     const existing = build({ openAiAccount, embeddingDeploymentName: 'embed-small' }).json;
     expect(resourcesOf(existing, 'azurerm_cognitive_deployment')).toEqual({});
+    expect(only(existing, 'azurerm_function_app_flex_consumption').app_settings.AI_STACK_INGEST_EMBEDDING_MODEL_ID).toBe('text-embedding-3-small');
     expect(only(existing, 'azurerm_function_app_flex_consumption').app_settings.AI_STACK_INGEST_EMBEDDING_MODEL).toBe('embed-small');
   });
 

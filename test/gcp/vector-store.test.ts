@@ -136,6 +136,7 @@ describe('VectorStore (GCP) with its defaults', () => {
       [INGEST_ENV.name]: 'support-docs',
       [INGEST_ENV.chunking]: '{"strategy":"fixed","maxTokens":300,"overlapPercent":20}',
       [INGEST_ENV.embeddingModel]: 'text-embedding-005',
+      [INGEST_ENV.embeddingModelId]: 'text-embedding-005',
       [INGEST_ENV.dimensions]: '768',
       [INGEST_ENV.distance]: 'cosine',
       // text-embedding-005 at $0.000025 per 1K input tokens (the model catalog): $0.025 per million.
