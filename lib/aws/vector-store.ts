@@ -1,11 +1,15 @@
 import { Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as bedrock from 'aws-cdk-lib/aws-bedrock';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
   defaultNamePrefix,
@@ -16,6 +20,8 @@ import {
   type ResolvedVectorStore,
   type VectorStoreDesign,
 } from '../design';
+import { FRESHNESS_METRICS } from '../ingest/aws/deploy-env';
+import { VectorStoreFreshness } from './vector-store/freshness';
 import { eventBridgeCron } from './vector-store/rules';
 import { acknowledgeKnowledgeBaseFindings, acknowledgeSourceBucketFindings } from './vector-store/findings';
 import { validateAwsVectorStoreProps } from './vector-store/validate';
@@ -25,6 +31,9 @@ export const BEDROCK_METADATA_KEYS = ['AMAZON_BEDROCK_TEXT', 'AMAZON_BEDROCK_MET
 
 /** Actions the knowledge base needs on its index: write and delete chunks, read them back, query. */
 export const INDEX_ACTIONS = ['s3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors', 's3vectors:QueryVectors', 's3vectors:GetIndex'] as const;
+
+export { FRESHNESS_DIMENSION, FRESHNESS_METRICS } from '../ingest/aws/deploy-env';
+export { INDEX_AGE_EVALUATION_PERIODS, PROBE_ACTIONS, PROBE_RATE, staleAfterSeconds, vectorStoreMetricsNamespace } from './vector-store/freshness';
 
 /**
  * Properties of a {@link VectorStore}: the cloud-neutral design plus AWS-only props. Unknown props are
@@ -48,13 +57,34 @@ export interface VectorStoreProps extends VectorStoreDesign, NamePrefixProps {
    * @default - no server access logs (a cdk-nag acknowledgement says why; `AiStack` passes its log bucket)
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
+  /**
+   * Topic the freshness alarms (index older than twice the refresh interval, a failed ingestion job)
+   * notify on ALARM. An encrypted topic needs a customer managed key that lets `cloudwatch.amazonaws.com`
+   * use it, as the router's and the budget's topics have.
+   * @default - the alarms notify nobody: watch them, or add actions to `alarms`
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * How long the freshness probe's logs (each probe's age, each finished ingestion job) are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer managed KMS key of the freshness probe's log group. For a `kms.Key` of this app the
+   * construct lets CloudWatch Logs of this account and region use it.
+   * @default - encrypted by CloudWatch Logs with an AWS owned key
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
  * A RAG index on AWS, native end to end: source documents in S3, a Bedrock knowledge base that chunks
  * and embeds them with the design's chunking and embedding model, vectors in an S3 Vectors index, and
  * an EventBridge Scheduler schedule that starts an ingestion job on the design's refresh schedule
- * (Bedrock re-embeds only the documents that changed since the last job).
+ * (Bedrock re-embeds only the documents that changed since the last job). Freshness is observable: a
+ * probe function lists the ingestion jobs every hour and publishes the index's age, failed jobs and
+ * each completed job's document counts as CloudWatch metrics; two alarms watch the age (over twice
+ * the refresh interval) and failed jobs.
  */
 export class VectorStore extends Construct {
   /** The design with every default filled in, for AWS. */
@@ -76,6 +106,24 @@ export class VectorStore extends Construct {
   /** ARN of the knowledge base, for `bedrock:Retrieve`. */
   public readonly knowledgeBaseArn: string;
   public readonly knowledgeBaseId: string;
+  /** The freshness probe: its function, role, log group and hourly schedule, and the two alarms. */
+  public readonly freshness: VectorStoreFreshness;
+  /** Lists the ingestion jobs every hour and publishes the freshness metrics (the shipped dist/ingest/aws bundle). */
+  public readonly probeFunction: lambda.IFunction;
+  public readonly probeRole: iam.IRole;
+  public readonly probeLogGroup: logs.ILogGroup;
+  /** Invokes the probe every PROBE_INTERVAL_SECONDS with the schedule's time. */
+  public readonly probeSchedule: scheduler.Schedule;
+  /** `IndexAgeSeconds` over twice the refresh schedule's longest gap, or no age published for two probe intervals. */
+  public readonly indexAgeAlarm: cloudwatch.Alarm;
+  /** An ingestion job ended FAILED. */
+  public readonly failedIngestionJobsAlarm: cloudwatch.Alarm;
+  /** Both alarms. */
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  /** CloudWatch namespace of the freshness metrics (dimension `VectorStore`: the design's name). */
+  public readonly metricsNamespace: string;
+  /** The age alarm's threshold, seconds: twice the longest gap between two refresh runs. */
+  public readonly staleAfterSeconds: number;
 
   constructor(scope: Construct, id: string, props: VectorStoreProps) {
     super(scope, id);
@@ -168,7 +216,64 @@ export class VectorStore extends Construct {
       }),
     });
 
+    this.freshness = new VectorStoreFreshness(this, 'Freshness', {
+      namePrefix: this.namePrefix,
+      name: r.name,
+      refreshSchedule: r.refreshSchedule,
+      knowledgeBaseId: this.knowledgeBaseId,
+      knowledgeBaseArn: this.knowledgeBaseArn,
+      dataSourceId: this.dataSource.attrDataSourceId,
+      dataSourceCreatedAt: this.dataSource.attrCreatedAt,
+      alarmTopic: props.alarmTopic,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      logEncryptionKey: props.logEncryptionKey,
+    });
+    this.probeFunction = this.freshness.function;
+    this.probeRole = this.freshness.role;
+    this.probeLogGroup = this.freshness.logGroup;
+    this.probeSchedule = this.freshness.schedule;
+    this.indexAgeAlarm = this.freshness.indexAgeAlarm;
+    this.failedIngestionJobsAlarm = this.freshness.failedIngestionJobsAlarm;
+    this.alarms = [this.indexAgeAlarm, this.failedIngestionJobsAlarm];
+    this.metricsNamespace = this.freshness.namespace;
+    this.staleAfterSeconds = this.freshness.staleAfterSeconds;
+
     acknowledgeKnowledgeBaseFindings(this.knowledgeBaseRole, this.sourceBucket);
+  }
+
+  /** Seconds since the last completed ingestion job ended (since the data source was created, before the first): Maximum per hour. */
+  public metricIndexAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.indexAge, 'Maximum', props);
+  }
+
+  /** Ingestion jobs that ended FAILED: Sum per hour. */
+  public metricFailedIngestionJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.failedJobs, 'Sum', props);
+  }
+
+  /** Ingestion jobs that ended COMPLETE: Sum per hour. */
+  public metricCompletedIngestionJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.completedJobs, 'Sum', props);
+  }
+
+  /** Documents each completed job scanned in the source bucket: Sum per hour. */
+  public metricDocumentsScanned(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.documentsScanned, 'Sum', props);
+  }
+
+  /** Documents new or modified since the previous job, which the job (re-)embedded: Sum per hour. */
+  public metricDocumentsChanged(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.documentsChanged, 'Sum', props);
+  }
+
+  /** Documents removed from the source whose vectors the job deleted: Sum per hour. */
+  public metricDocumentsRemoved(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.documentsRemoved, 'Sum', props);
+  }
+
+  /** Documents a completed job could not ingest (a COMPLETE job may still have some): Sum per hour. */
+  public metricDocumentsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.freshness.metric(FRESHNESS_METRICS.documentsFailed, 'Sum', props);
   }
 
   /** Lets `grantee` query the index through the knowledge base (`bedrock:Retrieve`). */

@@ -1,8 +1,10 @@
 // The cdk-nag AwsSolutions findings a knowledge base implies, acknowledged with their reasons.
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token, type CfnElement } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { acknowledge } from '../gpu-endpoint/findings';
+import type { IConstruct } from 'constructs';
+import { acknowledge, acknowledgeLogGroupFindings, cfnGuardRule } from '../gpu-endpoint/findings';
 
 /**
  * The knowledge base reads every object of its source bucket: `s3:GetObject` on `<bucket>/*` is the
@@ -37,4 +39,34 @@ export function acknowledgeSourceBucketFindings(bucket: s3.Bucket, options: { km
       'No serverAccessLogsBucket was given: server access logs need a log bucket, which AiStack passes (its access-log bucket) and a standalone VectorStore leaves to its user.';
   }
   for (const [rule, reason] of Object.entries(reasons)) acknowledge(bucket, { id: `cdk-validator-cfnguard::${rule}`, reason });
+}
+
+/** The freshness probe's inherent findings: its runtime, its place outside a VPC, its schedule's grant, its log group. */
+export function acknowledgeProbeFindings(fn: lambda.Function, schedulerRole: iam.Role, logGroup: IConstruct, o: { logRetentionDays: number; logEncrypted: boolean }): void {
+  acknowledge(fn, {
+    id: 'AwsSolutions-L1',
+    reason:
+      'The freshness probe bundle (dist/ingest/aws) is built for and tested on the Node.js 22 runtime, whose bundled AWS SDK v3 (Bedrock Agent) it relies on; Node.js 22 is a supported Lambda runtime. A newer runtime is adopted with a release of the bundle.',
+  });
+  acknowledge(fn, {
+    id: cfnGuardRule('lambda_inside_vpc_check'),
+    reason:
+      'The freshness probe serves no traffic and reaches nothing inside a VPC: it calls one AWS API (bedrock:ListIngestionJobs) with its role and writes its log group. Outside a VPC it needs no NAT gateway or interface endpoint.',
+  });
+  const stack = Stack.of(fn);
+  acknowledge(schedulerRole.node.tryFindChild('DefaultPolicy') ?? schedulerRole, {
+    id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,
+    reason:
+      "EventBridge Scheduler's Lambda target grants lambda:InvokeFunction on the probe function and its versions and aliases (<arn>:*); the wildcard is the qualifier of this one function, and the schedule invokes it unqualified.",
+  });
+  acknowledgeLogGroupFindings(logGroup, o.logRetentionDays, o.logEncrypted, "The freshness probe's logs (each probe's age and each finished ingestion job's outcome and document counts)");
+}
+
+/** A freshness alarm built without `alarmTopic`: it changes state for dashboards and the console, and notifies nobody. */
+export function acknowledgeAlarmWithoutAction(alarm: IConstruct): void {
+  acknowledge(alarm, {
+    id: cfnGuardRule('cloudwatch_alarm_action_check'),
+    reason:
+      'No alarmTopic was given, so the freshness alarm has no action: its state shows in CloudWatch and on dashboards, and a topic to notify is the user\'s choice (the alarmTopic prop, or addAlarmAction on the alarm); creating an unsubscribed topic would notify nobody either.',
+  });
 }

@@ -49,9 +49,11 @@ function convertWeekdays(field: string): string | undefined {
 
 /**
  * CloudFormation resources of a vector store: source bucket and its policy, vector bucket, index, the
- * knowledge base and data source, their two roles and policies, the schedule. test/aws checks it.
+ * knowledge base and data source, their two roles and policies, the schedule (11); the freshness
+ * probe's function, its async-invoke config, role and policy, log group, schedule, the schedule's role
+ * and policy, and the two alarms (10). test/aws checks it.
  */
-export const VECTOR_STORE_RESOURCES = 11;
+export const VECTOR_STORE_RESOURCES = 21;
 
 /** Rules AWS adds to the neutral vector-store rules. */
 export function validateVectorStoreOnAws(v: VectorStoreDesign, path: string, problems: Problems): void {

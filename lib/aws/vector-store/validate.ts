@@ -1,7 +1,7 @@
 // Validation of VectorStore props: one shape (the design's fields plus the AWS props), the neutral
 // rules, AWS's rules (the same `ai-stack check` runs), then the props only the construct has.
 import { validateNamePrefix, validateVectorStore, vectorStoreShape, type NamePrefixProps, type Problems, type VectorStoreDesign } from '../../design';
-import { checkShape, extendShape, ref, str } from '../../design/shape';
+import { checkShape, extendShape, num, ref, str } from '../../design/shape';
 import { awsRules } from '../rules';
 
 export const awsVectorStorePropsShape = extendShape(vectorStoreShape, {
@@ -9,6 +9,9 @@ export const awsVectorStorePropsShape = extendShape(vectorStoreShape, {
   sourceBucket: ref('an s3.IBucket'),
   encryptionKey: ref('a kms.IKey'),
   serverAccessLogsBucket: ref('an s3.IBucket'),
+  alarmTopic: ref('an sns.ITopic'),
+  logRetention: num,
+  logEncryptionKey: ref('a kms.IKey'),
 });
 
 /** Adds every problem of `props` to `problems`, each under `path`. */
