@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the router runtime into one folder per cloud, the code assets of the router constructs
-// (and the budget's stop function the same way into dist/budget/<cloud>, see BUDGET_TARGETS):
+// (and the budget's stop function the same way into dist/budget/<cloud>, see BUDGET_TARGETS, and the
+// vector store's ingestion into dist/ingest/<cloud>, see INGEST_TARGETS):
 //   dist/router/aws/index.js    Lambda (Node.js 20+): exports `handler`; the AWS SDK v3 is left out
 //                               because the Lambda runtime ships it (Bedrock, DynamoDB, Secrets Manager)
 //   dist/router/gcp/index.js    Cloud Run: `node index.js` serves HTTP on $PORT (and exports `handler`
@@ -43,6 +44,17 @@ const BUDGET_TARGETS = [
   { cloud: 'azure', entry: 'lib/budget/handlers/azure-entry.ts', external: ['@azure/functions-core', ...AWS_ONLY], functionApp: 'ai-stack-budget-stop' },
 ];
 
+/**
+ * The vector store's ingestion (lib/ingest), one bundle per cloud in dist/ingest/: on GCP a Cloud Run
+ * job (`node index.js run|probe`), on Azure a function app with two timer functions, on AWS the
+ * freshness probe of the Bedrock knowledge base (Bedrock ingests; the Lambda runtime ships the SDK).
+ */
+const INGEST_TARGETS = [
+  { cloud: 'aws', entry: 'lib/ingest/aws/entry.ts', external: ['@aws-sdk/*', '@smithy/*', ...AZURE_ONLY], limit: AWS_LIMIT_BYTES },
+  { cloud: 'gcp', entry: 'lib/ingest/gcp/entry.ts', external: [...AWS_ONLY, ...AZURE_ONLY] },
+  { cloud: 'azure', entry: 'lib/ingest/azure/entry.ts', external: ['@azure/functions-core', ...AWS_ONLY], functionApp: 'ai-stack-ingest' },
+];
+
 /** The function app's host.json: the v4 extension bundle (HTTP triggers need no other extension). */
 const AZURE_HOST_JSON = {
   version: '2.0',
@@ -52,7 +64,8 @@ const AZURE_HOST_JSON = {
 /** The function app's package.json: the worker loads `main`; every dependency is in the bundle. */
 function azurePackageJson(name) {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  return { name, version, private: true, description: `ai-stack-constructs ${name === 'ai-stack-router' ? 'model router' : 'budget stop function'} (Azure Functions v4, bundled)`, main: 'index.js' };
+  const what = { 'ai-stack-router': 'model router', 'ai-stack-budget-stop': 'budget stop function', 'ai-stack-ingest': 'vector store ingestion' }[name];
+  return { name, version, private: true, description: `ai-stack-constructs ${what} (Azure Functions v4, bundled)`, main: 'index.js' };
 }
 
 /** 1980-01-01 00:00:00, the earliest MS-DOS date: every entry's time, so the zip depends only on its content. */
@@ -166,6 +179,8 @@ async function main() {
   // The stop function beside the router: dist/budget (or <DIR>-budget with --out DIR).
   const budgetDir = process.argv.includes('--out') ? `${dir}-budget` : join(ROOT, 'dist', 'budget');
   for (const t of BUDGET_TARGETS) results.push(await bundle(t, budgetDir));
+  const ingestDir = process.argv.includes('--out') ? `${dir}-ingest` : join(ROOT, 'dist', 'ingest');
+  for (const t of INGEST_TARGETS) results.push(await bundle(t, ingestDir));
   const rows = [['bundle', 'size', 'gzip', 'left out'], ...results.map((r) => [r.file, kib(r.bytes), kib(r.gzip), r.external.join(', ') || '-'])];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));

@@ -114,11 +114,6 @@ export class AiStack extends Stack {
         description: 'Secret holding the tenant key hashes the router accepts, {"<tenant>": ["<sha256 hex>"]}: edit it to add, rotate or revoke keys',
       });
     }
-    if (design.vectorStore) {
-      this.vectorStore = new VectorStore(this, 'VectorStore', { ...design.vectorStore, namePrefix: design.name, serverAccessLogsBucket: this.accessLogsBucket });
-      new CfnOutput(this, 'VectorStore-SourceBucket', { value: this.vectorStore.sourceBucket.bucketName, description: `Bucket of the documents of vector store ${design.vectorStore.name}` });
-      new CfnOutput(this, 'VectorStore-KnowledgeBaseId', { value: this.vectorStore.knowledgeBaseId, description: `Knowledge base to retrieve from (bedrock:Retrieve)` });
-    }
     if (design.budget) {
       this.budget = new Budget(this, 'Budget', {
         ...design.budget,
@@ -128,6 +123,17 @@ export class AiStack extends Stack {
         gpuEndpoints: Object.values(this.endpoints),
         ...(this.router ? { router: budgetRouterOf(this.router) } : {}),
       });
+    }
+    if (design.vectorStore) {
+      this.vectorStore = new VectorStore(this, 'VectorStore', {
+        ...design.vectorStore,
+        namePrefix: design.name,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        // Freshness alarms go where the stack's other alarms go.
+        alarmTopic: this.router?.alarmTopic ?? this.budget?.notificationTopic,
+      });
+      new CfnOutput(this, 'VectorStore-SourceBucket', { value: this.vectorStore.sourceBucket.bucketName, description: `Bucket of the documents of vector store ${design.vectorStore.name}` });
+      new CfnOutput(this, 'VectorStore-KnowledgeBaseId', { value: this.vectorStore.knowledgeBaseId, description: `Knowledge base to retrieve from (bedrock:Retrieve)` });
     }
   }
 }

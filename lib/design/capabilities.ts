@@ -14,8 +14,8 @@ export const SECTIONS: readonly Section[] = ['endpoints', 'router', 'vectorStore
  */
 const DEPLOYED: Readonly<Record<Cloud, readonly Section[]>> = {
   aws: ['endpoints', 'router', 'vectorStore', 'guardrails', 'budget'],
-  gcp: ['endpoints', 'router', 'guardrails', 'budget'],
-  azure: ['endpoints', 'router', 'guardrails', 'budget'],
+  gcp: ['endpoints', 'router', 'vectorStore', 'guardrails', 'budget'],
+  azure: ['endpoints', 'router', 'vectorStore', 'guardrails', 'budget'],
 };
 
 /** True when `cloud`'s AiStack builds `section`. */

@@ -57,7 +57,7 @@ describe('the example AiStack under the Control Tower rules of cfn-guard', () =>
     const byRule = (rule: string) => acks.filter((a) => a.id === GUARD + rule).map((a) => a.path.replace(/^support-ai\//, '')).sort();
     expect(byRule('lambda_function_url_auth_check')).toEqual(['Router/Function/FunctionUrl']);
     expect(byRule('alb_http_to_https_redirection_check')).toEqual(['Endpoint-llama-70b/LoadBalancer/Http', 'Endpoint-llama-8b/LoadBalancer/Http']);
-    expect(byRule('cloudwatch_log_group_encrypted_check')).toEqual(['Budget/StopFunction/Logs', 'Endpoint-llama-70b/ServerLogs', 'Endpoint-llama-8b/ServerLogs', 'Router/Logs', 'VpcFlowLogs']);
+    expect(byRule('cloudwatch_log_group_encrypted_check')).toEqual(['Budget/StopFunction/Logs', 'Endpoint-llama-70b/ServerLogs', 'Endpoint-llama-8b/ServerLogs', 'Router/Logs', 'VectorStore/Freshness/Logs', 'VpcFlowLogs']);
     expect(byRule('s3_bucket_object_lock_enabled_check')).toEqual(['AccessLogs', 'VectorStore/SourceBucket']);
     // Fixed in the constructs, so never acknowledged.
     for (const fixed of ['kms_create_grant_aws_service_check', 'ec2_launch_template_monitoring_enabled_check', 's3_lifecycle_policy_check', 's3_version_lifecycle_policy_check']) {

@@ -22,6 +22,9 @@ const CHILD_SCOPED = new Set([
   'google_compute_router_nat',
   // An IAM binding's `name` is the service it binds on, not a name of its own.
   'google_cloud_run_v2_service_iam_member',
+  'google_cloud_run_v2_job_iam_member',
+  // Named by Azure (`privatelink.<service>`), in the design's own resource group (`rg-<name>`).
+  'azurerm_private_dns_zone',
   // Inside the design's own storage account, key vault or Azure OpenAI account (each named per design).
   'azapi_resource',
   'azurerm_key_vault_secret',

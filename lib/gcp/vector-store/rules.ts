@@ -31,7 +31,8 @@ export function validateVectorStoreOnGcp(v: VectorStoreDesign, path: string, pro
   const modelId = v.embeddingModels?.gcp ?? VECTOR_STORE_DEFAULTS.embeddingModels.gcp;
   const model = typeof modelId === 'string' && !isToken(modelId) ? findModel(modelId) : undefined;
   const maxTokens = v.chunking?.maxTokens;
-  if (model?.kind === 'embedding' && typeof maxTokens === 'number' && !isToken(maxTokens) && maxTokens > model.contextWindowTokens) {
+  // Above the neutral bound (8192) the neutral rule has already refused it: one problem per value.
+  if (model?.kind === 'embedding' && typeof maxTokens === 'number' && !isToken(maxTokens) && maxTokens > model.contextWindowTokens && maxTokens <= 8192) {
     problems.add(
       join(chunking, 'maxTokens'),
       `must be at most ${model.contextWindowTokens} on Google Cloud: ${quote(modelId)} embeds at most ${model.contextWindowTokens} input tokens, and a longer chunk would be cut (got ${maxTokens})`,
