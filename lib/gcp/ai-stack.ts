@@ -153,6 +153,7 @@ export class AiStack extends TerraformStack {
       new TerraformOutput(this, 'vector-store-index-endpoint', { value: this.vectorStore.indexEndpoint.id, description: `Vector Search index endpoint of ${name} (Private Service Connect only)` });
       new TerraformOutput(this, 'vector-store-deployed-index-id', { value: this.vectorStore.deployedIndex.deployedIndexId, description: `Deployed index id of ${name}, named in every query` });
       new TerraformOutput(this, 'vector-store-query-address', { value: this.vectorStore.pscAddress.address, description: `Internal address of the Private Service Connect endpoint of ${name} (gRPC MatchService on port 10000)` });
+      new TerraformOutput(this, 'vector-store-state-bucket', { value: this.vectorStore.stateBucket.name, description: `Bucket of the ingestion state of ${name}: chunk texts under chunks/ (read them after a query, docs/gcp/vector-store.md)` });
     }
   }
 }

@@ -36,6 +36,7 @@ import { ingestBundleDir } from '../common/router-bundle';
 import { namePrefixOf } from '../cdktf/name-prefix';
 import { warn } from '../cdktf/warnings';
 import { INGEST_ENV, PROBE_INTERVAL_SECONDS, RUN_EVENT } from '../ingest/deploy-env';
+import { CHUNK_TEXTS_PREFIX } from '../ingest/gcp/chunk-texts';
 import { bundleBucket } from './bundle-bucket';
 import { defaultRouterImage } from './model-router/plan';
 import {
@@ -55,6 +56,8 @@ import { probeAbsentSeconds, probeSchedule, staleAfterSeconds, vectorStoreNames,
 import { validateGcpVectorStoreProps, validateQueryServiceAccount } from './vector-store/validate';
 
 export { staleAfterSeconds, vertexDistance, vectorStoreNames, type VectorStoreNames, type VertexDistance } from './vector-store/rules';
+// The application's side of the chunk texts: where a Match answer's datapoint id finds its text.
+export { CHUNK_TEXTS_PREFIX, chunkTextObject, decodeChunkTexts, type ChunkTextLocation, type ChunkTexts } from '../ingest/gcp/chunk-texts';
 
 /** Where the ingestion bundle is mounted in the job's container (a read-only Cloud Storage volume). */
 export const INGEST_MOUNT_PATH = '/ingest';
@@ -79,6 +82,17 @@ export const EMBEDDER_PERMISSIONS: readonly string[] = ['aiplatform.endpoints.pr
  * execution), granted on this job only.
  */
 export const JOB_RUNNER_ROLE = 'roles/run.jobsExecutorWithOverrides';
+
+/** What {@link VectorStore.grantQuery} grants one service account. */
+export interface VectorStoreQueryGrants {
+  /** roles/iam.serviceAccountTokenCreator on the account itself: it signs the JWTs the deployed index checks. */
+  readonly signer: ServiceAccountIamMember;
+  /**
+   * roles/storage.objectViewer on the state bucket, conditioned on the objects under `chunks/`: the
+   * chunk texts a Match answer's ids point to (lib/ingest/gcp/chunk-texts.ts), not the manifest.
+   */
+  readonly chunkReader: StorageBucketIamMember;
+}
 
 /** Index build and deployment take an hour or more (Vector Search builds the tree and starts the nodes). */
 export const INDEX_TIMEOUTS = { create: '4h', update: '4h', delete: '2h' } as const;
@@ -226,7 +240,7 @@ export class VectorStore extends Construct {
   public readonly sourceBucketName: string;
   /** The source bucket the construct created; absent when `sourceBucket` was given. */
   public readonly sourceBucket?: StorageBucket;
-  /** Bucket of the ingestion state (the manifest). */
+  /** Bucket of the ingestion state: the manifest, and the chunk texts the application reads (`chunks/<stem>.json`). */
   public readonly stateBucket: StorageBucket;
   /** Bucket of the ingestion bundle (mounted read-only), and the bundle in it. */
   public readonly bundleBucket: StorageBucket;
@@ -639,19 +653,36 @@ export class VectorStore extends Construct {
   /**
    * Lets the service account `serviceAccountEmail` query the deployed index: the index accepts JWTs it
    * signs for {@link queryAudience} (Vector Search's authentication of private endpoints), and it may
-   * sign them (roles/iam.serviceAccountTokenCreator on itself only). Returns the grant.
+   * sign them (roles/iam.serviceAccountTokenCreator on itself only). It may also read the chunk texts,
+   * which the private endpoint's answer does not carry: the objects under `chunks/` of the state
+   * bucket, and no other (the manifest is the job's business). Returns the grants.
    */
-  public grantQuery(serviceAccountEmail: string): ServiceAccountIamMember {
+  public grantQuery(serviceAccountEmail: string): VectorStoreQueryGrants {
     refuseInvalidProps(`${this.node.path}.grantQuery`, (problems) => validateQueryServiceAccount(serviceAccountEmail, 'serviceAccountEmail', problems));
     const i = this.queryIssuers.length;
     this.queryIssuers.push(serviceAccountEmail);
-    const grant = new ServiceAccountIamMember(this, `QuerySigner${i}`, {
+    const member = `serviceAccount:${serviceAccountEmail}`;
+    const signer = new ServiceAccountIamMember(this, `QuerySigner${i}`, {
       serviceAccountId: `projects/${this.project}/serviceAccounts/${serviceAccountEmail}`,
       role: 'roles/iam.serviceAccountTokenCreator',
-      member: `serviceAccount:${serviceAccountEmail}`,
+      member,
     });
-    this.grantsList.push(grant);
-    return grant;
+    // Cloud Storage names an object `projects/_/buckets/<bucket>/objects/<name>` in IAM conditions. The
+    // condition lets `storage.objects.get` through under the prefix; a listing is checked against the
+    // bucket's name, so it is refused: the application reads by name (the Match answer's ids), never
+    // lists. Conditions on a bucket need uniform bucket-level access, which the state bucket has.
+    const chunkReader = new StorageBucketIamMember(this, `QueryChunkReader${i}`, {
+      bucket: this.stateBucket.name,
+      role: 'roles/storage.objectViewer',
+      member,
+      condition: {
+        title: 'chunk texts only',
+        description: `The chunk texts of the ${this.resolved.name} index, not the ingestion manifest`,
+        expression: `resource.name.startsWith("projects/_/buckets/${this.stateBucket.name}/objects/${CHUNK_TEXTS_PREFIX}")`,
+      },
+    });
+    this.grantsList.push(signer, chunkReader);
+    return { signer, chunkReader };
   }
 
   /** `props.project`, or the provider's project (read once through `data.google_client_config`). */

@@ -27,7 +27,7 @@ export const INGEST_ENV = {
   location: 'AI_STACK_INGEST_LOCATION',
   /** GCP: bucket of the source documents. */
   sourceBucket: 'AI_STACK_INGEST_SOURCE_BUCKET',
-  /** GCP: bucket of the ingestion state (the manifest object). */
+  /** GCP: bucket of the ingestion state: the manifest object and the chunk texts (`chunks/`, what queries read). */
   stateBucket: 'AI_STACK_INGEST_STATE_BUCKET',
   /** GCP: the Vector Search index, `projects/<p>/locations/<l>/indexes/<id>`. */
   vectorIndex: 'AI_STACK_INGEST_VECTOR_INDEX',

@@ -5,7 +5,7 @@ import { Testing, type TerraformResource, type TerraformStack } from 'cdktf';
 import { collectProblems, type AiStackDesign } from '../../lib/design';
 import { applyCostLabels } from '../../lib/gcp/cost-tags';
 import { AiStack } from '../../lib/gcp/ai-stack';
-import { EMBEDDER_PERMISSIONS, INDEX_WRITER_PERMISSIONS, JOB_RUNNER_ROLE, VectorStore, type VectorStoreProps } from '../../lib/gcp/vector-store';
+import { chunkTextObject, EMBEDDER_PERMISSIONS, INDEX_WRITER_PERMISSIONS, JOB_RUNNER_ROLE, VectorStore, type VectorStoreProps } from '../../lib/gcp/vector-store';
 import { INGEST_ENV } from '../../lib/ingest/deploy-env';
 import { designErrorOf } from '../support/design-error';
 import { bareDesign, oneEndpointDesign } from '../fixtures/designs';
@@ -180,12 +180,14 @@ describe('VectorStore (GCP) with its defaults', () => {
 
   test("the job's grants: read the documents, objects of the state bucket, this index's datapoints, embeddings, logs", () => {
     const job = ref(vs.serviceAccount!, 'member');
-    const buckets = Object.values(resourcesOf(json, 'google_storage_bucket_iam_member')).map((g) => [g.bucket, g.role, g.member]);
+    const buckets = Object.values(resourcesOf(json, 'google_storage_bucket_iam_member'))
+      .filter((g) => g.member === job)
+      .map((g) => [g.bucket, g.role, g.member, g.condition]);
     expect(buckets).toEqual(
       expect.arrayContaining([
-        [ref(vs.sourceBucket!, 'name'), 'roles/storage.objectViewer', job],
-        [ref(vs.stateBucket, 'name'), 'roles/storage.objectUser', job],
-        [ref(vs.bundleBucket, 'name'), 'roles/storage.objectViewer', job],
+        [ref(vs.sourceBucket!, 'name'), 'roles/storage.objectViewer', job, undefined],
+        [ref(vs.stateBucket, 'name'), 'roles/storage.objectUser', job, undefined],
+        [ref(vs.bundleBucket, 'name'), 'roles/storage.objectViewer', job, undefined],
       ]),
     );
     expect(buckets).toHaveLength(3);
@@ -256,6 +258,24 @@ describe('VectorStore (GCP) with its defaults', () => {
     });
     expect(warningsOf(vs)).toEqual([]);
   });
+
+  test('grantQuery: the account may read the chunk texts (objects under chunks/ of the state bucket) and nothing else of any bucket', () => {
+    const app = Object.values(resourcesOf(json, 'google_storage_bucket_iam_member')).filter((g) => g.member === `serviceAccount:${APP_SA}`);
+    const state = ref(vs.stateBucket, 'name');
+    expect(app).toEqual([
+      {
+        bucket: state,
+        role: 'roles/storage.objectViewer',
+        member: `serviceAccount:${APP_SA}`,
+        condition: { title: 'chunk texts only', description: expect.any(String), expression: `resource.name.startsWith("projects/_/buckets/${state}/objects/chunks/")` },
+      },
+    ]);
+    // The prefix the condition names is where the runtime writes (the package's own mapping), slash included.
+    expect(chunkTextObject(`${'a'.repeat(24)}-${'b'.repeat(16)}-3`).object).toBe(`chunks/${'a'.repeat(24)}-${'b'.repeat(16)}.json`);
+    // Conditions on a bucket binding need uniform bucket-level access.
+    expect(byName(json, 'google_storage_bucket', vs.names.stateBucket).uniform_bucket_level_access).toBe(true);
+    expect(vs.grants).toEqual(expect.arrayContaining([expect.objectContaining({ friendlyUniqueId: expect.stringContaining('QueryChunkReader0') })]));
+  });
 });
 
 describe('VectorStore (GCP): the design and the props', () => {
@@ -310,6 +330,8 @@ describe('VectorStore (GCP): the design and the props', () => {
     const { json } = build({ queryServiceAccounts: [APP_SA] }, (v) => v.grantQuery(other));
     expect(only(json, 'google_vertex_ai_index_endpoint_deployed_index').deployed_index_auth_config.auth_provider.allowed_issuers).toEqual([APP_SA, other]);
     expect(Object.values(resourcesOf(json, 'google_service_account_iam_member')).map((g) => g.member)).toEqual([`serviceAccount:${APP_SA}`, `serviceAccount:${other}`]);
+    const readers = Object.values(resourcesOf(json, 'google_storage_bucket_iam_member')).filter((g) => g.condition?.title === 'chunk texts only');
+    expect(readers.map((g) => g.member)).toEqual([`serviceAccount:${APP_SA}`, `serviceAccount:${other}`]);
   });
 
   test('a customer-managed key: both created buckets use it, and the Cloud Storage agent may use it', () => {

@@ -12,6 +12,7 @@ import { formatEvent, runFailed } from '../events';
 import { documentChunker, IngestConfigError, readDeployment, required, type IngestDeployment } from '../handlers/deployment';
 import { probeAndReport, runAndReport, type EventSink } from '../handlers/report';
 import type { IngestSeams } from '../run';
+import { ChunkTextStore } from './chunk-texts';
 import { metadataAccessToken } from './metadata-token';
 import { GcsClient, GcsManifestStore } from './storage';
 import { VectorSearchIndex } from './vector-search';
@@ -33,6 +34,7 @@ export interface GcpIngestConfig {
   readonly project: string;
   readonly location: string;
   readonly sourceBucket: string;
+  /** Holds `manifest.json` and the chunk texts (`chunks/`, see chunk-texts.ts). */
   readonly stateBucket: string;
   /** `projects/<p>/locations/<l>/indexes/<id>` */
   readonly vectorIndex: string;
@@ -71,12 +73,12 @@ export function readGcpConfig(env: NodeJS.ProcessEnv): GcpIngestConfig {
     project: required(env, INGEST_ENV.project, 'the Google Cloud project id of the Vertex AI calls'),
     location: required(env, INGEST_ENV.location, 'the Vertex AI region of the embedding model, e.g. us-central1'),
     sourceBucket: bucket(INGEST_ENV.sourceBucket, 'the bucket of the source documents'),
-    stateBucket: bucket(INGEST_ENV.stateBucket, 'the bucket of the ingestion state (manifest.json)'),
+    stateBucket: bucket(INGEST_ENV.stateBucket, 'the bucket of the ingestion state (manifest.json, chunks/)'),
     vectorIndex,
   };
 }
 
-/** The run's seams on Google Cloud: Cloud Storage source and manifest, Vertex AI embeddings, Vector Search index. */
+/** The run's seams on Google Cloud: Cloud Storage source, manifest and chunk texts, Vertex AI embeddings, Vector Search index. */
 export function gcpSeams(config: GcpIngestConfig, options: GcpEntryOptions = {}): IngestSeams {
   const { deployment } = config;
   const bases = deployment.apiBases;
@@ -91,14 +93,23 @@ export function gcpSeams(config: GcpIngestConfig, options: GcpEntryOptions = {})
     accessToken,
   });
   const index = new VectorSearchIndex({ index: config.vectorIndex, baseUrl: bases.vertex, accessToken, retry: options.retry });
+  // The private endpoint's Match answers ids, not embeddingMetadata: the texts are also objects the
+  // application reads by id. Object before datapoints, datapoints before object: see ChunkTextStore.
+  const chunkTexts = new ChunkTextStore(storage, config.stateBucket);
   const rateLimiter = new RateLimiter(options.embeddingRequestsPerMinute ?? EMBEDDING_REQUESTS_PER_MINUTE);
   return {
     listDocuments: () => storage.listDocuments(config.sourceBucket),
     readDocument: (id) => storage.readDocument(config.sourceBucket, id),
     chunk: documentChunker(deployment.chunking, VERTEX_EMBEDDING_MAX_INPUT_TOKENS),
     embed: (texts, label) => embedAll(embedder, texts, { label, rateLimiter, retry: options.retry }),
-    upsertChunks: (chunks) => index.upsertChunks(chunks),
-    deleteChunks: (ids) => index.removeDatapoints(ids),
+    upsertChunks: async (chunks) => {
+      await chunkTexts.write(chunks);
+      await index.upsertChunks(chunks);
+    },
+    deleteChunks: async (ids) => {
+      await index.removeDatapoints(ids);
+      await chunkTexts.deleteGroupsOf(ids);
+    },
     manifest: new GcsManifestStore(storage, config.stateBucket),
     ...(options.now ? { now: options.now } : {}),
     costPerMillionTokensUsd: deployment.costPerMillionTokensUsd,

@@ -23,7 +23,7 @@ export class GoogleApiError extends Error {
 }
 
 export interface GoogleRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly url: string;
   readonly token: string;
   readonly headers?: Record<string, string>;

@@ -14,6 +14,9 @@ import { answerJson, GoogleApiError, googleRequest, retried, type GoogleAnswer }
  *                        → the bytes; x-goog-hash: crc32c=…,md5=…; x-goog-generation; x-goog-stored-content-length
  *   objects.insert  POST {base}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=…&ifGenerationMatch=…
  *                        → the Object resource; 412 (reason conditionNotMet) when the precondition fails
+ *   objects.delete  DELETE {base}/storage/v1/b/{bucket}/o/{url-encoded name}
+ *                        → 204, empty body; 404 (reason notFound) when no live object has the name
+ *                        (cloud.google.com/storage/docs/json_api/v1/objects/delete)
  * Preconditions: cloud.google.com/storage/docs/request-preconditions (`ifGenerationMatch=0`: only if
  * no live object exists). Hashes: cloud.google.com/storage/docs/hashes-etags (composite objects have a
  * CRC32C but no MD5).
@@ -162,18 +165,52 @@ export class GcsClient {
    * with 412 and the run stops as if another had raced it; the next run starts from what was written.
    */
   async writeObject(bucket: string, name: string, bytes: Uint8Array | string, contentType: string, ifGenerationMatch: string): Promise<string> {
-    const where = `cloud storage: writing ${gs(bucket, name)}`;
-    const query = new URLSearchParams({ uploadType: 'media', name, ifGenerationMatch, fields: 'generation' });
-    const url = `${this.base}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?${query}`;
-    let answer: unknown;
     try {
-      answer = await retried(where, async () => answerJson(where, await this.request('POST', url, where, bytes, contentType)), this.options.retry);
+      return await this.upload(bucket, name, bytes, contentType, ifGenerationMatch);
     } catch (error) {
       if (error instanceof GoogleApiError && error.status === 412) {
         throw new ManifestConflictError(`${gs(bucket, name)} is no longer at generation ${ifGenerationMatch === '0' ? '(none)' : ifGenerationMatch}: another ingestion run wrote it since this one read it`);
       }
       throw error;
     }
+  }
+
+  /**
+   * Uploads `bytes` as `name` whatever is there (a new generation replaces the live one); returns the
+   * new generation. For objects only the run writes and whose content is a function of their name (the
+   * chunk texts), so a retried upload that had landed writes the same bytes again.
+   */
+  async putObject(bucket: string, name: string, bytes: Uint8Array | string, contentType: string): Promise<string> {
+    return this.upload(bucket, name, bytes, contentType);
+  }
+
+  /**
+   * Deletes the live object `name`; resolves false when there is none (404), so a retried delete whose
+   * first attempt did land, or a delete of what a crashed run already deleted, is no error.
+   */
+  async deleteObject(bucket: string, name: string): Promise<boolean> {
+    const where = `cloud storage: deleting ${gs(bucket, name)}`;
+    const url = `${this.base}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(name)}`;
+    return retried(
+      where,
+      async () => {
+        try {
+          await this.request('DELETE', url, where);
+          return true;
+        } catch (error) {
+          if (error instanceof ProviderError && error.status === 404) return false;
+          throw error;
+        }
+      },
+      this.options.retry,
+    );
+  }
+
+  private async upload(bucket: string, name: string, bytes: Uint8Array | string, contentType: string, ifGenerationMatch?: string): Promise<string> {
+    const where = `cloud storage: writing ${gs(bucket, name)}`;
+    const query = new URLSearchParams({ uploadType: 'media', name, ...(ifGenerationMatch === undefined ? {} : { ifGenerationMatch }), fields: 'generation' });
+    const url = `${this.base}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?${query}`;
+    const answer = await retried(where, async () => answerJson(where, await this.request('POST', url, where, bytes, contentType)), this.options.retry);
     const generation = isObject(answer) ? answer.generation : undefined;
     if (typeof generation !== 'string' || !/^\d+$/.test(generation)) throw new GoogleApiError(`${where}: the answer has no generation`);
     return generation;
@@ -183,7 +220,7 @@ export class GcsClient {
     return `${this.base}/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(name)}?alt=media`;
   }
 
-  private async request(method: 'GET' | 'POST', url: string, where: string, body?: Uint8Array | string, contentType?: string): Promise<GoogleAnswer> {
+  private async request(method: 'GET' | 'POST' | 'DELETE', url: string, where: string, body?: Uint8Array | string, contentType?: string): Promise<GoogleAnswer> {
     let token: string;
     try {
       token = await this.token();

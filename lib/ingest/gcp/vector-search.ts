@@ -12,8 +12,9 @@ import { answerJson, GoogleApiError, googleRequest, retried } from './http';
  * with {base} the index's regional endpoint and IndexDatapoint
  *   {datapointId, featureVector:[…], restricts:[{namespace, allowList:[…]}], embeddingMetadata:{…}}
  * (cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.indexes/upsertDatapoints and
- * …/removeDatapoints; `embeddingMetadata` is returned with the datapoint by findNeighbors when
- * `returnFullDatapoint` is true, so a query gets the chunk's text without a second store).
+ * …/removeDatapoints). `embeddingMetadata` comes back with findNeighbors and `returnFullDatapoint`
+ * on a public endpoint; the private endpoint's MatchService.Match answers ids without it, so the texts
+ * are also objects of the state bucket (chunk-texts.ts), written and deleted around these calls.
  *
  * Batch sizes: the REST reference documents no per-request datapoint count, and the Vertex AI quotas
  * page (cloud.google.com/vertex-ai/docs/quotas) limits stream updates per minute and per region, not

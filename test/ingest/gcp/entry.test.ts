@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { INGEST_ENV } from '../../../lib/ingest/deploy-env';
+import { chunkTextObject, decodeChunkTexts } from '../../../lib/ingest/gcp/chunk-texts';
 import { main } from '../../../lib/ingest/gcp/entry';
 import { documentChunker } from '../../../lib/ingest/handlers/deployment';
 import { decodeManifest, type Manifest } from '../../../lib/ingest/manifest';
@@ -75,6 +76,17 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
   const run = (mode = 'run', now = RUN_AT) => main([mode], env, (line) => events.push(JSON.parse(line)), { now: () => new Date(now), embeddingRequestsPerMinute: 600_000, retry: noWait });
   const source = () => gcs.buckets.get('acme-docs')!;
   const manifest = (): Manifest => decodeManifest(gcs.buckets.get('acme-state')!.get('manifest.json')!.bytes.toString('utf8'));
+  const state = () => gcs.buckets.get('acme-state')!;
+  /** The chunk text objects in the state bucket, by name. */
+  const chunkObjects = () => [...state().keys()].filter((k) => k.startsWith('chunks/')).sort();
+  /** A chunk's text as the application reads it: its object, then `chunks[index]`. */
+  function textOf(id: string): string | undefined {
+    const { object, index } = chunkTextObject(id);
+    const stored = state().get(object);
+    return stored && decodeChunkTexts(stored.bytes.toString('utf8')).chunks[index];
+  }
+  /** The objects of a manifest's live versions, one a document. */
+  const liveObjects = (m: Manifest) => [...new Set(Object.values(m.documents).flatMap((e) => e.chunkIds.map((c) => chunkTextObject(c).object)))].sort();
 
   /** Chunk ids and texts of the current content of a document, as the run must index them. */
   async function expectedChunks(id: string): Promise<Array<{ id: string; text: string }>> {
@@ -114,6 +126,15 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
     }
     expect(embedded.sort()).toEqual([...expected.values()].sort());
 
+    // The texts the private endpoint's Match does not return: each indexed id reads its own from the
+    // state bucket, one object a document, and no other object is there.
+    for (const [id, text] of expected) expect(textOf(id)).toBe(text);
+    expect(chunkObjects()).toHaveLength(100);
+    expect([...state().keys()].sort()).toEqual([...chunkObjects(), 'manifest.json'].sort());
+    const five = state().get(chunkTextObject(chunkId('docs/005.txt', sha(docText(5)), 0)).object)!;
+    expect(five.contentType).toBe('application/json');
+    expect(JSON.parse(five.bytes.toString('utf8'))).toEqual({ documentId: 'docs/005.txt', chunks: (await expectedChunks('docs/005.txt')).map((c) => c.text) });
+
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ event: 'ai-stack.ingest.run', outcome: 'succeeded', name: 'handbook', documentsSeen: 100, documentsChanged: 100, documentsRemoved: 0, chunksEmbedded: expected.size, lastSuccessAt: RUN_AT });
     expect(events[0].embeddingTokens).toBe(10 * expected.size);
@@ -152,6 +173,65 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
     expect([...index.datapoints.keys()].sort()).toEqual([...expected.keys()].sort());
     expect(events[1]).toMatchObject({ outcome: 'succeeded', documentsSeen: 99, documentsChanged: 1, documentsRemoved: 1, chunksEmbedded: changed.length });
     expect(manifest().documents['docs/042.txt']).toBeUndefined();
+
+    // The old versions' text objects are gone, the new version's is there and reads right.
+    const objectOf = (ids: readonly string[]) => chunkTextObject(ids[0]).object;
+    expect(state().has(objectOf(changedOld))).toBe(false);
+    expect(state().has(objectOf(removedOld))).toBe(false);
+    expect(state().has(objectOf(changed.map((c) => c.id)))).toBe(true);
+    for (const c of changed) expect(textOf(c.id)).toBe(c.text);
+    expect(chunkObjects()).toEqual(liveObjects(manifest()));
+    expect(chunkObjects()).toHaveLength(99);
+    const deletes = gcs.requests.filter((r) => r.method === 'DELETE').map((r) => decodeURIComponent(r.path.split('/o/')[1]));
+    expect(deletes.sort()).toEqual([objectOf(changedOld), objectOf(removedOld)].sort());
+  });
+
+  test('a crash after a text object was written but before its datapoints are in leaves no orphan object once a later run finishes', async () => {
+    expect(await run()).toBe(0);
+    const v1 = manifest().documents['docs/007.txt'].chunkIds;
+    gcs.put('acme-docs', 'docs/007.txt', docText(7, ' v2'));
+    const v2 = await expectedChunks('docs/007.txt');
+    // Both attempts of the one upsert the run makes (noWait: 2 attempts) fail for good.
+    index.failNext(500, 500);
+    expect(await run('run', '2026-12-01T04:00:00.000Z')).toBe(1);
+    expect(events[1]).toMatchObject({ outcome: 'failed' });
+    expect(events[1].error).toMatch(/upsert batch 1\/1 \(docs\/007\.txt\).*HTTP 500/);
+    // The crash is between the two steps: v2's object is written, its datapoints are not.
+    const v2Object = chunkTextObject(v2[0].id).object;
+    expect(state().has(v2Object)).toBe(true);
+    expect(v2.filter((c) => index.datapoints.has(c.id))).toEqual([]);
+    expect(manifest().pendingDeletes).toEqual(expect.arrayContaining(v2.map((c) => c.id)));
+
+    // Before the next run the document changes again: v2 is never upserted, and must not stay behind.
+    gcs.put('acme-docs', 'docs/007.txt', docText(7, ' v3'));
+    expect(await run('run', '2026-12-01T05:00:00.000Z')).toBe(0);
+    const v3 = await expectedChunks('docs/007.txt');
+    expect(state().has(v2Object)).toBe(false);
+    expect(state().has(chunkTextObject(v1[0]).object)).toBe(false);
+    for (const c of v3) expect(textOf(c.id)).toBe(c.text);
+    const end = manifest();
+    expect(end.pendingDeletes).toEqual([]);
+    expect(chunkObjects()).toEqual(liveObjects(end));
+    expectConsistent(end);
+  });
+
+  test('the same bytes chunked again into fewer chunks keep their text object: only the tail ids are deleted', async () => {
+    expect(await run()).toBe(0);
+    const before = manifest().documents['docs/003.txt'].chunkIds;
+    // Wider chunks, and the same bytes rewritten as a composite object (its token changes from MD5 to
+    // CRC32C): the document is embedded again, under the same stem, into fewer chunks.
+    env[INGEST_ENV.chunking] = JSON.stringify({ ...CHUNKING, maxTokens: 64 });
+    gcs.put('acme-docs', 'docs/003.txt', docText(3), { composite: true });
+    expect(await run('run', '2026-12-01T04:00:00.000Z')).toBe(0);
+    expect(events[1]).toMatchObject({ outcome: 'succeeded', documentsChanged: 1 });
+    const after = manifest().documents['docs/003.txt'].chunkIds;
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.length).toBeLessThan(before.length);
+    expect(after).toEqual(before.slice(0, after.length));
+    const texts = await documentChunker({ ...CHUNKING, maxTokens: 64 }, 2048)({ id: 'docs/003.txt', bytes: Buffer.from(docText(3)), contentType: 'text/plain' });
+    after.forEach((id, i) => expect(textOf(id)).toBe(texts[i]));
+    expect(JSON.parse(state().get(chunkTextObject(after[0]).object)!.bytes.toString('utf8')).chunks).toHaveLength(after.length);
+    expect(chunkObjects()).toEqual(liveObjects(manifest()));
   });
 
   test('(c) an embedding failure mid-run exits 1 with the failed-run event, leaves the manifest consistent, and the next run finishes without redoing work', async () => {

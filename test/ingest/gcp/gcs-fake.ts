@@ -13,6 +13,9 @@
  *   the body as the object's content and its Content-Type; `ifGenerationMatch` (0: only if no live
  *   object, cloud.google.com/storage/docs/request-preconditions); a failed precondition answers 412
  *   with reason `conditionNotMet`.
+ * - cloud.google.com/storage/docs/json_api/v1/objects/delete: `DELETE /storage/v1/b/{bucket}/o/{name}`
+ *   (no request body) → 204 No Content with an empty body; no live object of that name → 404 with
+ *   reason `notFound` ("No such object: {bucket}/{name}").
  * - Errors in the JSON API's shape (cloud.google.com/storage/docs/json_api/v1/status-codes):
  *   `{"error":{"code":412,"message":"…","errors":[{"domain":"global","reason":"conditionNotMet",…}]}}`.
  * - Composite objects (cloud.google.com/storage/docs/composite-objects) have a CRC32C and no MD5.
@@ -197,6 +200,13 @@ export class GcsFake {
       if (m && req.method === 'GET') return this.list(decodeURIComponent(m[1]), url.searchParams, send);
 
       m = /^\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+      if (m && req.method === 'DELETE') {
+        const bucket = decodeURIComponent(m[1]);
+        const name = decodeURIComponent(m[2]);
+        if (!this.buckets.get(bucket)?.delete(name)) return send(404, errorBody(404, `No such object: ${bucket}/${name}`, 'notFound'));
+        res.writeHead(204);
+        return res.end();
+      }
       if (m && req.method === 'GET') {
         const bucket = decodeURIComponent(m[1]);
         const name = decodeURIComponent(m[2]);

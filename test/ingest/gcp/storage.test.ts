@@ -103,6 +103,48 @@ describe('Cloud Storage client', () => {
   });
 });
 
+describe('Cloud Storage client: unconditional writes and deletes (the chunk texts)', () => {
+  let gcs: GcsFake;
+  let client: GcsClient;
+  beforeEach(async () => {
+    gcs = await GcsFake.start();
+    client = new GcsClient({ baseUrl: gcs.baseUrl, accessToken: async () => 'ya29.test', retry: noWait });
+  });
+  afterEach(() => gcs.close());
+
+  test('putObject replaces whatever is there, with no precondition, and returns the new generation', async () => {
+    const first = gcs.put('state', 'chunks/a b.json', 'old');
+    const generation = await client.putObject('state', 'chunks/a b.json', '{"x":1}', 'application/json');
+    const stored = gcs.buckets.get('state')!.get('chunks/a b.json')!;
+    expect(stored.bytes.toString('utf8')).toBe('{"x":1}');
+    expect(stored.contentType).toBe('application/json');
+    expect(generation).toBe(stored.generation);
+    expect(generation).not.toBe(first.generation);
+    const upload = gcs.requests[0];
+    expect(upload).toMatchObject({ method: 'POST', path: '/upload/storage/v1/b/state/o' });
+    expect(upload.query.get('name')).toBe('chunks/a b.json');
+    expect(upload.query.get('uploadType')).toBe('media');
+    expect(upload.query.has('ifGenerationMatch')).toBe(false);
+  });
+
+  test('deleteObject: DELETE of the encoded name (/ as %2F); true when it deleted, false on 404; 5xx retried', async () => {
+    gcs.put('state', 'chunks/x.json', '{}');
+    gcs.put('state', 'manifest.json', '{}');
+    gcs.fail((r) => r.method === 'DELETE', 503, 1);
+    expect(await client.deleteObject('state', 'chunks/x.json')).toBe(true);
+    expect([...gcs.buckets.get('state')!.keys()]).toEqual(['manifest.json']);
+    expect(await client.deleteObject('state', 'chunks/x.json')).toBe(false);
+    expect(gcs.requests.map((r) => `${r.method} ${r.path}`)).toEqual(Array(3).fill('DELETE /storage/v1/b/state/o/chunks%2Fx.json'));
+
+    gcs.fail((r) => r.method === 'DELETE', 403, 1);
+    const denied = await client.deleteObject('state', 'manifest.json').catch((e) => e);
+    expect(denied).toBeInstanceOf(GoogleApiError);
+    expect(denied.message).toContain('deleting gs://state/manifest.json');
+    expect(denied.message).toContain('HTTP 403');
+    expect(gcs.buckets.get('state')!.has('manifest.json')).toBe(true);
+  });
+});
+
 describe('GcsManifestStore', () => {
   let gcs: GcsFake;
   let store: GcsManifestStore;
