@@ -15,6 +15,17 @@ export interface DocumentEntry {
   readonly chunkIds: readonly string[];
   /** ISO time its chunks were upserted. */
   readonly embeddedAt: string;
+  /**
+   * Why this version has no chunks: its content cannot be read (an unsupported type, an encrypted or
+   * broken PDF). It is tried again only when it changes.
+   */
+  readonly skipped?: string;
+}
+
+/** A document a run left out, and why (never any of its text). */
+export interface SkippedDocument {
+  readonly id: string;
+  readonly reason: string;
 }
 
 /** What one finished run did; the freshness metrics and alarms are published from it. */
@@ -24,6 +35,10 @@ export interface RunRecord {
   readonly documentsSeen: number;
   readonly documentsChanged: number;
   readonly documentsRemoved: number;
+  /** Changed documents whose content could not be read: recorded, left out of the index. */
+  readonly documentsSkipped: number;
+  /** The first of them (at most `SKIPPED_SAMPLE`), so the run event says which. */
+  readonly skipped?: readonly SkippedDocument[];
   readonly chunksEmbedded: number;
   readonly embeddingTokens: number;
   readonly costUsd: number;
@@ -42,6 +57,9 @@ export interface Manifest {
   readonly pendingDeletes: readonly string[];
   readonly lastRun?: RunRecord;
 }
+
+/** Skipped documents a run record names. */
+export const SKIPPED_SAMPLE = 20;
 
 export const EMPTY_MANIFEST: Manifest = { formatVersion: 1, documents: {}, pendingDeletes: [] };
 
@@ -135,7 +153,8 @@ export function decodeManifest(json: string): Manifest {
     const fingerprint = string(e.fingerprint, `${path}.fingerprint`);
     const chunkIds = strings(e.chunkIds, `${path}.chunkIds`);
     const embeddedAt = time(e.embeddedAt, `${path}.embeddedAt`);
-    documents[key] = { id, sha256, fingerprint, chunkIds, embeddedAt };
+    const skipped = e.skipped === undefined ? undefined : string(e.skipped, `${path}.skipped`);
+    documents[key] = { id, sha256, fingerprint, chunkIds, embeddedAt, ...(skipped !== undefined ? { skipped } : {}) };
   }
   const pendingDeletes = strings(root.pendingDeletes, 'pendingDeletes');
   const manifest: Manifest = { formatVersion: 1, documents, pendingDeletes };
@@ -148,12 +167,22 @@ export function decodeManifest(json: string): Manifest {
     documentsSeen: count('documentsSeen'),
     documentsChanged: count('documentsChanged'),
     documentsRemoved: count('documentsRemoved'),
+    documentsSkipped: r.documentsSkipped === undefined ? 0 : count('documentsSkipped'),
+    ...(r.skipped === undefined ? {} : { skipped: skippedList(r.skipped) }),
     chunksEmbedded: count('chunksEmbedded'),
     embeddingTokens: count('embeddingTokens'),
     costUsd: count('costUsd'),
     lastSuccessAt: time(r.lastSuccessAt, 'lastRun.lastSuccessAt'),
   };
   return { ...manifest, lastRun };
+}
+
+function skippedList(v: unknown): SkippedDocument[] {
+  if (!Array.isArray(v)) throw new ManifestFormatError('lastRun.skipped', 'must be an array');
+  return v.map((item, i) => {
+    const o = object(item, `lastRun.skipped[${i}]`);
+    return { id: string(o.id, `lastRun.skipped[${i}].id`), reason: string(o.reason, `lastRun.skipped[${i}].reason`) };
+  });
 }
 
 function object(v: unknown, path: string): Record<string, unknown> {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { EMPTY_MANIFEST, type DocumentEntry, type Manifest, type ManifestStore, type RunRecord } from './manifest';
+import { clip } from '../router/engine/quote';
+import { UnsupportedContentError } from './extract';
+import { EMPTY_MANIFEST, SKIPPED_SAMPLE, type DocumentEntry, type Manifest, type ManifestStore, type RunRecord, type SkippedDocument } from './manifest';
 import { planRun, type ListedDocument } from './plan';
 import type { EmbeddingResult } from './embed/types';
 
@@ -29,7 +31,11 @@ export interface IngestSeams {
   listDocuments(): Promise<readonly ListedDocument[]>;
   /** The object's bytes and the change token of the version read, which may be newer than the listing's. */
   readDocument(id: string): Promise<ReadDocument>;
-  /** Extract text and chunk it (the design's chunking); chunks in document order. */
+  /**
+   * Extract text and chunk it (the design's chunking); chunks in document order. An
+   * `UnsupportedContentError` skips the document (recorded, retried once it changes); any other error
+   * fails the run.
+   */
   chunk(document: { readonly id: string; readonly bytes: Uint8Array; readonly contentType?: string }): Promise<readonly string[]> | readonly string[];
   /** Embeds texts in provider-sized batches with retries (see `embed/embed-all.ts`); `label` names the document in errors. */
   embed(texts: readonly string[], label: string): Promise<EmbeddingResult>;
@@ -84,13 +90,26 @@ export async function runIngestion(seams: IngestSeams): Promise<RunRecord> {
   const plan = planRun(previous, listing);
   let chunksEmbedded = 0;
   let embeddingTokens = 0;
+  let documentsSkipped = 0;
+  const skipped: SkippedDocument[] = [];
 
   for (const doc of plan.embed) {
     // The token of what was read, not of the listing: an object rewritten in between is not recorded as
     // embedded in a version it was not.
     const { bytes, fingerprint, contentType } = await seams.readDocument(doc.id);
     const contentSha = sha256(bytes);
-    const texts = await seams.chunk({ id: doc.id, bytes, contentType });
+    let texts: readonly string[];
+    let skippedBecause: string | undefined;
+    try {
+      texts = await seams.chunk({ id: doc.id, bytes, contentType });
+    } catch (error) {
+      // One unreadable file must not keep the rest of the corpus stale: it is left out, and says why.
+      if (!(error instanceof UnsupportedContentError)) throw error;
+      texts = [];
+      skippedBecause = clip(error.message);
+      documentsSkipped++;
+      if (skipped.length < SKIPPED_SAMPLE) skipped.push({ id: doc.id, reason: skippedBecause });
+    }
     const ids = texts.map((_, i) => chunkId(doc.id, contentSha, i));
     if (texts.length > 0) {
       // Intent first: should the run die after the upsert but before the entry below is saved (and the
@@ -106,7 +125,7 @@ export async function runIngestion(seams: IngestSeams): Promise<RunRecord> {
     }
     const keep = new Set(ids);
     for (const c of documents[doc.id]?.chunkIds ?? []) if (!keep.has(c)) pending.add(c);
-    documents[doc.id] = { id: doc.id, sha256: contentSha, fingerprint, chunkIds: ids, embeddedAt: now().toISOString() };
+    documents[doc.id] = { id: doc.id, sha256: contentSha, fingerprint, chunkIds: ids, embeddedAt: now().toISOString(), ...(skippedBecause ? { skipped: skippedBecause } : {}) };
     for (const c of ids) pending.delete(c); // live now
   }
 
@@ -130,6 +149,8 @@ export async function runIngestion(seams: IngestSeams): Promise<RunRecord> {
     documentsSeen: listing.length,
     documentsChanged: plan.embed.length,
     documentsRemoved: plan.removed.length,
+    documentsSkipped,
+    ...(skipped.length > 0 ? { skipped } : {}),
     chunksEmbedded,
     embeddingTokens,
     costUsd: (embeddingTokens * (seams.costPerMillionTokensUsd ?? 0)) / 1e6,

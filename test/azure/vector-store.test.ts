@@ -228,7 +228,7 @@ describe('VectorStore (Azure) with every default', () => {
     const parts = JSON.parse(byId(json, store.dashboard).dashboard_properties).lenses['0'].parts;
     const queries = Object.values(parts).map((p: any) => p.metadata.inputs.find((i: Json) => i.name === 'Query').value as string);
     const text = queries.join('\n');
-    for (const figure of ['documentsSeen', 'documentsChanged', 'documentsRemoved', 'chunksEmbedded', 'embeddingTokens', 'costUsd', 'ageSeconds']) expect(text).toContain(figure);
+    for (const figure of ['documentsSeen', 'documentsChanged', 'documentsRemoved', 'documentsSkipped', 'chunksEmbedded', 'embeddingTokens', 'costUsd', 'ageSeconds']) expect(text).toContain(figure);
     for (const q of queries) expect(q).toContain("tostring(e.name) == 'docs'");
   });
 });

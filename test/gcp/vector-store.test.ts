@@ -214,6 +214,7 @@ describe('VectorStore (GCP) with its defaults', () => {
       'test-support-docs-ingest-documents-seen': 'EXTRACT(jsonPayload.documentsSeen)',
       'test-support-docs-ingest-documents-changed': 'EXTRACT(jsonPayload.documentsChanged)',
       'test-support-docs-ingest-documents-removed': 'EXTRACT(jsonPayload.documentsRemoved)',
+      'test-support-docs-ingest-documents-skipped': 'EXTRACT(jsonPayload.documentsSkipped)',
       'test-support-docs-ingest-chunks-embedded': 'EXTRACT(jsonPayload.chunksEmbedded)',
       'test-support-docs-ingest-embedding-tokens': 'EXTRACT(jsonPayload.embeddingTokens)',
       'test-support-docs-ingest-cost': 'EXTRACT(jsonPayload.costUsd)',

@@ -10,6 +10,8 @@ const good: Manifest = {
     documentsSeen: 1,
     documentsChanged: 1,
     documentsRemoved: 0,
+    documentsSkipped: 1,
+    skipped: [{ id: 'docs/b.pdf', reason: 'unreadable PDF: it is encrypted' }],
     chunksEmbedded: 2,
     embeddingTokens: 40,
     costUsd: 0.000001,
@@ -35,6 +37,7 @@ describe('manifest encoding', () => {
     ['chunk id not a string', withDoc({ chunkIds: ['c1', 7] }), 'documents["docs/a.md"].chunkIds[1]'],
     ['bad time', withDoc({ embeddedAt: 'yesterday' }), 'documents["docs/a.md"].embeddedAt'],
     ['pendingDeletes missing', JSON.stringify({ ...good, pendingDeletes: undefined }), 'pendingDeletes'],
+    ['a skipped entry without its reason', JSON.stringify({ ...good, lastRun: { ...good.lastRun, skipped: [{ id: 'docs/b.pdf' }] } }), 'lastRun.skipped[0].reason'],
     ['negative count', JSON.stringify({ ...good, lastRun: { ...good.lastRun, chunksEmbedded: -1 } }), 'lastRun.chunksEmbedded'],
   ])('%s: the error names the field', (_name, json, path) => {
     let error: unknown;

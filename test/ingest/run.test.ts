@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { embedAll } from '../../lib/ingest/embed/embed-all';
 import type { BatchEmbedder } from '../../lib/ingest/embed/types';
 import { InMemoryManifestStore, type Manifest } from '../../lib/ingest/manifest';
+import { UnsupportedContentError } from '../../lib/ingest/extract';
 import { chunkId, runIngestion, type IndexedChunk, type IngestSeams } from '../../lib/ingest/run';
 import { ProviderError } from '../../lib/router/providers/types';
 
@@ -48,10 +49,13 @@ class World {
         const text = this.source.get(id)!;
         return { bytes: new TextEncoder().encode(text), fingerprint: `sha256:${sha(text)}` };
       },
-      // The trivial chunker of these tests: paragraphs split on blank lines.
+      // The trivial chunker of these tests: paragraphs split on blank lines; `%PDF-locked` is unreadable.
       chunk: ({ bytes }) => {
         this.open--;
-        return new TextDecoder().decode(bytes).split(/\n\s*\n/).filter((p) => p.trim() !== '');
+        const text = new TextDecoder().decode(bytes);
+        if (text.startsWith('%PDF-locked')) throw new UnsupportedContentError('unreadable PDF: it is encrypted');
+        if (text.startsWith('%boom')) throw new Error('chunker bug');
+        return text.split(/\n\s*\n/).filter((p) => p.trim() !== '');
       },
       embed: (texts, label) => embedAll(embedder, texts, { label, retry: { maxAttempts: 1 } }),
       upsertChunks: async (chunks) => {
@@ -153,6 +157,36 @@ describe('runIngestion', () => {
     await runIngestion(w.seams());
     expect(w.embedded).toEqual([]);
     await w.expectConsistent(true);
+  });
+
+  test('an unreadable document is skipped and recorded: the rest is indexed, its old chunks go, and it is retried only once it changes', async () => {
+    const w = new World(10);
+    await runIngestion(w.seams());
+    const old = (await w.stored()).documents['docs/003.txt'].chunkIds;
+    w.source.set('docs/003.txt', '%PDF-locked');
+    w.source.set('docs/004.txt', 'Doc 4 rewritten.');
+    w.embedded = [];
+    const record = await runIngestion(w.seams());
+    expect(record).toMatchObject({ documentsChanged: 2, documentsSkipped: 1, skipped: [{ id: 'docs/003.txt', reason: 'unreadable PDF: it is encrypted' }], chunksEmbedded: 1 });
+    expect(w.embedded).toEqual(['Doc 4 rewritten.']);
+    expect(old.every((c) => !w.index.has(c))).toBe(true);
+    expect((await w.stored()).documents['docs/003.txt']).toMatchObject({ chunkIds: [], skipped: 'unreadable PDF: it is encrypted' });
+    await w.expectConsistent(true);
+    // Unchanged: not read again. Changed into something readable: indexed.
+    const again = await runIngestion(w.seams());
+    expect(again).toMatchObject({ documentsChanged: 0, documentsSkipped: 0 });
+    expect(again.skipped).toBeUndefined();
+    w.source.set('docs/003.txt', 'Doc 3 readable again.');
+    await runIngestion(w.seams());
+    expect((await w.stored()).documents['docs/003.txt'].skipped).toBeUndefined();
+    expect(w.embedded).toContain('Doc 3 readable again.');
+  });
+
+  test('any other chunking error fails the run, leaving the manifest consistent', async () => {
+    const w = new World(5);
+    w.source.set('docs/002.txt', '%boom');
+    await expect(runIngestion(w.seams())).rejects.toThrow('chunker bug');
+    await w.expectConsistent(false);
   });
 
   test('an unchanged corpus embeds and deletes nothing', async () => {

@@ -24,7 +24,7 @@ export function runsQuery(name: string): string {
   return [
     ...events(RUN_EVENT, name),
     '| project timestamp, outcome = tostring(e.outcome), documentsSeen = toint(e.documentsSeen), documentsChanged = toint(e.documentsChanged),',
-    '  documentsRemoved = toint(e.documentsRemoved), chunksEmbedded = toint(e.chunksEmbedded), embeddingTokens = tolong(e.embeddingTokens),',
+    '  documentsRemoved = toint(e.documentsRemoved), documentsSkipped = toint(e.documentsSkipped), chunksEmbedded = toint(e.chunksEmbedded), embeddingTokens = tolong(e.embeddingTokens),',
     '  costUsd = todouble(e.costUsd), error = tostring(e.error)',
   ].join('\n');
 }
@@ -49,7 +49,7 @@ export function probesQuery(name: string): string {
 
 /** Documents seen, changed and removed per successful run. */
 export function documentsChartQuery(name: string): string {
-  return [runsQuery(name), "| where outcome == 'succeeded'", '| project timestamp, documentsSeen, documentsChanged, documentsRemoved', '| render timechart'].join('\n');
+  return [runsQuery(name), "| where outcome == 'succeeded'", '| project timestamp, documentsSeen, documentsChanged, documentsRemoved, documentsSkipped', '| render timechart'].join('\n');
 }
 
 /** Chunks embedded and embedding tokens per successful run. */

@@ -19,6 +19,7 @@ export const RUN_FIGURES = [
   { field: 'documentsSeen', id: 'documents-seen', unit: '1', displayName: 'Documents seen per run' },
   { field: 'documentsChanged', id: 'documents-changed', unit: '1', displayName: 'Documents changed (re-embedded) per run' },
   { field: 'documentsRemoved', id: 'documents-removed', unit: '1', displayName: 'Documents removed per run' },
+  { field: 'documentsSkipped', id: 'documents-skipped', unit: '1', displayName: 'Documents skipped (unreadable) per run' },
   { field: 'chunksEmbedded', id: 'chunks-embedded', unit: '1', displayName: 'Chunks embedded per run' },
   { field: 'embeddingTokens', id: 'embedding-tokens', unit: '1', displayName: 'Embedding tokens per run' },
   { field: 'costUsd', id: 'cost', unit: 'USD', displayName: 'Embedding cost per run (USD)' },
