@@ -4,6 +4,7 @@ import { CLOUDS, estimateMonthlyCost, notDeployedSections, type AiStackDesign, t
 import { CLOUD_PEERS, missingPeerError, missingPeers } from '../common/peers';
 import { countByType, formatWarning, type CloudSynthResult } from '../synth/result';
 import { formatCloudEstimate, table } from './format';
+import { startAwsSynth, type PendingSynth } from './parallel-synth';
 
 /** Synthesizes one cloud; cloud libraries load only for the clouds asked for. */
 function synthCloud(cloud: Cloud, design: AiStackDesign, outdir: string): CloudSynthResult {
@@ -45,9 +46,18 @@ export function synthDesign(design: AiStackDesign, clouds: readonly Cloud[], out
   createParents(out);
   const staging = createStaging(out);
   const results: CloudSynthResult[] = [];
+  // With other clouds to synthesize, AWS's (the longest) runs beside them on another core.
+  let aws: PendingSynth | undefined = clouds.includes('aws') && clouds.length > 1 ? startAwsSynth(design, join(staging, 'aws')) : undefined;
   try {
+    const byCloud = new Map<Cloud, CloudSynthResult>();
+    for (const cloud of clouds) if (cloud !== 'aws' || !aws) byCloud.set(cloud, synthCloud(cloud, design, join(staging, cloud)));
+    if (aws) {
+      const pending = aws;
+      aws = undefined;
+      byCloud.set('aws', pending.wait());
+    }
     for (const cloud of clouds) {
-      const result = synthCloud(cloud, design, join(staging, cloud));
+      const result = byCloud.get(cloud)!;
       if (result.errors.length > 0) {
         throw new Error(`${cloud} synth reported ${result.errors.length} error(s):\n${result.errors.map((e) => `  - ${e}`).join('\n')}`);
       }
@@ -64,6 +74,12 @@ export function synthDesign(design: AiStackDesign, clouds: readonly Cloud[], out
     chmodSync(staging, 0o755);
     renameSync(staging, target);
   } catch (err) {
+    // The worker may still be writing into staging: let it finish before removing what it wrote.
+    try {
+      aws?.wait();
+    } catch {
+      // The first error is the one reported.
+    }
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
