@@ -3,7 +3,7 @@ const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const benches = ['synth.js', 'router.js', 'guard.js'].filter((f) => existsSync(join(__dirname, f)));
+const benches = ['synth.js', 'router.js', 'guard.js', 'ingest.js'].filter((f) => existsSync(join(__dirname, f)));
 let failed = 0;
 for (const bench of benches) {
   console.log(`\n### bench/${bench}`);

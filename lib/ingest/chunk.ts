@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import { VECTOR_STORE_DEFAULTS, type ChunkingDesign } from '../design/vector-store';
 import { alignBack, snapEnd, snapStart } from './boundaries';
 import type { WorkMeter } from './meter';
 import { sliceTokens, tokenPrefix, TOKEN_UNIT } from './tokens';
 
-/** One piece of a document, as embedded and stored. */
+/**
+ * One piece of a document, as embedded. Its id in the index is not here: `chunkId` in run.ts derives
+ * it from the document, the document's content hash and `index`, the one scheme every index uses.
+ */
 export interface Chunk {
-  /** `<docId>#<index>-<first 16 hex of sha256(text)>`: the same for the same document and text on every run. */
-  readonly id: string;
   readonly docId: string;
   /** Position in the document, from 0. */
   readonly index: number;
@@ -33,10 +33,6 @@ export interface ChunkOptions extends Pick<ChunkingDesign, 'strategy' | 'maxToke
 /** A chunk needs room for the widest character (4 tokens) and some text around it. */
 const MIN_CHUNK_TOKENS = 8;
 
-export function chunkId(docId: string, index: number, text: string): string {
-  return `${docId}#${index}-${createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16)}`;
-}
-
 /** Splits a document's extracted text into chunks per the design's chunking (`fixed` or `none`). */
 export function chunkText(docId: string, text: string, options: ChunkOptions = {}): Chunk[] {
   const d = VECTOR_STORE_DEFAULTS.chunking;
@@ -52,7 +48,7 @@ export function chunkText(docId: string, text: string, options: ChunkOptions = {
     if (options.modelMaxTokens !== undefined && tokens > options.modelMaxTokens) {
       throw new Error(`document '${docId}' has ~${tokens} tokens, more than the embedding model takes (${options.modelMaxTokens}); use 'fixed' chunking`);
     }
-    return [{ id: chunkId(docId, 0, text), docId, index: 0, start: 0, end: text.length, text, tokens, overlap: 0 }];
+    return [{ docId, index: 0, start: 0, end: text.length, text, tokens, overlap: 0 }];
   }
   const maxTokens = Math.min(options.maxTokens ?? d.maxTokens, options.modelMaxTokens ?? Infinity);
   const overlapPercent = options.overlapPercent ?? d.overlapPercent;
@@ -82,7 +78,7 @@ function fixedChunks(docId: string, text: string, prefix: Float64Array, max: num
       end = snapEnd(text, Math.min(floor, maxEnd - 1), maxEnd, meter);
     }
     const chunkTextValue = text.slice(start, end);
-    chunks.push({ id: chunkId(docId, chunks.length, chunkTextValue), docId, index: chunks.length, start, end, text: chunkTextValue, tokens: tokens(start, end), overlap: prevEnd - start });
+    chunks.push({ docId, index: chunks.length, start, end, text: chunkTextValue, tokens: tokens(start, end), overlap: prevEnd - start });
     if (end === n) return chunks;
     prevEnd = end;
     let next = end;

@@ -1,5 +1,6 @@
 import { htmlToText } from './html';
 import type { WorkMeter } from './meter';
+import { readPdfText } from './pdf';
 
 export type DocumentFormat = 'text' | 'markdown' | 'html' | 'pdf';
 
@@ -16,9 +17,6 @@ export interface ExtractOptions {
   readonly fileName?: string;
   readonly meter?: WorkMeter;
 }
-
-/** The package that would bring PDF extraction; none is installed, so PDF is refused by name. */
-export const PDF_PACKAGE = 'pdfjs-dist@5.6.205';
 
 export class UnsupportedContentError extends Error {
   constructor(message: string) {
@@ -76,11 +74,17 @@ function normalizeLines(text: string): string {
   return text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
 }
 
-/** Text of a document's bytes: plain text and Markdown as written, HTML as a reader sees it. */
-export function extractText(bytes: Uint8Array, options: ExtractOptions = {}): ExtractedText {
+/**
+ * Text of a document's bytes: plain text and Markdown as written, HTML as a reader sees it, PDF page
+ * by page (see pdf.ts). Encrypted and broken PDFs are refused with the reason, never their text.
+ */
+export async function extractText(bytes: Uint8Array, options: ExtractOptions = {}): Promise<ExtractedText> {
   const format = detectFormat(options.contentType, options.fileName);
   if (format === 'pdf') {
-    throw new UnsupportedContentError(`unsupported content type 'application/pdf': install ${PDF_PACKAGE} to read PDF documents`);
+    const pdf = await readPdfText(bytes);
+    if (!pdf.ok) throw new UnsupportedContentError(`unreadable PDF${options.fileName ? ` '${options.fileName}'` : ''}: ${pdf.reason}`);
+    if (options.meter) options.meter.steps += pdf.text.length;
+    return { format, text: pdf.text };
   }
   const text = normalizeLines(decode(bytes, parseContentType(options.contentType).charset));
   if (options.meter) options.meter.steps += text.length;

@@ -1,34 +1,38 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectFormat, extractText, PDF_PACKAGE, UnsupportedContentError } from '../../lib/ingest/extract';
+import { detectFormat, extractText, UnsupportedContentError } from '../../lib/ingest/extract';
 import { htmlToText } from '../../lib/ingest/html';
 import type { WorkMeter } from '../../lib/ingest/meter';
+import { expectedPdfText, REPORT_PAGES, reportPdf } from './fixtures/chunking/report-pdf';
+import { usePdfjsFromNode } from './fixtures/pdfjs-native';
+
+usePdfjsFromNode();
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', 'chunking', name));
 
 describe('extractText', () => {
-  it('plain text: UTF-8 with its BOM stripped and line breaks as \\n', () => {
+  it('plain text: UTF-8 with its BOM stripped and line breaks as \\n', async () => {
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8('héllo\r\nworld\rend 😀')]);
-    expect(extractText(bytes, { contentType: 'text/plain; charset=utf-8' })).toEqual({ format: 'text', text: 'héllo\nworld\nend 😀' });
+    expect(await extractText(bytes, { contentType: 'text/plain; charset=utf-8' })).toEqual({ format: 'text', text: 'héllo\nworld\nend 😀' });
   });
 
-  it('honours a declared charset', () => {
-    expect(extractText(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), { contentType: 'text/plain; charset=ISO-8859-1' }).text).toBe('café');
-    expect(() => extractText(utf8('x'), { contentType: 'text/plain; charset=klingon' })).toThrow(/unsupported charset 'klingon'/);
+  it('honours a declared charset', async () => {
+    expect((await extractText(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), { contentType: 'text/plain; charset=ISO-8859-1' })).text).toBe('café');
+    await expect(extractText(utf8('x'), { contentType: 'text/plain; charset=klingon' })).rejects.toThrow(/unsupported charset 'klingon'/);
   });
 
-  it('Markdown: kept as written, headings and code included', () => {
+  it('Markdown: kept as written, headings and code included', async () => {
     const md = fixture('handbook.md').toString('utf8');
-    const { format, text } = extractText(fixture('handbook.md'), { fileName: 'handbook.md' });
+    const { format, text } = await extractText(fixture('handbook.md'), { fileName: 'handbook.md' });
     expect(format).toBe('markdown');
     expect(text).toBe(md);
     expect(text).toContain('# Vector store handbook\n');
     expect(text).toContain('### Boundaries');
   });
 
-  it('HTML fixture: visible text only, entities decoded, blocks on their own lines', () => {
-    const { format, text } = extractText(fixture('page.html'), { contentType: 'text/html' });
+  it('HTML fixture: visible text only, entities decoded, blocks on their own lines', async () => {
+    const { format, text } = await extractText(fixture('page.html'), { contentType: 'text/html' });
     expect(format).toBe('html');
     expect(text).not.toMatch(/[<>]p|font-family|alert|navigation is chrome|DOCTYPE/);
     expect(text.startsWith('Release notes — ingestion\n\nHome | Docs\n\nRelease notes\n\nThe ingestion runtime now reads HTML documents')).toBe(true);
@@ -51,10 +55,21 @@ describe('extractText', () => {
     expect(() => detectFormat(undefined, 'archive.zip')).toThrow(/unsupported file 'archive.zip'/);
   });
 
-  it('PDF: refused with the package to install, since no PDF text library is present', () => {
-    expect(PDF_PACKAGE).toMatch(/^pdfjs-dist@\d+\.\d+\.\d+$/);
-    expect(() => extractText(utf8('%PDF-1.7'), { contentType: 'application/pdf' })).toThrow(`unsupported content type 'application/pdf': install ${PDF_PACKAGE}`);
-    expect(() => extractText(utf8('%PDF-1.7'), { fileName: 'report.pdf' })).toThrow(UnsupportedContentError);
+  it('PDF: by content type, or by extension of a generic upload, its text page by page (see pdf.test.ts)', async () => {
+    const text = expectedPdfText(REPORT_PAGES);
+    expect(await extractText(reportPdf(), { contentType: 'application/pdf' })).toEqual({ format: 'pdf', text });
+    expect(await extractText(reportPdf(), { contentType: 'application/octet-stream', fileName: 'docs/Report.PDF' })).toEqual({ format: 'pdf', text });
+    const meter: WorkMeter = { steps: 0 };
+    await extractText(reportPdf(), { fileName: 'report.pdf', meter });
+    expect(meter.steps).toBe(text.length);
+  });
+
+  it('PDF: an encrypted or broken file is an UnsupportedContentError naming the file and the reason', async () => {
+    const broken = extractText(utf8('%PDF-1.7\nquarterly figures'), { fileName: 'docs/q3.pdf' });
+    await expect(broken).rejects.toThrow(UnsupportedContentError);
+    await expect(broken).rejects.toThrow(/^unreadable PDF 'docs\/q3.pdf': the PDF is broken: Invalid PDF structure/);
+    await expect(broken).rejects.not.toThrow(/quarterly/);
+    await expect(extractText(utf8('%PDF-1.7'), { contentType: 'application/pdf' })).rejects.toThrow(/^unreadable PDF: the PDF is broken/);
   });
 });
 
@@ -96,14 +111,14 @@ describe('extraction work on adversarial HTML is linear', () => {
     'quotes in a tag that never ends': (n) => '<p a="'.repeat(n / 6),
   };
   for (const [name, make] of Object.entries(cases)) {
-    it(`${name} (1 MB)`, () => {
-      const steps = (size: number): number => {
+    it(`${name} (1 MB)`, async () => {
+      const steps = async (size: number): Promise<number> => {
         const meter: WorkMeter = { steps: 0 };
-        extractText(utf8(make(size)), { contentType: 'text/html', meter });
+        await extractText(utf8(make(size)), { contentType: 'text/html', meter });
         return meter.steps;
       };
-      const half = steps(1 << 19);
-      const full = steps(1 << 20);
+      const half = await steps(1 << 19);
+      const full = await steps(1 << 20);
       expect(full).toBeLessThanOrEqual(4 * (1 << 20));
       expect(full / half).toBeLessThan(2.2);
     });
