@@ -2,7 +2,7 @@
 // Ingestion benchmark: what the cloud-neutral ingestion runtime (lib/ingest, compiled to dist/lib)
 // does with a corpus, on this machine.
 //
-//   node bench/ingest.js [--quick] [--corpus-mb 256] [--heap-mb 160] [--doc-kb 256] [--change-percent 1]
+//   node bench/ingest.js [--quick] [--corpus-mb 256] [--heap-mb 64] [--doc-kb 256] [--change-percent 1]
 //
 // 1. Writes a corpus of generated plain-text, Markdown and HTML documents (a third each, prose with
 //    headings, lists and entities) to a temporary directory: --corpus-mb in documents of about
@@ -20,9 +20,8 @@
 //        chunks, embedding calls) and its time;
 //    (c) the child's peak memory over both runs: RSS (the kernel's maximum) and V8 heap used
 //        (sampled), against the heap limit and the corpus size.
-// The default heap (160 MB) is what a 256 MB corpus needs at the default chunking: the manifest holds
-// every chunk id and is encoded whole on each write, so the heap a run needs grows with the corpus
-// (about half its size; with --heap-mb 64 it runs out after ~130 MB, and says how far it got).
+// The default heap (64 MB) is a quarter of the default corpus: the run holds one batch of documents'
+// texts, one slice of vectors and a manifest of counts, never the corpus (lib/ingest/run.ts).
 // --quick: a smoke run (16 MB corpus in 64 kB documents, 32 MB heap). Run `npm run -s build` first
 // (`npm run bench` does). All processes share this machine's cores, so absolute numbers depend on it.
 'use strict';
@@ -50,7 +49,7 @@ function options(argv) {
   const o = {
     quick,
     corpusMb: get('--corpus-mb', quick ? 16 : 256),
-    heapMb: get('--heap-mb', quick ? 32 : 160),
+    heapMb: get('--heap-mb', quick ? 32 : 64),
     docKb: get('--doc-kb', quick ? 64 : 256),
     changePercent: get('--change-percent', 1),
   };

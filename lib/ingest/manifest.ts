@@ -11,8 +11,11 @@ export interface DocumentEntry {
    * a document is re-embedded exactly when its listing shows another one.
    */
   readonly fingerprint: string;
-  /** Ids of the chunks this version of the document put into the index. */
-  readonly chunkIds: readonly string[];
+  /**
+   * Chunks this version put into the index: their ids are `chunkId(id, sha256, 0 .. chunks-1)`, so
+   * the manifest stays small however large the corpus.
+   */
+  readonly chunks: number;
   /** ISO time its chunks were upserted. */
   readonly embeddedAt: string;
   /**
@@ -20,6 +23,13 @@ export interface DocumentEntry {
    * broken PDF). It is tried again only when it changes.
    */
   readonly skipped?: string;
+}
+
+/** The chunks one version of a document put into the index: ids `chunkId(documentId, sha256, 0 .. chunks-1)`. */
+export interface ChunkGroup {
+  readonly documentId: string;
+  readonly sha256: string;
+  readonly chunks: number;
 }
 
 /** A document a run left out, and why (never any of its text). */
@@ -51,10 +61,11 @@ export interface Manifest {
   /** Keyed by document id. */
   readonly documents: Readonly<Record<string, DocumentEntry>>;
   /**
-   * Chunk ids no document refers to any more but that may still be in the index: kept across a crash
-   * so the next run deletes them instead of leaving orphans behind.
+   * Chunk groups no document refers to any more (or only in part) but that may still be in the index:
+   * kept across a crash so the next run deletes them instead of leaving orphans behind. A group of a
+   * document's live version stands for its chunks beyond the live count only.
    */
-  readonly pendingDeletes: readonly string[];
+  readonly pendingDeletes: readonly ChunkGroup[];
   readonly lastRun?: RunRecord;
 }
 
@@ -151,12 +162,19 @@ export function decodeManifest(json: string): Manifest {
     const sha256 = string(e.sha256, `${path}.sha256`);
     if (!SHA256.test(sha256)) throw new ManifestFormatError(`${path}.sha256`, 'must be 64 lowercase hex digits');
     const fingerprint = string(e.fingerprint, `${path}.fingerprint`);
-    const chunkIds = strings(e.chunkIds, `${path}.chunkIds`);
+    const chunks = wholeNumber(e.chunks, `${path}.chunks`);
     const embeddedAt = time(e.embeddedAt, `${path}.embeddedAt`);
     const skipped = e.skipped === undefined ? undefined : string(e.skipped, `${path}.skipped`);
-    documents[key] = { id, sha256, fingerprint, chunkIds, embeddedAt, ...(skipped !== undefined ? { skipped } : {}) };
+    documents[key] = { id, sha256, fingerprint, chunks, embeddedAt, ...(skipped !== undefined ? { skipped } : {}) };
   }
-  const pendingDeletes = strings(root.pendingDeletes, 'pendingDeletes');
+  if (!Array.isArray(root.pendingDeletes)) throw new ManifestFormatError('pendingDeletes', 'must be an array of chunk groups');
+  const pendingDeletes = root.pendingDeletes.map((g, i) => {
+    const path = `pendingDeletes[${i}]`;
+    const o = object(g, path);
+    const sha256 = string(o.sha256, `${path}.sha256`);
+    if (!SHA256.test(sha256)) throw new ManifestFormatError(`${path}.sha256`, 'must be 64 lowercase hex digits');
+    return { documentId: string(o.documentId, `${path}.documentId`), sha256, chunks: wholeNumber(o.chunks, `${path}.chunks`) };
+  });
   const manifest: Manifest = { formatVersion: 1, documents, pendingDeletes };
   if (root.lastRun === undefined) return manifest;
   const r = object(root.lastRun, 'lastRun');
@@ -195,9 +213,9 @@ function string(v: unknown, path: string): string {
   return v;
 }
 
-function strings(v: unknown, path: string): string[] {
-  if (!Array.isArray(v)) throw new ManifestFormatError(path, 'must be an array of strings');
-  return v.map((s, i) => string(s, `${path}[${i}]`));
+function wholeNumber(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ManifestFormatError(path, 'must be a whole number >= 0');
+  return v;
 }
 
 function time(v: unknown, path: string): string {

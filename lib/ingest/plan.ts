@@ -13,12 +13,6 @@ export interface RunPlan {
   readonly skip: readonly string[];
   /** Documents in the manifest that the listing no longer has. */
   readonly removed: readonly string[];
-  /**
-   * Chunks to delete once the run has upserted what it embeds: those of removed documents, those
-   * left over from an earlier run (`pendingDeletes`). The old chunks of a changed document are not
-   * here: they are known only once its new chunks are in (see `run.ts`).
-   */
-  readonly deleteChunkIds: readonly string[];
 }
 
 /** What a run must do to bring the index from `previous` to `listing`. Pure. */
@@ -34,11 +28,6 @@ export function planRun(previous: Manifest, listing: readonly ListedDocument[]):
     else embed.push(doc);
   }
   const removed: string[] = [];
-  const deleteChunkIds = new Set(previous.pendingDeletes);
-  for (const [id, entry] of Object.entries(previous.documents)) {
-    if (seen.has(id)) continue;
-    removed.push(id);
-    for (const c of entry.chunkIds) deleteChunkIds.add(c);
-  }
-  return { embed, skip, removed, deleteChunkIds: [...deleteChunkIds] };
+  for (const id of Object.keys(previous.documents)) if (!seen.has(id)) removed.push(id);
+  return { embed, skip, removed };
 }

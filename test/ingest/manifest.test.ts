@@ -2,8 +2,8 @@ import { decodeManifest, encodeManifest, InMemoryManifestStore, ManifestConflict
 
 const good: Manifest = {
   formatVersion: 1,
-  documents: { 'docs/a.md': { id: 'docs/a.md', sha256: 'a'.repeat(64), fingerprint: 'md5:1B2M2Y8AsgTpgAmY7PhCfg==', chunkIds: ['c1', 'c2'], embeddedAt: '2026-01-01T00:00:00.000Z' } },
-  pendingDeletes: ['old1'],
+  documents: { 'docs/a.md': { id: 'docs/a.md', sha256: 'a'.repeat(64), fingerprint: 'md5:1B2M2Y8AsgTpgAmY7PhCfg==', chunks: 2, embeddedAt: '2026-01-01T00:00:00.000Z' } },
+  pendingDeletes: [{ documentId: 'docs/old.md', sha256: 'b'.repeat(64), chunks: 3 }],
   lastRun: {
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:01:00.000Z',
@@ -34,7 +34,8 @@ describe('manifest encoding', () => {
     ['bad sha256', withDoc({ sha256: 'xyz' }), 'documents["docs/a.md"].sha256'],
     ['no fingerprint', withDoc({ fingerprint: '' }), 'documents["docs/a.md"].fingerprint'],
     ['id differs from key', withDoc({ id: 'other' }), 'documents["docs/a.md"].id'],
-    ['chunk id not a string', withDoc({ chunkIds: ['c1', 7] }), 'documents["docs/a.md"].chunkIds[1]'],
+    ['a chunk count that is not whole', withDoc({ chunks: 1.5 }), 'documents["docs/a.md"].chunks'],
+    ['a pending group with a bad sha256', JSON.stringify({ ...good, pendingDeletes: [{ documentId: 'd', sha256: 'x', chunks: 1 }] }), 'pendingDeletes[0].sha256'],
     ['bad time', withDoc({ embeddedAt: 'yesterday' }), 'documents["docs/a.md"].embeddedAt'],
     ['pendingDeletes missing', JSON.stringify({ ...good, pendingDeletes: undefined }), 'pendingDeletes'],
     ['a skipped entry without its reason', JSON.stringify({ ...good, lastRun: { ...good.lastRun, skipped: [{ id: 'docs/b.pdf' }] } }), 'lastRun.skipped[0].reason'],

@@ -2,33 +2,31 @@ import { EMPTY_MANIFEST, type Manifest } from '../../lib/ingest/manifest';
 import { planRun } from '../../lib/ingest/plan';
 
 const h = (c: string) => c.repeat(64);
-const entry = (id: string, sha: string, chunkIds: string[]) => ({ id, sha256: sha, fingerprint: sha, chunkIds, embeddedAt: '2026-01-01T00:00:00Z' });
+const entry = (id: string, sha: string, chunks: number) => ({ id, sha256: sha, fingerprint: sha, chunks, embeddedAt: '2026-01-01T00:00:00Z' });
 
 describe('planRun', () => {
   const previous: Manifest = {
     formatVersion: 1,
-    documents: { a: entry('a', h('a'), ['a1', 'a2']), b: entry('b', h('b'), ['b1']), c: entry('c', h('c'), ['c1', 'c2']) },
-    pendingDeletes: ['x9'],
+    documents: { a: entry('a', h('a'), 2), b: entry('b', h('b'), 1), c: entry('c', h('c'), 2) },
+    pendingDeletes: [{ documentId: 'x', sha256: h('9'), chunks: 1 }],
   };
 
   test('an empty manifest embeds every listed document', () => {
     const plan = planRun(EMPTY_MANIFEST, [{ id: 'a', fingerprint: h('a') }, { id: 'b', fingerprint: h('b') }]);
     expect(plan.embed.map((d) => d.id)).toEqual(['a', 'b']);
-    expect(plan).toMatchObject({ skip: [], removed: [], deleteChunkIds: [] });
+    expect(plan).toMatchObject({ skip: [], removed: [] });
   });
 
   test('unchanged documents are skipped, changed ones re-embedded', () => {
     const plan = planRun(previous, [{ id: 'a', fingerprint: h('a') }, { id: 'b', fingerprint: h('e') }, { id: 'c', fingerprint: h('c') }]);
     expect(plan.skip).toEqual(['a', 'c']);
     expect(plan.embed).toEqual([{ id: 'b', fingerprint: h('e') }]);
-    // the old chunks of a changed document are deleted by the run after its new ones are in, not planned up front
-    expect(plan.deleteChunkIds).not.toContain('b1');
+    expect(plan.removed).toEqual([]);
   });
 
-  test('removed documents and leftover pending deletes are deleted', () => {
+  test('documents the listing no longer has are removed', () => {
     const plan = planRun(previous, [{ id: 'a', fingerprint: h('a') }]);
     expect([...plan.removed].sort()).toEqual(['b', 'c']);
-    expect([...plan.deleteChunkIds].sort()).toEqual(['b1', 'c1', 'c2', 'x9']);
     expect(plan.embed).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { embedAll } from '../../lib/ingest/embed/embed-all';
 import type { BatchEmbedder } from '../../lib/ingest/embed/types';
 import { InMemoryManifestStore, type Manifest } from '../../lib/ingest/manifest';
 import { UnsupportedContentError } from '../../lib/ingest/extract';
-import { chunkId, runIngestion, type IndexedChunk, type IngestSeams } from '../../lib/ingest/run';
+import { chunkId, groupChunkIds, runIngestion, type IndexedChunk, type IngestSeams } from '../../lib/ingest/run';
 import { ProviderError } from '../../lib/router/providers/types';
 
 const sha = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
@@ -92,12 +92,12 @@ class World {
     const referenced = new Set<string>();
     for (const [id, e] of Object.entries(m.documents)) {
       if (finished) expect(e.sha256).toBe(sha(this.source.get(id) ?? ''));
-      for (const c of e.chunkIds) {
+      for (const c of groupChunkIds(e)) {
         expect(this.index.get(c)?.documentId).toBe(id);
         referenced.add(c);
       }
     }
-    const pending = new Set(m.pendingDeletes);
+    const pending = new Set(m.pendingDeletes.flatMap((g) => groupChunkIds(g)));
     expect([...this.index.keys()].filter((c) => !referenced.has(c) && !pending.has(c))).toEqual([]);
     if (finished) {
       expect(m.pendingDeletes).toEqual([]);
@@ -126,8 +126,8 @@ describe('runIngestion', () => {
     const w = new World();
     await runIngestion(w.seams());
     const before = await w.stored();
-    const changedOld = before.documents['docs/007.txt'].chunkIds;
-    const removedOld = before.documents['docs/042.txt'].chunkIds;
+    const changedOld = groupChunkIds(before.documents['docs/007.txt']);
+    const removedOld = groupChunkIds(before.documents['docs/042.txt']);
     w.embedded = [];
     w.source.set('docs/007.txt', 'Doc 7 rewritten.\n\nWith a new second part.');
     w.source.delete('docs/042.txt');
@@ -138,7 +138,7 @@ describe('runIngestion', () => {
     expect(record).toMatchObject({ documentsSeen: 99, documentsChanged: 1, documentsRemoved: 1, chunksEmbedded: 2 });
     const after = await w.stored();
     expect(after.documents['docs/042.txt']).toBeUndefined();
-    expect(after.documents['docs/007.txt'].chunkIds).toHaveLength(2);
+    expect(groupChunkIds(after.documents['docs/007.txt'])).toHaveLength(2);
     expect(w.index.size).toBe(99 * 3 - 1);
     await w.expectConsistent(true);
   });
@@ -162,7 +162,7 @@ describe('runIngestion', () => {
   test('an unreadable document is skipped and recorded: the rest is indexed, its old chunks go, and it is retried only once it changes', async () => {
     const w = new World(10);
     await runIngestion(w.seams());
-    const old = (await w.stored()).documents['docs/003.txt'].chunkIds;
+    const old = groupChunkIds((await w.stored()).documents['docs/003.txt']);
     w.source.set('docs/003.txt', '%PDF-locked');
     w.source.set('docs/004.txt', 'Doc 4 rewritten.');
     w.embedded = [];
@@ -170,7 +170,7 @@ describe('runIngestion', () => {
     expect(record).toMatchObject({ documentsChanged: 2, documentsSkipped: 1, skipped: [{ id: 'docs/003.txt', reason: 'unreadable PDF: it is encrypted' }], chunksEmbedded: 1 });
     expect(w.embedded).toEqual(['Doc 4 rewritten.']);
     expect(old.every((c) => !w.index.has(c))).toBe(true);
-    expect((await w.stored()).documents['docs/003.txt']).toMatchObject({ chunkIds: [], skipped: 'unreadable PDF: it is encrypted' });
+    expect((await w.stored()).documents['docs/003.txt']).toMatchObject({ chunks: 0, skipped: 'unreadable PDF: it is encrypted' });
     await w.expectConsistent(true);
     // Unchanged: not read again. Changed into something readable: indexed.
     const again = await runIngestion(w.seams());
@@ -184,9 +184,75 @@ describe('runIngestion', () => {
 
   test('any other chunking error fails the run, leaving the manifest consistent', async () => {
     const w = new World(5);
+    await runIngestion(w.seams());
+    w.source.set('docs/001.txt', 'Doc 1 rewritten.');
     w.source.set('docs/002.txt', '%boom');
     await expect(runIngestion(w.seams())).rejects.toThrow('chunker bug');
     await w.expectConsistent(false);
+    // Nothing of the failed batch was upserted: docs/001.txt keeps its old chunks.
+    expect(w.index.has(w.chunkIdsOf('docs/001.txt')[0])).toBe(false);
+  });
+
+  test('documents go in batches: one manifest write per batch, whatever the corpus size, and counts instead of chunk ids', async () => {
+    const w = new World(100);
+    const record = await runIngestion({ ...w.seams(), batchDocuments: 10 });
+    expect(record.chunksEmbedded).toBe(300);
+    // 10 batch intents, the write after the last batch, the run record.
+    expect(w.manifest.writes).toBe(12);
+    const json = JSON.stringify(await w.stored());
+    expect(json).not.toContain(chunkId('docs/000.txt', sha(w.source.get('docs/000.txt')!), 0));
+    expect((await w.stored()).documents['docs/000.txt'].chunks).toBe(3);
+  });
+
+  test('a batch stops at its character budget, and a large document is embedded and upserted in slices after one beforeUpsert', async () => {
+    const w = new World(0);
+    const big = Array.from({ length: 600 }, (_, i) => `Paragraph ${i}.`).join('\n\n');
+    w.source.set('docs/big.txt', big);
+    w.source.set('docs/small.txt', 'Small.');
+    const upserts: number[] = [];
+    const versions: { documentId: string; texts: number }[] = [];
+    const seams = w.seams();
+    const record = await runIngestion({
+      ...seams,
+      batchChars: 100,
+      upsertSlice: 256,
+      beforeUpsert: async (v) => {
+        // The version's texts come whole, before any of its chunks is in the index.
+        expect(v.ids.some((id) => w.index.has(id))).toBe(false);
+        versions.push({ documentId: v.documentId, texts: v.texts.length });
+      },
+      upsertChunks: async (chunks) => {
+        upserts.push(chunks.length);
+        await seams.upsertChunks(chunks);
+      },
+    });
+    expect(versions).toEqual([{ documentId: 'docs/big.txt', texts: 600 }, { documentId: 'docs/small.txt', texts: 1 }]);
+    expect(upserts).toEqual([256, 256, 88, 1]);
+    // Each document was a batch of its own (the first one is over the 100-character budget alone).
+    expect(w.manifest.writes).toBe(4);
+    expect(record.chunksEmbedded).toBe(601);
+    await w.expectConsistent(true);
+  });
+
+  test('the same content chunked again into fewer chunks keeps its first chunks and deletes only the tail', async () => {
+    const w = new World(1);
+    await runIngestion(w.seams());
+    const id = 'docs/000.txt';
+    const before = groupChunkIds((await w.stored()).documents[id]);
+    expect(before).toHaveLength(3);
+    // A re-upload of the same bytes (a new change token), read by a chunker that now makes 2 chunks.
+    const seams = w.seams();
+    const relisted = async () => (await seams.listDocuments()).map((d) => ({ ...d, fingerprint: `etag:new-${d.id}` }));
+    await runIngestion({
+      ...seams,
+      listDocuments: relisted,
+      readDocument: async (doc) => ({ ...(await seams.readDocument(doc)), fingerprint: `etag:new-${doc}` }),
+      chunk: (d) => (seams.chunk(d) as string[]).slice(0, 2),
+    });
+    expect(w.deleted).toEqual([before[2]]);
+    expect([...w.index.keys()].sort()).toEqual(before.slice(0, 2).sort());
+    expect((await w.stored()).documents[id]).toMatchObject({ chunks: 2, fingerprint: `etag:new-${id}` });
+    expect((await w.stored()).pendingDeletes).toEqual([]);
   });
 
   test('an unchanged corpus embeds and deletes nothing', async () => {
@@ -216,10 +282,12 @@ describe('runIngestion', () => {
     const done = changed.filter((id) => mid.documents[id].sha256 === sha(w.source.get(id)!));
     expect(done).toEqual(changed.slice(0, 4));
     // The unfinished documents still point at their old chunks, which are still in the index.
-    for (const id of changed.slice(4)) for (const c of mid.documents[id].chunkIds) expect(w.index.get(c)?.documentId).toBe(id);
-    // The finished ones' old chunks are queued for deletion, not lost; so are the ids the failed one was about to upsert.
-    const oldOfDone = changed.slice(0, 4).flatMap((id) => before.documents[id].chunkIds);
-    expect([...mid.pendingDeletes].sort()).toEqual([...oldOfDone, ...w.chunkIdsOf('docs/004.txt')].sort());
+    for (const id of changed.slice(4)) for (const c of groupChunkIds(mid.documents[id])) expect(w.index.get(c)?.documentId).toBe(id);
+    // The finished ones' old chunks are queued for deletion, not lost; so are the new ids of the batch's
+    // unfinished documents (the intent written before the batch's upserts: the failed one's may be in).
+    const oldOfDone = changed.slice(0, 4).flatMap((id) => groupChunkIds(before.documents[id]));
+    const intentOfRest = changed.slice(4).flatMap((id) => w.chunkIdsOf(id));
+    expect(mid.pendingDeletes.flatMap((g) => groupChunkIds(g)).sort()).toEqual([...oldOfDone, ...intentOfRest].sort());
     expect(mid.lastRun).toEqual(lastSuccess);
     await w.expectConsistent(false);
 
@@ -241,7 +309,7 @@ describe('runIngestion', () => {
     await expect(runIngestion({ ...seams, deleteChunks: async () => { throw new Error('index unavailable'); } })).rejects.toThrow('index unavailable');
     const mid = await w.stored();
     expect(mid.documents['docs/000.txt']).toBeUndefined();
-    expect(mid.pendingDeletes).toHaveLength(3);
+    expect(mid.pendingDeletes.flatMap((g) => groupChunkIds(g))).toHaveLength(3);
     await runIngestion(w.seams());
     expect(w.deleted).toHaveLength(3);
     expect(w.index.size).toBe(12);
@@ -259,7 +327,7 @@ describe('runIngestion', () => {
     w.source.set(id, original);
     await runIngestion(w.seams());
     const m = await w.stored();
-    expect(m.documents[id].chunkIds.every((c) => w.index.has(c))).toBe(true);
+    expect(groupChunkIds(m.documents[id]).every((c) => w.index.has(c))).toBe(true);
     await w.expectConsistent(true);
   });
 

@@ -102,10 +102,9 @@ export function gcpSeams(config: GcpIngestConfig, options: GcpEntryOptions = {})
     readDocument: (id) => storage.readDocument(config.sourceBucket, id),
     chunk: documentChunker(deployment.chunking, VERTEX_EMBEDDING_MAX_INPUT_TOKENS),
     embed: (texts, label) => embedAll(embedder, texts, { label, rateLimiter, retry: options.retry }),
-    upsertChunks: async (chunks) => {
-      await chunkTexts.write(chunks);
-      await index.upsertChunks(chunks);
-    },
+    // All of a version's texts in one object, before any of its datapoints (which come in slices).
+    beforeUpsert: (v) => chunkTexts.write(v.ids.map((id, i) => ({ id, documentId: v.documentId, index: i, text: v.texts[i], vector: [] }))),
+    upsertChunks: (chunks) => index.upsertChunks(chunks),
     deleteChunks: async (ids) => {
       await index.removeDatapoints(ids);
       await chunkTexts.deleteGroupsOf(ids);

@@ -102,7 +102,7 @@ describe('readDocument', () => {
 });
 
 describe('BlobManifestStore', () => {
-  const manifest = (n: number): Manifest => ({ ...EMPTY_MANIFEST, pendingDeletes: [`chunk-${n}`] });
+  const manifest = (n: number): Manifest => ({ ...EMPTY_MANIFEST, pendingDeletes: [{ documentId: `doc-${n}`, sha256: 'a'.repeat(64), chunks: n }] });
 
   test('reads nothing before the first write, then what was written, with its ETag as the version', async () => {
     const c = await freshContainer();
@@ -147,6 +147,6 @@ describe('BlobManifestStore', () => {
   test('a corrupt manifest stops the run with the field at fault', async () => {
     const c = await freshContainer();
     await put(c, 'manifest.json', '{"formatVersion":1,"documents":{},"pendingDeletes":"x"}', 'application/json');
-    await expect(new BlobManifestStore(c).read()).rejects.toThrow(/manifest pendingDeletes: must be an array of strings/);
+    await expect(new BlobManifestStore(c).read()).rejects.toThrow(/manifest pendingDeletes: must be an array of chunk groups/);
   });
 });

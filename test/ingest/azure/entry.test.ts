@@ -4,7 +4,7 @@ import { FRESHNESS_SCHEDULE, INGEST_SCHEDULE, probeOnce, readAzureConfig, regist
 import { BlobManifestStore } from '../../../lib/ingest/azure/blob';
 import { documentChunker } from '../../../lib/ingest/handlers/deployment';
 import type { Manifest } from '../../../lib/ingest/manifest';
-import { chunkId } from '../../../lib/ingest/run';
+import { chunkId, groupChunkIds } from '../../../lib/ingest/run';
 import { fakeVector, scriptedServer, type Recorded } from '../embed-server';
 import { AZURITE_ACCOUNT, AZURITE_KEY, azuriteService, startAzuriteBlob, type AzuriteBlob } from './azurite-blob';
 import { FakeSearch } from './fake-search';
@@ -104,12 +104,12 @@ function expectConsistent(manifest: Manifest) {
   const docs = search.indexes.get('kb')!.docs;
   const referenced = new Set<string>();
   for (const [id, e] of Object.entries(manifest.documents)) {
-    for (const c of e.chunkIds) {
+    for (const c of groupChunkIds(e)) {
       expect(docs.get(c)?.documentId).toBe(id);
       referenced.add(c);
     }
   }
-  const pending = new Set(manifest.pendingDeletes);
+  const pending = new Set(manifest.pendingDeletes.flatMap((g) => groupChunkIds(g)));
   expect([...docs.keys()].filter((c) => !referenced.has(c) && !pending.has(c))).toEqual([]);
 }
 
@@ -137,8 +137,8 @@ test('(a) a first run over 100 documents creates the index and indexes every chu
   await write(source, texts, changed, docText(5, 2));
   await source.deleteBlob(removed);
   texts.delete(removed);
-  const oldChanged = m1.documents[changed].chunkIds;
-  const oldRemoved = m1.documents[removed].chunkIds;
+  const oldChanged = groupChunkIds(m1.documents[changed]);
+  const oldRemoved = groupChunkIds(m1.documents[removed]);
   const second = await expectedChunks(texts);
   const changedChunks = [...second.values()].filter((c) => c.documentId === changed).map((c) => c.text);
   embedded = [];
@@ -173,7 +173,7 @@ test('(c) an embedding failure mid-run throws after writing the failed-run event
   expectConsistent(m1);
 
   failAfterRequests = undefined;
-  const doneBefore = new Set(Object.values(m1.documents).flatMap((d) => d.chunkIds));
+  const doneBefore = new Set(Object.values(m1.documents).flatMap((d) => groupChunkIds(d)));
   const rest = [...all].filter(([id]) => !doneBefore.has(id)).map(([, c]) => c.text);
   embedded = [];
 

@@ -4,7 +4,7 @@ import { chunkTextObject, decodeChunkTexts } from '../../../lib/ingest/gcp/chunk
 import { main } from '../../../lib/ingest/gcp/entry';
 import { documentChunker } from '../../../lib/ingest/handlers/deployment';
 import { decodeManifest, type Manifest } from '../../../lib/ingest/manifest';
-import { chunkId } from '../../../lib/ingest/run';
+import { chunkId, groupChunkIds } from '../../../lib/ingest/run';
 import { startMetadataFake, type MetadataFake } from '../../router/stores/support/firestore-fake';
 import { fakeVector, scriptedServer, type Recorded, type Reply } from '../embed-server';
 import { GcsFake } from './gcs-fake';
@@ -86,7 +86,7 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
     return stored && decodeChunkTexts(stored.bytes.toString('utf8')).chunks[index];
   }
   /** The objects of a manifest's live versions, one a document. */
-  const liveObjects = (m: Manifest) => [...new Set(Object.values(m.documents).flatMap((e) => e.chunkIds.map((c) => chunkTextObject(c).object)))].sort();
+  const liveObjects = (m: Manifest) => [...new Set(Object.values(m.documents).flatMap((e) => groupChunkIds(e).map((c) => chunkTextObject(c).object)))].sort();
 
   /** Chunk ids and texts of the current content of a document, as the run must index them. */
   async function expectedChunks(id: string): Promise<Array<{ id: string; text: string }>> {
@@ -104,12 +104,12 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
   function expectConsistent(m: Manifest): void {
     const referenced = new Set<string>();
     for (const [id, e] of Object.entries(m.documents)) {
-      for (const c of e.chunkIds) {
+      for (const c of groupChunkIds(e)) {
         expect(index.datapoints.get(c)?.embeddingMetadata?.documentId).toBe(id);
         referenced.add(c);
       }
     }
-    const pending = new Set(m.pendingDeletes);
+    const pending = new Set(m.pendingDeletes.flatMap((g) => groupChunkIds(g)));
     expect([...index.datapoints.keys()].filter((c) => !referenced.has(c) && !pending.has(c))).toEqual([]);
   }
 
@@ -157,8 +157,8 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
   test('(b) after changing 1 document and deleting another, the next run embeds only the changed one and removes both old chunk sets', async () => {
     expect(await run()).toBe(0);
     const before = manifest();
-    const changedOld = before.documents['docs/007.txt'].chunkIds;
-    const removedOld = before.documents['docs/042.txt'].chunkIds;
+    const changedOld = groupChunkIds(before.documents['docs/007.txt']);
+    const removedOld = groupChunkIds(before.documents['docs/042.txt']);
     gcs.put('acme-docs', 'docs/007.txt', docText(7, ' (revised)'));
     gcs.remove('acme-docs', 'docs/042.txt');
     embedded = [];
@@ -188,7 +188,7 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
 
   test('a crash after a text object was written but before its datapoints are in leaves no orphan object once a later run finishes', async () => {
     expect(await run()).toBe(0);
-    const v1 = manifest().documents['docs/007.txt'].chunkIds;
+    const v1 = groupChunkIds(manifest().documents['docs/007.txt']);
     gcs.put('acme-docs', 'docs/007.txt', docText(7, ' v2'));
     const v2 = await expectedChunks('docs/007.txt');
     // Both attempts of the one upsert the run makes (noWait: 2 attempts) fail for good.
@@ -200,7 +200,7 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
     const v2Object = chunkTextObject(v2[0].id).object;
     expect(state().has(v2Object)).toBe(true);
     expect(v2.filter((c) => index.datapoints.has(c.id))).toEqual([]);
-    expect(manifest().pendingDeletes).toEqual(expect.arrayContaining(v2.map((c) => c.id)));
+    expect(manifest().pendingDeletes.flatMap((g) => groupChunkIds(g))).toEqual(expect.arrayContaining(v2.map((c) => c.id)));
 
     // Before the next run the document changes again: v2 is never upserted, and must not stay behind.
     gcs.put('acme-docs', 'docs/007.txt', docText(7, ' v3'));
@@ -217,14 +217,14 @@ describe('the Cloud Run job (main) against Cloud Storage, Vertex AI embeddings a
 
   test('the same bytes chunked again into fewer chunks keep their text object: only the tail ids are deleted', async () => {
     expect(await run()).toBe(0);
-    const before = manifest().documents['docs/003.txt'].chunkIds;
+    const before = groupChunkIds(manifest().documents['docs/003.txt']);
     // Wider chunks, and the same bytes rewritten as a composite object (its token changes from MD5 to
     // CRC32C): the document is embedded again, under the same stem, into fewer chunks.
     env[INGEST_ENV.chunking] = JSON.stringify({ ...CHUNKING, maxTokens: 64 });
     gcs.put('acme-docs', 'docs/003.txt', docText(3), { composite: true });
     expect(await run('run', '2026-12-01T04:00:00.000Z')).toBe(0);
     expect(events[1]).toMatchObject({ outcome: 'succeeded', documentsChanged: 1 });
-    const after = manifest().documents['docs/003.txt'].chunkIds;
+    const after = groupChunkIds(manifest().documents['docs/003.txt']);
     expect(after.length).toBeGreaterThan(0);
     expect(after.length).toBeLessThan(before.length);
     expect(after).toEqual(before.slice(0, after.length));

@@ -148,7 +148,7 @@ describe('Cloud Storage client: unconditional writes and deletes (the chunk text
 describe('GcsManifestStore', () => {
   let gcs: GcsFake;
   let store: GcsManifestStore;
-  const manifest = (n: number): Manifest => ({ ...EMPTY_MANIFEST, pendingDeletes: [`chunk-${n}`] });
+  const manifest = (n: number): Manifest => ({ ...EMPTY_MANIFEST, pendingDeletes: [{ documentId: `doc-${n}`, sha256: 'a'.repeat(64), chunks: n }] });
   beforeEach(async () => {
     gcs = await GcsFake.start();
     gcs.bucket('state');
