@@ -47,6 +47,9 @@ export { vectorStoreNames, type VectorStoreNames } from './vector-store/names';
 export const INGEST_NODE_VERSION = '22';
 
 /** The private DNS zone AI Search private endpoints register in (Azure public cloud). */
+/** Thousands of tokens a minute of the embedding deployment the construct creates. */
+const DEFAULT_EMBEDDING_CAPACITY = 350;
+
 export const SEARCH_PRIVATE_DNS_ZONE = 'privatelink.search.windows.net';
 
 /** `n` freshness probe intervals as an ISO 8601 duration (the probe runs hourly: `PT<n>H`). */
@@ -430,7 +433,7 @@ export class VectorStore extends Construct {
         name: model.providerModelId,
         cognitiveAccountId: this.openAiAccountRef.id,
         model: { format: 'OpenAI', name: model.providerModelId, version: model.version },
-        sku: { name: OPENAI_DEPLOYMENT_SKU, capacity: props.embeddingCapacity ?? 350 },
+        sku: { name: OPENAI_DEPLOYMENT_SKU, capacity: props.embeddingCapacity ?? DEFAULT_EMBEDDING_CAPACITY },
         // Keep the pinned version until Azure retires it: a new model version means new vectors.
         versionUpgradeOption: 'OnceCurrentVersionExpired',
         dependsOn: props.embeddingDeploymentAfter ? [...props.embeddingDeploymentAfter] : undefined,
@@ -514,6 +517,9 @@ export class VectorStore extends Construct {
       [INGEST_ENV.distance]: r.distance,
       // Rounded to the nano-dollar per token, as the ledger's amounts are: no binary float tails.
       [INGEST_ENV.costPerMillionTokensUsd]: String(Math.round(pricePer1k * 1000 * 1e9) / 1e9),
+      // The deployment it creates allows 6 requests a minute per 1,000 tokens a minute of capacity
+      // (Azure OpenAI's ratio): the run spaces its calls under that instead of living on 429s.
+      ...(this.embeddingDeployment ? { [INGEST_ENV.embeddingRequestsPerMinute]: String((props.embeddingCapacity ?? DEFAULT_EMBEDDING_CAPACITY) * 6) } : {}),
       [INGEST_ENV.blobEndpoint]: this.blobEndpoint,
       [INGEST_ENV.sourceContainer]: names.sourceContainer,
       [INGEST_ENV.stateContainer]: names.stateContainer,

@@ -19,6 +19,11 @@ export const INGEST_ENV = {
   dimensions: 'AI_STACK_INGEST_DIMENSIONS',
   /** The design's distance: `cosine`, `euclidean` or `dot-product` (Azure creates its index with it). */
   distance: 'AI_STACK_INGEST_DISTANCE',
+  /**
+   * Embedding requests per minute the run spaces itself to, under the model's quota. Unset: 600 on
+   * GCP; none on Azure (its 429s carry `retry-after-ms` and are retried).
+   */
+  embeddingRequestsPerMinute: 'AI_STACK_INGEST_EMBEDDING_RPM',
   /** Price of the embedding model, USD per million input tokens: the run record's cost. */
   costPerMillionTokensUsd: 'AI_STACK_INGEST_COST_PER_MTOK_USD',
 

@@ -173,6 +173,7 @@ describe('VectorStore (Azure) with every default', () => {
       AI_STACK_INGEST_CHUNKING: '{"strategy":"fixed","maxTokens":300,"overlapPercent":20}',
       AI_STACK_INGEST_EMBEDDING_MODEL: 'text-embedding-3-small',
       AI_STACK_INGEST_EMBEDDING_MODEL_ID: 'text-embedding-3-small',
+      AI_STACK_INGEST_EMBEDDING_RPM: '2100',
       AI_STACK_INGEST_DIMENSIONS: '1536',
       AI_STACK_INGEST_DISTANCE: 'cosine',
       // $0.00002 per 1K tokens in the catalog.
@@ -331,6 +332,8 @@ describe('bring your own', () => {
     expect(resourcesOf(existing, 'azurerm_cognitive_deployment')).toEqual({});
     expect(only(existing, 'azurerm_function_app_flex_consumption').app_settings.AI_STACK_INGEST_EMBEDDING_MODEL_ID).toBe('text-embedding-3-small');
     expect(only(existing, 'azurerm_function_app_flex_consumption').app_settings.AI_STACK_INGEST_EMBEDDING_MODEL).toBe('embed-small');
+    // Its capacity is not known here: no request rate, the run lives on the 429s' retry-after.
+    expect(only(existing, 'azurerm_function_app_flex_consumption').app_settings.AI_STACK_INGEST_EMBEDDING_RPM).toBeUndefined();
   });
 
   test('network: no network is created; the private endpoint and the function use the given subnets, the DNS zone links to the given network', () => {

@@ -7,6 +7,7 @@ import { findModel } from '../../design/catalog/models';
 import { INGEST_ENV } from '../deploy-env';
 import { AzureOpenAIEmbedder } from '../embed/azure-openai';
 import { embedAll } from '../embed/embed-all';
+import { RateLimiter } from '../embed/rate-limit';
 import type { RetryOptions } from '../embed/retry';
 import { formatEvent, runFailed } from '../events';
 import { documentChunker, IngestConfigError, readDeployment, required, type IngestDeployment } from '../handlers/deployment';
@@ -169,11 +170,12 @@ export async function runOnce(env: NodeJS.ProcessEnv, sink: EventSink = consoleS
     ...(takesDimensions(deployment) ? { dimensions: deployment.dimensions } : {}),
     accessToken: wiring.openAiToken,
   });
+  const rateLimiter = deployment.embeddingRequestsPerMinute ? new RateLimiter(deployment.embeddingRequestsPerMinute) : undefined;
   const seams: IngestSeams = {
     listDocuments: () => listDocuments(source, { pageSize: options.listPageSize }),
     readDocument: (id) => readDocument(source, id),
     chunk: documentChunker(deployment.chunking, findModel(deployment.embeddingModelId ?? deployment.embeddingModel)?.contextWindowTokens ?? DEFAULT_MODEL_MAX_TOKENS),
-    embed: (texts, label) => embedAll(embedder, texts, { label, retry: options.retry }),
+    embed: (texts, label) => embedAll(embedder, texts, { label, retry: options.retry, rateLimiter }),
     upsertChunks: (chunks) => index.upsertChunks(chunks),
     deleteChunks: (ids) => index.deleteChunks(ids),
     manifest: indexState === 'created' ? forgetIndexedDocuments(wiring.manifest) : wiring.manifest,

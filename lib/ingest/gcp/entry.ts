@@ -96,7 +96,7 @@ export function gcpSeams(config: GcpIngestConfig, options: GcpEntryOptions = {})
   // The private endpoint's Match answers ids, not embeddingMetadata: the texts are also objects the
   // application reads by id. Object before datapoints, datapoints before object: see ChunkTextStore.
   const chunkTexts = new ChunkTextStore(storage, config.stateBucket);
-  const rateLimiter = new RateLimiter(options.embeddingRequestsPerMinute ?? EMBEDDING_REQUESTS_PER_MINUTE);
+  const rateLimiter = new RateLimiter(options.embeddingRequestsPerMinute ?? deployment.embeddingRequestsPerMinute ?? EMBEDDING_REQUESTS_PER_MINUTE);
   return {
     listDocuments: () => storage.listDocuments(config.sourceBucket),
     readDocument: (id) => storage.readDocument(config.sourceBucket, id),

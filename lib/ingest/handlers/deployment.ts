@@ -13,6 +13,8 @@ export interface IngestDeployment {
   readonly dimensions: number;
   readonly distance: 'cosine' | 'euclidean' | 'dot-product';
   readonly costPerMillionTokensUsd: number;
+  /** `INGEST_ENV.embeddingRequestsPerMinute`, when set. */
+  readonly embeddingRequestsPerMinute?: number;
   /** Test-only replacements of the clouds' endpoints (`INGEST_ENV.apiBases`). */
   readonly apiBases: Readonly<Record<string, string>>;
 }
@@ -59,6 +61,9 @@ export function readDeployment(env: NodeJS.ProcessEnv): IngestDeployment {
   }
   const cost = Number(env[INGEST_ENV.costPerMillionTokensUsd] ?? '0');
   if (!Number.isFinite(cost) || cost < 0) throw new IngestConfigError(`${INGEST_ENV.costPerMillionTokensUsd} must be a number >= 0 (USD per million tokens)`);
+  const rpmText = env[INGEST_ENV.embeddingRequestsPerMinute]?.trim();
+  const rpm = rpmText ? Number(rpmText) : undefined;
+  if (rpm !== undefined && !(Number.isFinite(rpm) && rpm > 0)) throw new IngestConfigError(`${INGEST_ENV.embeddingRequestsPerMinute} must be a number > 0 (embedding requests per minute; got '${rpmText!.slice(0, 40)}')`);
   const bases = env[INGEST_ENV.apiBases] ? json(env, INGEST_ENV.apiBases, 'a JSON object of base URLs') : {};
   return {
     name: required(env, INGEST_ENV.name, "the vector store's name"),
@@ -68,6 +73,7 @@ export function readDeployment(env: NodeJS.ProcessEnv): IngestDeployment {
     dimensions: positiveInteger(env, INGEST_ENV.dimensions, "the embedding model's output dimensions"),
     distance,
     costPerMillionTokensUsd: cost,
+    ...(rpm !== undefined ? { embeddingRequestsPerMinute: rpm } : {}),
     apiBases: bases as Record<string, string>,
   };
 }

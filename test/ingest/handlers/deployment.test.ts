@@ -29,6 +29,7 @@ describe('readDeployment', () => {
     const bases = { vertex: 'http://127.0.0.1:9000', storage: 'http://127.0.0.1:9001' };
     const d = readDeployment({ ...without(INGEST_ENV.costPerMillionTokensUsd), [INGEST_ENV.apiBases]: JSON.stringify(bases), [INGEST_ENV.name]: '  docs  ' });
     expect(d.costPerMillionTokensUsd).toBe(0);
+    expect(readDeployment({ ...VALID, [INGEST_ENV.embeddingRequestsPerMinute]: '2100' }).embeddingRequestsPerMinute).toBe(2100);
     expect(d.apiBases).toEqual(bases);
     expect(d.name).toBe('docs');
   });
@@ -55,6 +56,8 @@ describe('readDeployment', () => {
     ['dimensions zero', INGEST_ENV.dimensions, '0', /must be a whole number > 0/],
     ['cost negative', INGEST_ENV.costPerMillionTokensUsd, '-1', /must be a number >= 0/],
     ['cost not a number', INGEST_ENV.costPerMillionTokensUsd, 'free', /must be a number >= 0/],
+    ['request rate zero', INGEST_ENV.embeddingRequestsPerMinute, '0', /AI_STACK_INGEST_EMBEDDING_RPM must be a number > 0/],
+    ['request rate not a number', INGEST_ENV.embeddingRequestsPerMinute, 'fast', /must be a number > 0 .*got 'fast'/],
     ['API bases not JSON', INGEST_ENV.apiBases, 'http://127.0.0.1:9000', /is not JSON: it must hold a JSON object of base URLs/],
   ];
   for (const [what, variable, value, message] of malformed) {
