@@ -3,6 +3,7 @@ import { isCron } from '../../design/gpu-endpoint';
 import { isToken, join, type Problems } from '../../design/problems';
 import { quote } from '../../design/quote';
 import { VECTOR_STORE_DEFAULTS, type VectorStoreDesign } from '../../design/vector-store';
+import { cronList } from '../../design/cron-list';
 
 /**
  * The design's five-field UTC cron as an EventBridge Scheduler expression, `cron(min hour dom month dow
@@ -36,15 +37,7 @@ function convertWeekdays(field: string): string | undefined {
     if (from > 7 || to > 7 || to < from) return undefined;
     for (let d = from; d <= to; d++) days.add((d % 7) + 1);
   }
-  const sorted = [...days].sort((a, b) => a - b);
-  const runs: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    runs.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
-    i = j + 1;
-  }
-  return runs.join(',');
+  return cronList(days);
 }
 
 /**

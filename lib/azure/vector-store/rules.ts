@@ -7,6 +7,7 @@ import { isToken, join, type Problems } from '../../design/problems';
 import { quote } from '../../design/quote';
 import { VECTOR_STORE_DEFAULTS, type VectorStoreDesign } from '../../design/vector-store';
 import { indexSizing } from '../../design/vector-store-cost';
+import { cronList } from '../../design/cron-list';
 
 /** The strategies the shipped ingestion runtime chunks with (lib/ingest/chunk.ts). */
 export const AZURE_CHUNKING_STRATEGIES: readonly string[] = ['fixed', 'none'];
@@ -52,15 +53,7 @@ function weekdays(field: string): string {
     }
     for (let d = from; d <= to; d += step) days.add(d % 7);
   }
-  const sorted = [...days].sort((a, b) => a - b);
-  const runs: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    runs.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
-    i = j + 1;
-  }
-  return runs.join(',');
+  return cronList(days);
 }
 
 /** Rules Azure adds to the neutral vector-store rules, with `path` its path (`vectorStore`, or `props`). */

@@ -1,14 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StorageSharedKeyCredential } from '@azure/storage-blob';
 import { blobService } from '../../../lib/ingest/azure/blob';
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzuriteService } from '../../support/azurite-process';
 
-/** Azurite's well-known development account (public, documented by Microsoft). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export { AZURITE_ACCOUNT, AZURITE_KEY };
 
 export interface AzuriteBlob {
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
@@ -16,65 +10,10 @@ export interface AzuriteBlob {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-/**
- * azurite-blob in a child process, in memory, on a free port (as test/router/stores/support/azurite.ts
- * starts azurite-table): azurite cannot report the port it bound when given 0, so the port is found
- * first and a lost race (EADDRINUSE) is retried.
- */
+/** azurite-blob in a child process, in memory, on a free port (test/support/azurite-process.ts). */
 export async function startAzuriteBlob(): Promise<AzuriteBlob> {
-  const main = require.resolve('azurite/dist/src/blob/main.js');
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const cwd = mkdtempSync(join(tmpdir(), 'azurite-blob-'));
-    const child = spawn(process.execPath, [main, '--inMemoryPersistence', '--extentMemoryLimit', '256', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const started = await new Promise<boolean>((resolve) => {
-      let out = '';
-      const timer = setTimeout(() => resolve(false), 20_000);
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (/successfully (started|listens)|listening at/.test(out)) {
-          clearTimeout(timer);
-          resolve(true);
-        } else if (/EADDRINUSE|error/i.test(out)) {
-          clearTimeout(timer);
-          resolve(false);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', () => resolve(false));
-    });
-    if (started) {
-      child.stdout!.resume();
-      child.stderr!.resume();
-      return { endpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`, stop: () => stop(child, cwd) };
-    }
-    await stop(child, cwd);
-    if (attempt >= 3) throw new Error('azurite-blob did not start');
-  }
-}
-
-function stop(child: ChildProcess, cwd: string): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      rmSync(cwd, { recursive: true, force: true });
-      resolve();
-    };
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', done);
-    child.kill('SIGTERM');
-  });
+  const { port, stop } = await startAzuriteService('blob', ['--extentMemoryLimit', '256', '--silent']);
+  return { endpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`, stop };
 }
 
 /** A Blob service client on azurite, signed with the development account's shared key. */
