@@ -37,6 +37,7 @@ import { LEDGER_TABLE, RATE_TABLE } from './model-router/names';
 import { PACKAGE_BLOB_NAME } from './model-router/package';
 import { storageIpRule } from './model-router/validate';
 import type { IManagedIdentity, ModelRouter } from './model-router';
+import { HARDENED_STORAGE } from './storage-account';
 
 export { budgetNames, planBudgetNotifications, type BudgetNames, type BudgetNotificationPlan } from './budget/rules';
 
@@ -407,20 +408,8 @@ export class Budget extends Construct {
       name: names.storageAccount,
       resourceGroupName,
       location,
-      accountKind: 'StorageV2',
-      accountTier: 'Standard',
+      ...HARDENED_STORAGE,
       accountReplicationType: props.storageAccountReplicationType ?? 'LRS',
-      minTlsVersion: 'TLS1_2',
-      httpsTrafficOnlyEnabled: true,
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      allowNestedItemsToBePublic: false,
-      infrastructureEncryptionEnabled: true,
-      crossTenantReplicationEnabled: false,
-      allowedCopyScope: 'AAD',
-      localUserEnabled: false,
-      sftpEnabled: false,
-      publicNetworkAccessEnabled: true,
       networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], virtualNetworkSubnetIds: [subnetId], ipRules: (props.deployerCidrs ?? []).map(storageIpRule) },
       blobProperties: { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } },
     });

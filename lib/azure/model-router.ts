@@ -42,6 +42,7 @@ import { ERROR_RATE_ALERT_QUERY, P99_ALERT_QUERY } from './model-router/queries'
 import { endpointsCalledOnAzure, flexScalePlan, functionTimeout, type FlexScalePlan } from './model-router/rules';
 import { storageIpRule, validateAzureModelRouter } from './model-router/validate';
 import { PrivateNetwork } from './network';
+import { HARDENED_STORAGE } from './storage-account';
 
 export { endpointKeySecretName, keyVaultSecretUrl, routerNames, KEY_HASHES_SECRET, LEDGER_TABLE, RATE_TABLE } from './model-router/names';
 export type { RouterNames } from './model-router/names';
@@ -318,23 +319,11 @@ export class ModelRouter extends Construct {
       name: names.storageAccount,
       resourceGroupName,
       location,
-      accountKind: 'StorageV2',
-      accountTier: 'Standard',
+      ...HARDENED_STORAGE,
       accountReplicationType: props.storageAccountReplicationType ?? 'ZRS',
-      minTlsVersion: 'TLS1_2',
-      httpsTrafficOnlyEnabled: true,
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      allowNestedItemsToBePublic: false,
-      infrastructureEncryptionEnabled: true,
       // Infrastructure encryption covers tables and queues only with account-scoped keys.
       tableEncryptionKeyType: 'Account',
       queueEncryptionKeyType: 'Account',
-      crossTenantReplicationEnabled: false,
-      allowedCopyScope: 'AAD',
-      localUserEnabled: false,
-      sftpEnabled: false,
-      publicNetworkAccessEnabled: true,
       networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], virtualNetworkSubnetIds: [this.subnetId], ipRules: deployerCidrs.map(storageIpRule) },
       blobProperties: { deleteRetentionPolicy: { days: 7 }, containerDeleteRetentionPolicy: { days: 7 } },
     });

@@ -39,6 +39,7 @@ import { defaultIngestPackagePath, ingestPackage, type IngestPackage } from './v
 import { failedRunsQuery, indexAgeQuery, probesQuery } from './vector-store/queries';
 import { basicSearchPartitions, ncrontab } from './vector-store/rules';
 import { validateAzureVectorStoreProps } from './vector-store/validate';
+import { HARDENED_STORAGE } from './storage-account';
 
 export { basicSearchPartitions, ncrontab, validateVectorStoreOnAzure, AZURE_CHUNKING_STRATEGIES } from './vector-store/rules';
 export { vectorStoreNames, type VectorStoreNames } from './vector-store/names';
@@ -452,7 +453,7 @@ export class VectorStore extends Construct {
       );
     }
     this.hostStorageAccount = new StorageAccount(this, 'HostStorage', {
-      ...hardenedStorage,
+      ...HARDENED_STORAGE,
       name: names.hostStorage,
       resourceGroupName,
       location,
@@ -677,7 +678,7 @@ export class VectorStore extends Construct {
   private createStorageAccount(props: VectorStoreProps, names: VectorStoreNames): StorageAccount {
     const key = props.encryptionKey;
     const account = new StorageAccount(this, 'Storage', {
-      ...hardenedStorage,
+      ...HARDENED_STORAGE,
       name: names.dataStorage,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
@@ -694,23 +695,3 @@ export class VectorStore extends Construct {
   }
 }
 
-/**
- * The hardening both storage accounts share: Entra ID only on the data plane (no shared keys, OAuth
- * by default, no local users or SFTP), TLS 1.2 and HTTPS only, no public blob access, infrastructure
- * (double) encryption, copies only within the Entra tenant.
- */
-const hardenedStorage = {
-  accountKind: 'StorageV2',
-  accountTier: 'Standard',
-  minTlsVersion: 'TLS1_2',
-  httpsTrafficOnlyEnabled: true,
-  sharedAccessKeyEnabled: false,
-  defaultToOauthAuthentication: true,
-  allowNestedItemsToBePublic: false,
-  infrastructureEncryptionEnabled: true,
-  crossTenantReplicationEnabled: false,
-  allowedCopyScope: 'AAD',
-  localUserEnabled: false,
-  sftpEnabled: false,
-  publicNetworkAccessEnabled: true,
-} as const;
