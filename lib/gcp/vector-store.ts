@@ -36,7 +36,7 @@ import { ingestBundleDir } from '../common/router-bundle';
 import { namePrefixOf } from '../cdktf/name-prefix';
 import { warn } from '../cdktf/warnings';
 import { INGEST_ENV, PROBE_INTERVAL_SECONDS, RUN_EVENT } from '../ingest/deploy-env';
-import { CHUNK_TEXTS_PREFIX } from '../ingest/gcp/chunk-texts';
+import { CHUNK_TEXTS_PREFIX } from '../ingest/gcp/chunk-text-names';
 import { bundleBucket } from './bundle-bucket';
 import { defaultRouterImage } from './model-router/plan';
 import {
@@ -57,7 +57,7 @@ import { validateGcpVectorStoreProps, validateQueryServiceAccount } from './vect
 
 export { staleAfterSeconds, vertexDistance, vectorStoreNames, type VectorStoreNames, type VertexDistance } from './vector-store/rules';
 // The application's side of the chunk texts: where a Match answer's datapoint id finds its text.
-export { CHUNK_TEXTS_PREFIX, chunkTextObject, decodeChunkTexts, type ChunkTextLocation, type ChunkTexts } from '../ingest/gcp/chunk-texts';
+export { CHUNK_TEXTS_PREFIX, chunkTextObject, decodeChunkTexts, type ChunkTextLocation, type ChunkTexts } from '../ingest/gcp/chunk-text-names';
 
 /** Where the ingestion bundle is mounted in the job's container (a read-only Cloud Storage volume). */
 export const INGEST_MOUNT_PATH = '/ingest';
