@@ -6,13 +6,15 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
+// The flags the CLI relaunches `synth` with (lib/cli/relaunch.ts); synth-child.js calls main() itself.
+const { SYNTH_V8_FLAGS } = require('../dist/lib/cli/relaunch');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DESIGN = process.env.BENCH_DESIGN ?? join(ROOT, 'examples/ai-stack.yaml');
 
 function once(cloud) {
   const out = mkdtempSync(join(tmpdir(), 'ai-stack-bench-'));
   const start = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, [join(__dirname, 'synth-child.js'), 'synth', DESIGN, '--cloud', cloud, '--out', join(out, 'synth.out')], { cwd: ROOT, encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [...SYNTH_V8_FLAGS, join(__dirname, 'synth-child.js'), 'synth', DESIGN, '--cloud', cloud, '--out', join(out, 'synth.out')], { cwd: ROOT, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   rmSync(out, { recursive: true, force: true });
   if (child.status !== 0) throw new Error(`synth --cloud ${cloud} failed:\n${child.stderr}`);

@@ -3,6 +3,7 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { AiStackDesign } from '../design';
 import type { CloudSynthResult } from '../synth/result';
+import type { TemplateValidatorChannel } from '../synth/template-validation';
 
 /** What the worker is given: the design, where to write, and how to answer. */
 export interface AwsSynthJob {
@@ -12,6 +13,8 @@ export interface AwsSynthJob {
   readonly port: MessagePort;
   /** One Int32: 0 while the synth runs, 1 once the answer is posted (Atomics.notify). */
   readonly done: SharedArrayBuffer;
+  /** Where the template is validated (parallel-synth.ts), when the CLI started a validator. */
+  readonly validator?: TemplateValidatorChannel;
 }
 
 export type AwsSynthAnswer = { readonly result: CloudSynthResult } | { readonly error: string };
@@ -26,7 +29,7 @@ function answer(job: AwsSynthJob, message: AwsSynthAnswer): void {
 const job = workerData as AwsSynthJob;
 try {
   const { synthAws } = require('../synth/aws') as typeof import('../synth/aws');
-  answer(job, { result: synthAws(job.design, job.outdir) });
+  answer(job, { result: synthAws(job.design, job.outdir, { templateValidator: job.validator }) });
 } catch (error) {
   answer(job, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
 }

@@ -3,6 +3,7 @@ import { DesignError, estimateMonthlyCost, loadDesign, targetClouds } from '../d
 import { MissingPeerError, ownManifest } from '../common/peers';
 import { cloudsOf, designPaths, onlyDesign, parseArgs, UsageError } from './args';
 import { formatEstimate } from './format';
+import { relaunchWith, SYNTH_V8_FLAGS } from './relaunch';
 
 interface Command {
   readonly usage: string;
@@ -148,7 +149,11 @@ function check(rest: readonly string[], out: Writer, err: Writer): number {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  const argv = process.argv.slice(2);
+  const relaunched = argv[0] === 'synth' ? relaunchWith(SYNTH_V8_FLAGS, __filename, argv) : undefined;
+  if (relaunched !== undefined) process.exitCode = relaunched;
+  else
+    main(argv).then((code) => {
+      process.exitCode = code;
+    });
 }

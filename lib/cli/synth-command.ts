@@ -4,13 +4,13 @@ import { CLOUDS, estimateMonthlyCost, notDeployedSections, type AiStackDesign, t
 import { CLOUD_PEERS, missingPeerError, missingPeers } from '../common/peers';
 import { countByType, formatWarning, type CloudSynthResult } from '../synth/result';
 import { formatCloudEstimate, table } from './format';
-import { startAwsSynth, type PendingSynth } from './parallel-synth';
+import { startAwsSynth, startTemplateValidator, yieldToWorkers, type PendingSynth, type TemplateValidator } from './parallel-synth';
 
 /** Synthesizes one cloud; cloud libraries load only for the clouds asked for. */
-function synthCloud(cloud: Cloud, design: AiStackDesign, outdir: string): CloudSynthResult {
+function synthCloud(cloud: Cloud, design: AiStackDesign, outdir: string, validator?: TemplateValidator): CloudSynthResult {
   switch (cloud) {
     case 'aws':
-      return (require('../synth/aws') as typeof import('../synth/aws')).synthAws(design, outdir);
+      return (require('../synth/aws') as typeof import('../synth/aws')).synthAws(design, outdir, { templateValidator: validator?.channel });
     case 'gcp':
       return (require('../synth/gcp') as typeof import('../synth/gcp')).synthGcp(design, outdir);
     case 'azure':
@@ -46,11 +46,14 @@ export function synthDesign(design: AiStackDesign, clouds: readonly Cloud[], out
   createParents(out);
   const staging = createStaging(out);
   const results: CloudSynthResult[] = [];
+  // CDK's template validation starts its engine on another core while the stack is built.
+  const validator = clouds.includes('aws') ? startTemplateValidator() : undefined;
   // With other clouds to synthesize, AWS's (the longest) runs beside them on another core.
-  let aws: PendingSynth | undefined = clouds.includes('aws') && clouds.length > 1 ? startAwsSynth(design, join(staging, 'aws')) : undefined;
+  let aws: PendingSynth | undefined = clouds.includes('aws') && clouds.length > 1 ? startAwsSynth(design, join(staging, 'aws'), validator?.channel) : undefined;
+  if (aws) yieldToWorkers();
   try {
     const byCloud = new Map<Cloud, CloudSynthResult>();
-    for (const cloud of clouds) if (cloud !== 'aws' || !aws) byCloud.set(cloud, synthCloud(cloud, design, join(staging, cloud)));
+    for (const cloud of clouds) if (cloud !== 'aws' || !aws) byCloud.set(cloud, synthCloud(cloud, design, join(staging, cloud), validator));
     if (aws) {
       const pending = aws;
       aws = undefined;
@@ -82,6 +85,8 @@ export function synthDesign(design: AiStackDesign, clouds: readonly Cloud[], out
     }
     rmSync(staging, { recursive: true, force: true });
     throw err;
+  } finally {
+    validator?.stop();
   }
   return { results, report: report(design, clouds, results, out) };
 }

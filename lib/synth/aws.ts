@@ -4,6 +4,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import type { AiStackDesign } from '../design';
 import { AiStack } from '../aws/ai-stack';
 import { cdkWarning, type CloudSynthResult, type SynthWarning } from './result';
+import { validatedInAnotherThread, type MovedTemplateValidation, type TemplateValidatorChannel } from './template-validation';
 
 /** Template validation findings fail synth instead of warning (CDK's strict mode). */
 export const STRICT_CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': true };
@@ -11,15 +12,19 @@ export const STRICT_CONTEXT = { '@aws-cdk/core:validateAgainstDefaultRules': tru
 /** No construct-creation stack traces in the assembly: they hold this machine's paths and line numbers. */
 const NO_TRACE_CONTEXT = { 'aws:cdk:disable-creation-stack-traces': true };
 
-/** Runs cdk-nag's AwsSolutions pack when cdk-nag is installed (it is an optional dev tool). */
-function addNagChecks(app: App): boolean {
+/**
+ * Runs cdk-nag's AwsSolutions pack when cdk-nag is installed (it is an optional dev tool). With the
+ * template validation `moved` to another thread, that validation starts when cdk-nag does.
+ */
+function addNagChecks(app: App, moved?: MovedTemplateValidation): boolean {
   let nag: typeof import('cdk-nag');
   try {
     nag = require('cdk-nag');
   } catch {
     return false;
   }
-  Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app, { verbose: true }));
+  const checks = new nag.AwsSolutionsChecks(app, { verbose: true });
+  Validations.of(app).addPlugins(moved ? moved.runningBeside(checks) : checks);
   return true;
 }
 
@@ -39,17 +44,33 @@ function addGuardChecks(app: App): boolean {
   return true;
 }
 
+export interface AwsSynthOptions {
+  /** cdk-nag's AwsSolutions pack, when cdk-nag is installed. @default true */
+  readonly nag?: boolean;
+  /** cfn-guard's Control Tower rules, when cdk-validator-cfnguard is installed. @default false */
+  readonly controlTower?: boolean;
+  /**
+   * A thread that runs CDK's CloudFormation template validation (lib/cli/parallel-synth.ts starts it
+   * before the synth, so its engine is ready when the template is).
+   * @default - CDK validates in this thread
+   */
+  readonly templateValidator?: TemplateValidatorChannel;
+}
+
 /**
  * Synthesizes the design's AWS stack as a CDK cloud assembly in `outdir`. Stack traces are left out
  * of the assembly's metadata: they hold this machine's paths, so the same design synthesized in two
  * checkouts would differ.
  */
-export function synthAws(design: AiStackDesign, outdir: string, options: { nag?: boolean; controlTower?: boolean } = {}): CloudSynthResult {
+export function synthAws(design: AiStackDesign, outdir: string, options: AwsSynthOptions = {}): CloudSynthResult {
   const app = new App({ outdir, analyticsReporting: false, stackTraces: false, context: { ...STRICT_CONTEXT, ...NO_TRACE_CONTEXT } });
   const stack = new AiStack(app, design.name, { design });
-  const nagged = options.nag !== false && addNagChecks(app);
+  const moved = options.templateValidator && validatedInAnotherThread(options.templateValidator);
+  const nagged = options.nag !== false && addNagChecks(app, moved);
   // Opt-in: cfn-guard runs a binary per synth (seconds); test/aws/control-tower-nag.test.ts runs it on the example design.
   const guarded = options.controlTower === true && addGuardChecks(app);
+  // Registered last, where CDK puts its default one, so the report lists the plugins in the same order.
+  if (moved) Validations.of(app).addPlugins(moved);
   let assembly: ReturnType<App['synth']>;
   try {
     assembly = app.synth();

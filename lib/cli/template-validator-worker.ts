@@ -1,0 +1,37 @@
+// aws-cdk-lib's CloudFormation template validation in a thread of its own (see
+// lib/synth/template-validation.ts). Its engine's first start costs seconds and a restart in the same
+// thread a fraction of that, so the thread validates nothing at once, to start the engine while the
+// synth builds the stack, then answers the synth's one request. Compiled package only.
+import { setFlagsFromString } from 'node:v8';
+import { workerData } from 'node:worker_threads';
+import type { IPolicyValidationContext, IPolicyValidationPlugin } from 'aws-cdk-lib';
+import type { TemplateValidationRequest, TemplateValidatorAnswer, TemplateValidatorChannel } from '../synth/template-validation';
+
+// The engine is 9 MB of WebAssembly. V8's optimizing tier would recompile it in background threads,
+// seconds of CPU on the cores the synth needs, for a validation that runs once. Only wasm code is
+// affected (the process runs no other), and only in the CLI, which started this thread.
+setFlagsFromString('--liftoff-only');
+
+const channel = workerData as TemplateValidatorChannel;
+const { CloudFormationValidatePlugin } = require('aws-cdk-lib') as { CloudFormationValidatePlugin: new () => IPolicyValidationPlugin };
+const plugin = new CloudFormationValidatePlugin();
+const asContext = (request: TemplateValidationRequest): IPolicyValidationContext => request as unknown as IPolicyValidationContext;
+
+try {
+  plugin.validate(asContext({ templatePaths: [], stackTemplates: [] }));
+} catch {
+  // The request's own validation starts the engine again and reports what is wrong.
+}
+
+channel.port.on('message', (request: TemplateValidationRequest) => {
+  let answer: TemplateValidatorAnswer;
+  try {
+    answer = { report: plugin.validate(asContext(request)) };
+  } catch (error) {
+    answer = { error: error instanceof Error ? error.message : String(error) };
+  }
+  channel.port.postMessage(answer);
+  const counter = new Int32Array(channel.answered);
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
+});

@@ -1,0 +1,118 @@
+// CDK's CloudFormation template validation runs in a thread of its own in the compiled CLI
+// (lib/cli/template-validator-worker.ts, lib/synth/template-validation.ts): its findings, strict mode
+// and report must be exactly those of CDK's in-thread validation, and a validator that never answers
+// must not lose the validation. Needs `npm run build` (npm test builds first).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { App, CfnResource, Stack, Validations, type IPolicyValidationPlugin } from 'aws-cdk-lib';
+import type { TemplateValidatorChannel } from '../../lib/synth/template-validation';
+
+const COMPILED = join(__dirname, '../../dist/lib');
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { startTemplateValidator } = require(join(COMPILED, 'cli/parallel-synth.js')) as typeof import('../../lib/cli/parallel-synth');
+const { validatedInAnotherThread } = require(join(COMPILED, 'synth/template-validation.js')) as typeof import('../../lib/synth/template-validation');
+const { STRICT_CONTEXT } = require(join(COMPILED, 'synth/aws.js')) as typeof import('../../lib/synth/aws');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Synthesizes a stack whose bucket has an unknown property (an error) and an invalid enum value (a warning). */
+function synthBrokenBucket(plugin?: IPolicyValidationPlugin): string {
+  const outdir = mkdtempSync(join(tmpdir(), 'ai-stack-validator-'));
+  const app = new App({ outdir, context: STRICT_CONTEXT });
+  const stack = new Stack(app, 'Broken');
+  new CfnResource(stack, 'Bucket', { type: 'AWS::S3::Bucket', properties: { NotAProperty: 1, VersioningConfiguration: { Status: 'Sometimes' } } });
+  if (plugin) Validations.of(app).addPlugins(plugin);
+  try {
+    app.synth();
+  } catch (error) {
+    return (error as Error).message.replaceAll(outdir, 'OUT');
+  }
+  return 'synthesized';
+}
+
+const answers = (channel: TemplateValidatorChannel): number => Atomics.load(new Int32Array(channel.answered), 0);
+
+describe("CDK's template validation in the validator thread", () => {
+  const inThread = synthBrokenBucket();
+
+  test('CDK itself refuses the template (the baseline the thread must match)', () => {
+    expect(inThread).toMatch(/ERROR NotAProperty: Additional properties are not allowed[\s\S]*CloudFormation-Validate::F3002/);
+    expect(inThread).toMatch(/WARNING VersioningConfiguration\.Status: 'Sometimes' is not one of/);
+  });
+
+  test('the thread answers, and the synth fails with the very report CDK gives in its own thread', () => {
+    const validator = startTemplateValidator();
+    expect(validator).toBeDefined();
+    try {
+      const moved = validatedInAnotherThread(validator!.channel);
+      expect(synthBrokenBucket(moved)).toBe(inThread);
+      expect(answers(validator!.channel)).toBe(1);
+    } finally {
+      validator!.stop();
+    }
+  }, 60_000);
+
+  test('a validator that never answers: after the timeout the synth validates in its own thread, with the same result', () => {
+    const { port1 } = new MessageChannel();
+    const silent: TemplateValidatorChannel = { port: port1, answered: new SharedArrayBuffer(4) };
+    const started = Date.now();
+    expect(synthBrokenBucket(validatedInAnotherThread(silent, 300))).toBe(inThread);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(answers(silent)).toBe(0);
+    port1.close();
+  }, 60_000);
+});
+
+describe('the validation starts beside the plugin before it (cdk-nag)', () => {
+  test('the request is posted when that plugin starts, once, and its answer is the validation report', () => {
+    const { port1, port2 } = new MessageChannel();
+    const channel: TemplateValidatorChannel = { port: port1, answered: new SharedArrayBuffer(4) };
+    const moved = validatedInAnotherThread(channel, 10_000)!;
+    const seenByBeside: unknown[] = [];
+    const beside: IPolicyValidationPlugin = {
+      name: 'beside',
+      version: '1.0.0',
+      validate() {
+        // The validator thread (played here) already has the request, and answers it.
+        const request = receiveMessageOnPort(port2)?.message as { templatePaths: string[] } | undefined;
+        seenByBeside.push(request?.templatePaths.map((p) => p.split('/').pop()));
+        const violatingResources = [{ resourceLogicalId: 'Topic', templatePath: request?.templatePaths[0], locations: [] }];
+        port2.postMessage({ report: { success: false, violations: [{ ruleName: 'R1', description: 'played', severity: 'error', violatingResources }] } });
+        Atomics.add(new Int32Array(channel.answered), 0, 1);
+        return { success: true, violations: [] };
+      },
+    };
+    const outdir = mkdtempSync(join(tmpdir(), 'ai-stack-validator-'));
+    const app = new App({ outdir, context: STRICT_CONTEXT });
+    new CfnResource(new Stack(app, 'Fine'), 'Topic', { type: 'AWS::SNS::Topic' });
+    const wrapped = moved.runningBeside(beside);
+    expect({ name: wrapped.name, version: wrapped.version }).toEqual({ name: 'beside', version: '1.0.0' });
+    Validations.of(app).addPlugins(wrapped, moved);
+    expect(() => app.synth()).toThrow(/ERROR played \(CloudFormation Validate\)[\s\S]*CloudFormation-Validate::R1/);
+    expect(seenByBeside).toEqual([['Fine.template.json']]);
+    expect(receiveMessageOnPort(port2)).toBeUndefined();
+    port1.close();
+    port2.close();
+  });
+});
+
+describe('the calling thread yields the cores to the workers', () => {
+  test('yieldToWorkers lowers the priority of the thread that calls it by 5 nice steps, and of no other', async () => {
+    const script = `
+      const { getPriority } = require('node:os');
+      const { parentPort } = require('node:worker_threads');
+      const before = getPriority();
+      require(${JSON.stringify(join(COMPILED, 'cli/parallel-synth.js'))}).yieldToWorkers();
+      parentPort.postMessage({ before, after: getPriority() });`;
+    const seen = await new Promise<{ before: number; after: number }>((resolve, reject) => {
+      const worker = new Worker(script, { eval: true });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const { getPriority } = await import('node:os');
+    if (process.platform === 'linux') expect(seen.after).toBe(Math.min(19, seen.before + 5));
+    else expect(seen.after).toBe(seen.before);
+    expect(getPriority()).toBe(seen.before);
+  });
+});
