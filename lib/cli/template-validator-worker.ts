@@ -13,25 +13,31 @@ import type { TemplateValidationRequest, TemplateValidatorAnswer, TemplateValida
 setFlagsFromString('--liftoff-only');
 
 const channel = workerData as TemplateValidatorChannel;
-const { CloudFormationValidatePlugin } = require('aws-cdk-lib') as { CloudFormationValidatePlugin: new () => IPolicyValidationPlugin };
-const plugin = new CloudFormationValidatePlugin();
-const asContext = (request: TemplateValidationRequest): IPolicyValidationContext => request as unknown as IPolicyValidationContext;
+// Undefined in aws-cdk-lib releases without the built-in validation (2.260, the oldest supported,
+// has none): the synth then asks nothing of this thread (template-validation.ts).
+const { CloudFormationValidatePlugin } = require('aws-cdk-lib') as { CloudFormationValidatePlugin?: new () => IPolicyValidationPlugin };
+if (CloudFormationValidatePlugin) serve(new CloudFormationValidatePlugin());
 
-try {
-  plugin.validate(asContext({ templatePaths: [], stackTemplates: [] }));
-} catch {
-  // The request's own validation starts the engine again and reports what is wrong.
+function serve(plugin: IPolicyValidationPlugin): void {
+  try {
+    plugin.validate(asContext({ templatePaths: [], stackTemplates: [] }));
+  } catch {
+    // The request's own validation starts the engine again and reports what is wrong.
+  }
+  channel.port.on('message', (request: TemplateValidationRequest) => {
+    let answer: TemplateValidatorAnswer;
+    try {
+      answer = { report: plugin.validate(asContext(request)) };
+    } catch (error) {
+      answer = { error: error instanceof Error ? error.message : String(error) };
+    }
+    channel.port.postMessage(answer);
+    const counter = new Int32Array(channel.answered);
+    Atomics.add(counter, 0, 1);
+    Atomics.notify(counter, 0);
+  });
 }
 
-channel.port.on('message', (request: TemplateValidationRequest) => {
-  let answer: TemplateValidatorAnswer;
-  try {
-    answer = { report: plugin.validate(asContext(request)) };
-  } catch (error) {
-    answer = { error: error instanceof Error ? error.message : String(error) };
-  }
-  channel.port.postMessage(answer);
-  const counter = new Int32Array(channel.answered);
-  Atomics.add(counter, 0, 1);
-  Atomics.notify(counter, 0);
-});
+function asContext(request: TemplateValidationRequest): IPolicyValidationContext {
+  return request as unknown as IPolicyValidationContext;
+}
