@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { AiStackDesign } from '../design';
 import type { CloudSynthResult } from '../synth/result';
-import type { TemplateValidatorChannel } from '../synth/template-validation';
+import { cdkValidatesTemplates, type TemplateValidatorChannel } from '../synth/template-validation';
 import type { AwsSynthAnswer, AwsSynthJob } from './aws-synth-worker';
 
 /** Longest an AWS synth may take before the CLI gives up on its worker. */
@@ -29,13 +29,14 @@ export interface TemplateValidator {
 
 /**
  * Starts aws-cdk-lib's CloudFormation template validation in a thread of its own
- * (template-validator-worker.ts), or returns undefined without a compiled worker: CDK then validates
- * in the synth's thread. Started before the AWS synth, its engine (seconds to start) is ready when the
+ * (template-validator-worker.ts), or returns undefined without a compiled worker (CDK then validates
+ * in the synth's thread) or when CDK would not validate at all (`CDK_VALIDATION=false`, or an
+ * aws-cdk-lib without the built-in validation). Started before the AWS synth, its engine (seconds to start) is ready when the
  * template is written.
  */
 export function startTemplateValidator(): TemplateValidator | undefined {
   const script = compiledWorker('template-validator-worker');
-  if (!script) return undefined;
+  if (!script || !cdkValidatesTemplates()) return undefined;
   const { port1, port2 } = new MessageChannel();
   const answered = new SharedArrayBuffer(4);
   const workerSide: TemplateValidatorChannel = { port: port2, answered };

@@ -34,6 +34,18 @@ const VALIDATOR_TIMEOUT_MS = 2 * 60_000;
 
 type ValidatePluginClass = new () => IPolicyValidationPlugin;
 
+/**
+ * Whether CDK would validate templates with its built-in plugin: it exists in this aws-cdk-lib and is
+ * not turned off with `CDK_VALIDATION=false` (CDK's own switch, which the moved plugin obeys too).
+ */
+export function cdkValidatesTemplates(): boolean {
+  return process.env.CDK_VALIDATION !== 'false' && validatePluginClass() !== undefined;
+}
+
+function validatePluginClass(): ValidatePluginClass | undefined {
+  return (require('aws-cdk-lib') as { CloudFormationValidatePlugin?: ValidatePluginClass }).CloudFormationValidatePlugin;
+}
+
 /** CDK's template validation, moved to the validator thread. */
 export interface MovedTemplateValidation extends IPolicyValidationPlugin {
   /**
@@ -47,12 +59,12 @@ export interface MovedTemplateValidation extends IPolicyValidationPlugin {
  * CDK's own CloudFormation validation plugin, run by the validator thread. Being a
  * CloudFormationValidatePlugin it takes the place of the one CDK registers by default, with the same
  * name, rules and report, so acknowledgements, strict mode and `validation-report.json` are unchanged.
- * When the validator does not answer, it validates in this thread as CDK would have. Undefined on an
- * aws-cdk-lib without the built-in validation: there is nothing to move.
+ * When the validator does not answer, it validates in this thread as CDK would have. Undefined when
+ * CDK would not validate (`cdkValidatesTemplates`): there is nothing to move.
  */
 export function validatedInAnotherThread(channel: TemplateValidatorChannel, timeoutMs = VALIDATOR_TIMEOUT_MS): MovedTemplateValidation | undefined {
-  const Base = (require('aws-cdk-lib') as { CloudFormationValidatePlugin?: ValidatePluginClass }).CloudFormationValidatePlugin;
-  if (!Base) return undefined;
+  const Base = validatePluginClass();
+  if (!Base || !cdkValidatesTemplates()) return undefined;
   const counter = new Int32Array(channel.answered);
   let line: TemplateValidatorChannel | undefined = channel;
   let posted: { readonly key: string; readonly answersBefore: number } | undefined;

@@ -64,6 +64,21 @@ describe("CDK's template validation in the validator thread", () => {
   }, 60_000);
 });
 
+describe("CDK's switch CDK_VALIDATION=false", () => {
+  test('turns the moved validation off as it turns off CDK\'s own: no thread, no plugin', () => {
+    const before = process.env.CDK_VALIDATION;
+    process.env.CDK_VALIDATION = 'false';
+    try {
+      expect(startTemplateValidator()).toBeUndefined();
+      expect(validatedInAnotherThread({ port: new MessageChannel().port1, answered: new SharedArrayBuffer(4) })).toBeUndefined();
+      expect(synthBrokenBucket()).toBe('synthesized');
+    } finally {
+      if (before === undefined) delete process.env.CDK_VALIDATION;
+      else process.env.CDK_VALIDATION = before;
+    }
+  });
+});
+
 describe('the validation starts beside the plugin before it (cdk-nag)', () => {
   test('the request is posted when that plugin starts, once, and its answer is the validation report', () => {
     const { port1, port2 } = new MessageChannel();
