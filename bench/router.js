@@ -19,7 +19,9 @@
 //    it by several ms (a bare 20-line Node proxy measured 1.1-9.9 ms over five such runs).
 // 4. Streams (`"stream": true`; the upstream sends 12 SSE chunks): the same closed-loop then
 //    fixed-rate pair at 50 connections, with the time to first byte (the first event) beside the
-//    total. --streams-only skips the plain runs.
+//    total. Each fixed-rate trial also runs through a bare Node proxy (bench/router/bare-proxy.js)
+//    at the same rate: what it adds is the floor of one more Node HTTP hop on this machine, printed
+//    beside the router's figures. --streams-only skips the plain runs.
 // 5. Reports each bundle's size and its cold start in a fresh process (require + first request).
 // Targets: added p50 ≤ 1 ms and p99 ≤ 5 ms at 50 connections; streams: added p50 ≤ 0.5 ms,
 // p99 ≤ 2 ms and time to first byte ≤ 0.5 ms at 50 connections; Lambda bundle ≤ 1 MiB without the
@@ -144,6 +146,8 @@ async function main() {
     const logFd = openSync(logPath, 'w');
     const router = await startChild(server, { env, stdout: logFd });
     children.push(router.child);
+    const bare = await startChild(join(__dirname, 'router', 'bare-proxy.js'), { env: { BENCH_UPSTREAM: upstream.url } });
+    children.push(bare.child);
 
     const direct = `${upstream.url}/v1/chat/completions`;
     const routed = `${router.url}/v1/chat/completions`;
@@ -179,8 +183,17 @@ async function main() {
     }
     const streamRate = opts.rate ?? Math.max(1, Math.floor(streamSaturated.router.rps / 2));
     const streamTrials = [];
-    for (let t = 0; t < opts.trials; t++) streamTrials.push(await pair(STREAM_CONNECTIONS, streamRate, STREAM_REQUEST));
+    const bareTrials = [];
+    const bareUrl = `${bare.url}/v1/chat/completions`;
+    await load(bareUrl, { connections: 50, seconds: 2, body: STREAM_REQUEST, headers });
+    for (let t = 0; t < opts.trials; t++) {
+      const trial = await pair(STREAM_CONNECTIONS, streamRate, STREAM_REQUEST);
+      streamTrials.push(trial);
+      const b = await paced(bareUrl, { connections: STREAM_CONNECTIONS, seconds: opts.seconds, rate: streamRate, body: STREAM_REQUEST, headers });
+      bareTrials.push({ addedP50: b.p50 - trial.direct.p50, addedP99: b.p99 - trial.direct.p99, addedTtfbP50: b.ttfbP50 - trial.direct.ttfbP50 });
+    }
     const streams = medianOfTrials(streamTrials);
+    const bareFloor = { addedP50: median(bareTrials.map((t) => t.addedP50)), addedP99: median(bareTrials.map((t) => t.addedP99)), addedTtfbP50: median(bareTrials.map((t) => t.addedTtfbP50)), trials: bareTrials };
     const steal = cpuSteal() - stealBefore;
     closeSync(logFd);
     const overhead = overheadFromLog(readFileSync(logPath, 'utf8').slice(warmupLines));
@@ -219,6 +232,10 @@ async function main() {
     streamRows[1][0] = `${STREAM_CONNECTIONS} (closed)`;
     streamRows[2][0] = `${STREAM_CONNECTIONS} (${streamRate}/s)`;
     console.log(table(streamRows));
+    console.log(
+      `floor: a bare Node proxy (bench/router/bare-proxy.js) at the same rate adds p50 ${ms(bareFloor.addedP50)}, p99 ${ms(bareFloor.addedP99)}, ttfb p50 ${ms(bareFloor.addedTtfbP50)} ms ` +
+        `(added p99 per trial: ${bareFloor.trials.map((t) => ms(t.addedP99)).join(' ')}); the router adds ${ms(streams.addedP50 - bareFloor.addedP50)} ms at p50 above it`,
+    );
     console.log(`(CPU time stolen by the hypervisor during the fixed-rate runs: ${Number.isFinite(steal) ? `${steal.toFixed(0)} ms` : 'n/a'})`);
     console.log('(latencies in ms, measured by the client)\n');
     console.log(`router's own time per request (x-ai-stack-overhead-ms, ${overhead.count} requests): p50 ${ms(overhead.p50)} ms, p99 ${ms(overhead.p99)} ms\n`);
@@ -230,7 +247,7 @@ async function main() {
     );
     console.log('(cold start total = node start + require + first chat request through the handler, in a fresh process)\n');
     for (const [what, value, ok] of checks) console.log(`${ok ? 'meets' : 'MISSES'}  ${what}: ${value}`);
-    if (opts.json) console.log(JSON.stringify({ saturated, steady, streamSaturated, streams, stealMs: steal, overhead, cold, checks: checks.map(([what, value, ok]) => ({ what, value, ok })) }));
+    if (opts.json) console.log(JSON.stringify({ saturated, steady, streamSaturated, streams, bareFloor, stealMs: steal, overhead, cold, checks: checks.map(([what, value, ok]) => ({ what, value, ok })) }));
   } finally {
     for (const c of children) await stopChild(c);
     rmSync(dir, { recursive: true, force: true });
