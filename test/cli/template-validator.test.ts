@@ -26,7 +26,8 @@ function synthBrokenBucket(plugin?: IPolicyValidationPlugin): string {
   try {
     app.synth();
   } catch (error) {
-    return (error as Error).message.replaceAll(outdir, 'OUT');
+    // The report's path is printed relative to the working directory: the output folder's name is what differs.
+    return (error as Error).message.replaceAll(/\S*ai-stack-validator-\w+/g, 'OUT');
   }
   return 'synthesized';
 }
