@@ -10,13 +10,19 @@ import { spawnSync } from 'node:child_process';
 export const SYNTH_V8_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
 /**
+ * Flags with which the user is looking into this very process (a debugger, a profiler): a second
+ * process would take the inspector's port or leave the profile empty, so the command runs here.
+ */
+const INSTRUMENTED = /^--(inspect|cpu-prof|heap-prof|prof\b)/;
+
+/**
  * Runs this CLI again, in a Node.js started with `flags` (and the caller's own), unless it already
  * was. Returns the exit code to end with, or undefined when the command is to run in this process
- * (already flagged, or no child could be started).
+ * (already flagged, instrumented, or no child could be started).
  */
 export function relaunchWith(flags: readonly string[], script: string, argv: readonly string[]): number | undefined {
   const missing = flags.filter((flag) => !process.execArgv.includes(flag));
-  if (missing.length === 0) return undefined;
+  if (missing.length === 0 || process.execArgv.some((arg) => INSTRUMENTED.test(arg))) return undefined;
   const child = spawnSync(process.execPath, [...process.execArgv, ...missing, script, ...argv], { stdio: 'inherit' });
   if (child.error) return undefined;
   // A child ended by a signal (Ctrl-C) ends this process the same way.

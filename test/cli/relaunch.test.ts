@@ -42,6 +42,13 @@ describe('ai-stack synth relaunches with its V8 flags', () => {
     expect(run.stdout).toMatch(/^usage: ai-stack synth/m);
   });
 
+  test('a synth under a profiler or debugger runs in that process, so the profile is of the synth', () => {
+    const profiles = mkdtempSync(join(tmpdir(), 'ai-stack-relaunch-prof-'));
+    const run = runRecorded(['synth', '--help'], ['--cpu-prof', `--cpu-prof-dir=${profiles}`]);
+    expect(run.processes).toEqual([['--cpu-prof', `--cpu-prof-dir=${profiles}`]]);
+    expect(run.status).toBe(0);
+  });
+
   test('check is not relaunched', () => {
     const run = runRecorded(['check', 'missing.yaml']);
     expect(run.processes).toEqual([[]]);
