@@ -6,6 +6,7 @@ import { azureBudgetAction } from '../events';
 import { azureFleetScaler } from '../fleets/azure';
 import { budgetDepsFromEnv, watchLine } from './from-env';
 import { budgetRunner } from './run-once';
+import { inFunctionsWorker } from '../../common/azure-functions-worker';
 
 /** Every 5 minutes (NCRONTAB, with seconds). */
 export const WATCH_SCHEDULE = '0 */5 * * * *';
@@ -45,16 +46,6 @@ export async function timerHandler(): Promise<void> {
 interface AzureFunctionsApp {
   http(name: string, options: { methods: string[]; authLevel: 'function'; handler: typeof httpHandler }): void;
   timer(name: string, options: { schedule: string; handler: typeof timerHandler }): void;
-}
-
-function inFunctionsWorker(): boolean {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@azure/functions-core');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 if (inFunctionsWorker()) {

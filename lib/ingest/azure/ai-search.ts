@@ -1,5 +1,5 @@
 import { clip } from '../../router/engine/quote';
-import { classifyHttpError, describe, errorDetails, isObject, retryAfterMs } from '../../router/providers/errors';
+import { classifyHttpError, describe, errorDetailsOfText, isObject, retryAfterMs } from '../../router/providers/errors';
 import { ProviderError } from '../../router/providers/types';
 import { withRetries, type RetryOptions } from '../embed/retry';
 import { EmbeddingError } from '../embed/types';
@@ -384,13 +384,7 @@ export class AiSearchIndex {
     if ((response.status >= 200 && response.status < 300) || accept.includes(response.status)) {
       return { status: response.status, json: text === '' ? undefined : parseJson(this.where, text) };
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const { message, codes } = errorDetails(parsed, text);
+    const { message, codes } = errorDetailsOfText(text);
     const hint = response.status === 403 || response.status === 401 ? ' (the function identity needs "Search Index Data Contributor" and, to create the index, "Search Service Contributor")' : '';
     const detail = `${method} ${path}: HTTP ${response.status}${codes[0] ? ` ${codes[0]}` : ''}: ${message}${hint}`;
     // Statuses withRetries retries stay ProviderErrors (their final message gets the index's name in

@@ -17,6 +17,7 @@ import type { IngestSeams } from '../run';
 import { AiSearchIndex } from './ai-search';
 import { azureIngestAuth, staticTokenCredential } from './auth';
 import { blobService, BlobManifestStore, listDocuments, readDocument } from './blob';
+import { inFunctionsWorker } from '../../common/azure-functions-worker';
 
 /** Every hour on the hour (NCRONTAB, with seconds): the freshness alerts' resolution. */
 export const FRESHNESS_SCHEDULE = '0 0 * * * *';
@@ -201,16 +202,6 @@ export async function freshnessTimer(): Promise<void> {
 
 interface AzureFunctionsApp {
   timer(name: string, options: { schedule: string; runOnStartup?: boolean; handler: () => Promise<void> }): void;
-}
-
-function inFunctionsWorker(): boolean {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@azure/functions-core');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Registers the two timers on `app` (exported so a test can check names and schedules). */

@@ -1,4 +1,4 @@
-import { classifyHttpError, errorDetails, isObject, retryAfterMs, transportError } from '../../router/providers/errors';
+import { classifyHttpError, errorDetailsOfText, isObject, retryAfterMs, transportError } from '../../router/providers/errors';
 import { ProviderError } from '../../router/providers/types';
 import { EmbeddingError } from '../embed/types';
 import { withRetries, type RetryOptions } from '../embed/retry';
@@ -60,13 +60,7 @@ export async function googleRequest(where: string, request: GoogleRequest, timeo
   }
   if (response.status >= 200 && response.status < 300) return { status: response.status, headers: response.headers, bytes };
   const text = new TextDecoder().decode(bytes);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const { message, codes } = errorDetails(parsed, text);
+  const { parsed, message, codes } = errorDetailsOfText(text);
   // Cloud Storage puts the reason (`conditionNotMet`, `notFound`) in error.errors[].reason: keep it as a code too.
   if (isObject(parsed) && isObject(parsed.error) && Array.isArray(parsed.error.errors)) {
     for (const e of parsed.error.errors) if (isObject(e) && typeof e.reason === 'string') codes.push(e.reason);

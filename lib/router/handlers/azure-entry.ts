@@ -4,6 +4,7 @@
 // provides `@azure/functions-core`. Elsewhere the module just exports `handler`.
 import { createAzureHandler } from './azure';
 import { pipelineFromEnv } from './from-env';
+import { inFunctionsWorker } from '../../common/azure-functions-worker';
 
 // resolvePackage: false — the bundle carries its adapters' packages (inlined by esbuild), which
 // Node's resolution would not find as files.
@@ -12,17 +13,6 @@ export const handler = createAzureHandler(pipelineFromEnv({ resolvePackage: fals
 interface AzureFunctionsApp {
   setup(options: { enableHttpStream: boolean }): void;
   http(name: string, options: { methods: string[]; authLevel: 'anonymous'; route: string; handler: typeof handler }): void;
-}
-
-/** Whether this process is the Azure Functions Node.js worker (it injects `@azure/functions-core`). */
-function inFunctionsWorker(): boolean {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@azure/functions-core');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 if (inFunctionsWorker()) {

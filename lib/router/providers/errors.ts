@@ -62,6 +62,20 @@ export function errorDetails(body: unknown, fallbackText: string): { message: st
 }
 
 /**
+ * The details of an error answer given as text: its JSON when it parses (`parsed`, else undefined),
+ * and `errorDetails` of that, the text itself standing in for a message the body does not hold.
+ */
+export function errorDetailsOfText(text: string): { parsed: unknown; message: string; codes: string[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { parsed, ...errorDetails(parsed, text) };
+}
+
+/**
  * The delay a throttled or unavailable provider asked for, milliseconds. Azure sends `retry-after-ms`
  * (or `x-ms-retry-after-ms`); others send `Retry-After` as seconds or an HTTP date.
  */

@@ -4,7 +4,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { TLSSocket } from 'node:tls';
 import * as zlib from 'node:zlib';
-import { classifyHttpError, errorDetails, retryAfterMs, transportError } from './errors';
+import { classifyHttpError, errorDetailsOfText, retryAfterMs, transportError } from './errors';
 import { SseDecoder } from './sse';
 import { ProviderError } from './types';
 import type { CancelSignal } from '../engine/cancel';
@@ -388,13 +388,7 @@ async function httpError(where: string, status: number, headers: http.IncomingHt
   } catch (error) {
     if (signal.aborted) return transportError(where, error, signal);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const { message, codes } = errorDetails(parsed, text);
+  const { message, codes } = errorDetailsOfText(text);
   const kind = classifyHttpError(status, message, codes);
   // Redirects are not followed (a POST body is not re-sent to wherever a server points): say where to.
   const location = status >= 300 && status < 400 ? headerValue(headers, 'location') : null;
