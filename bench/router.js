@@ -14,9 +14,11 @@
 //    requests/s, p50/p99, added latency (router − direct) in ms and as a ratio, and the router's
 //    own time per request from its logs (overheadMs). The fixed-rate pair runs --trials times,
 //    direct and router alternating; its figures are the medians over the trials, and every trial's
-//    added p99 is printed beside them. On a shared 2-core machine one 5 s run's p99 rests on its
-//    ~50 slowest requests, and a single scheduler or GC stall in any of the three processes moves
-//    it by several ms (a bare 20-line Node proxy measured 1.1-9.9 ms over five such runs).
+//    added p99 is printed beside them, with the router's CPU time per request (bench/router/cpu.js:
+//    user + system from /proc, which waiting for a core does not inflate as it does latency). On a
+//    shared 2-core machine one 5 s run's p99 rests on its ~50 slowest requests, and a single
+//    scheduler or GC stall in any of the three processes moves it by several ms (a bare 20-line
+//    Node proxy measured 1.1-9.9 ms over five such runs).
 // 4. Streams (`"stream": true`; the upstream sends 12 SSE chunks): the same closed-loop then
 //    fixed-rate pair at 50 connections, with the time to first byte (the first event) beside the
 //    total. Each fixed-rate trial also runs through a bare Node proxy (bench/router/bare-proxy.js)
@@ -36,6 +38,7 @@ const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { TARGETS, bundle } = require('../scripts/build-router');
 const { load, overheadFromLog } = require('./router/measure');
+const { cpuSteal, withCpuPerRequest } = require('./router/cpu');
 const { paced } = require('./router/paced');
 const { startChild, stopChild } = require('./router/processes');
 
@@ -92,19 +95,8 @@ function coldStart(cloud, file, env) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-/**
- * CPU time this (virtual) machine's cores were runnable but given to other guests, in ms since
- * boot (the `steal` column of /proc/stat; NaN where there is none). Printed with the fixed-rate
- * runs: stolen time shows up as router latency no change to the router can remove.
- */
-function cpuSteal() {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-    return (Number(fields[8]) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
+/** Requests a run sent: a fixed-rate run's warm-up included (its CPU time is in the measure), else those answered. */
+const requestsSent = (r) => r.sent ?? r.requests;
 
 /** The median (the mean of the two middle values for an even count). */
 function median(values) {
@@ -115,7 +107,7 @@ function median(values) {
 
 /** One figure per field over several trials of the same pair: the medians, and the trials themselves. */
 function medianOfTrials(trials) {
-  const side = (which) => ({ rps: median(trials.map((t) => t[which].rps)), p50: median(trials.map((t) => t[which].p50)), p99: median(trials.map((t) => t[which].p99)), ttfbP50: median(trials.map((t) => t[which].ttfbP50)) });
+  const side = (which) => ({ rps: median(trials.map((t) => t[which].rps)), p50: median(trials.map((t) => t[which].p50)), p99: median(trials.map((t) => t[which].p99)), ttfbP50: median(trials.map((t) => t[which].ttfbP50)), cpuMsPerRequest: median(trials.map((t) => t[which].cpuMsPerRequest)) });
   const direct = side('direct');
   const router = side('router');
   const addedP50 = median(trials.map((t) => t.addedP50));
@@ -160,7 +152,7 @@ async function main() {
     const pair = async (connections, rate, body = REQUEST) => {
       const run = (url) => (rate ? paced(url, { connections, seconds: opts.seconds, rate, body, headers }) : load(url, { connections, seconds: opts.seconds, body, headers }));
       const d = await run(direct);
-      const r = await run(routed);
+      const r = await withCpuPerRequest(router.child.pid, () => run(routed), requestsSent);
       if (r.non2xx > 0 || r.errors > 0 || d.non2xx > 0 || d.errors > 0) throw new Error(`failed requests at ${connections} connections: direct ${d.non2xx} non-2xx/${d.errors} errors, router ${r.non2xx}/${r.errors}`);
       return { connections, rate, direct: d, router: r, addedP50: r.p50 - d.p50, addedP99: r.p99 - d.p99, ratioP50: r.p50 / d.p50, ratioP99: r.p99 / d.p99 };
     };
@@ -189,11 +181,11 @@ async function main() {
     for (let t = 0; t < opts.trials; t++) {
       const trial = await pair(STREAM_CONNECTIONS, streamRate, STREAM_REQUEST);
       streamTrials.push(trial);
-      const b = await paced(bareUrl, { connections: STREAM_CONNECTIONS, seconds: opts.seconds, rate: streamRate, body: STREAM_REQUEST, headers });
-      bareTrials.push({ addedP50: b.p50 - trial.direct.p50, addedP99: b.p99 - trial.direct.p99, addedTtfbP50: b.ttfbP50 - trial.direct.ttfbP50 });
+      const b = await withCpuPerRequest(bare.child.pid, () => paced(bareUrl, { connections: STREAM_CONNECTIONS, seconds: opts.seconds, rate: streamRate, body: STREAM_REQUEST, headers }), requestsSent);
+      bareTrials.push({ addedP50: b.p50 - trial.direct.p50, addedP99: b.p99 - trial.direct.p99, addedTtfbP50: b.ttfbP50 - trial.direct.ttfbP50, cpuMsPerRequest: b.cpuMsPerRequest });
     }
     const streams = medianOfTrials(streamTrials);
-    const bareFloor = { addedP50: median(bareTrials.map((t) => t.addedP50)), addedP99: median(bareTrials.map((t) => t.addedP99)), addedTtfbP50: median(bareTrials.map((t) => t.addedTtfbP50)), trials: bareTrials };
+    const bareFloor = { addedP50: median(bareTrials.map((t) => t.addedP50)), addedP99: median(bareTrials.map((t) => t.addedP99)), addedTtfbP50: median(bareTrials.map((t) => t.addedTtfbP50)), cpuMsPerRequest: median(bareTrials.map((t) => t.cpuMsPerRequest)), trials: bareTrials };
     const steal = cpuSteal() - stealBefore;
     closeSync(logFd);
     const overhead = overheadFromLog(readFileSync(logPath, 'utf8').slice(warmupLines));
@@ -214,8 +206,8 @@ async function main() {
 
     console.log(`router benchmark (node ${process.version}, ${opts.seconds} s per run; load generator in this process, upstream and router each in their own)\n`);
     const rows = (runs) => [
-      ['connections', 'direct req/s', 'router req/s', 'direct p50', 'router p50', 'added p50', 'ratio p50', 'direct p99', 'router p99', 'added p99', 'ratio p99'],
-      ...runs.map((r) => [r.connections, r.direct.rps.toFixed(0), r.router.rps.toFixed(0), ms(r.direct.p50), ms(r.router.p50), ms(r.addedP50), r.ratioP50.toFixed(2), ms(r.direct.p99), ms(r.router.p99), ms(r.addedP99), r.ratioP99.toFixed(2)]),
+      ['connections', 'direct req/s', 'router req/s', 'direct p50', 'router p50', 'added p50', 'ratio p50', 'direct p99', 'router p99', 'added p99', 'ratio p99', 'router CPU/req'],
+      ...runs.map((r) => [r.connections, r.direct.rps.toFixed(0), r.router.rps.toFixed(0), ms(r.direct.p50), ms(r.router.p50), ms(r.addedP50), r.ratioP50.toFixed(2), ms(r.direct.p99), ms(r.router.p99), ms(r.addedP99), r.ratioP99.toFixed(2), ms(r.router.cpuMsPerRequest)]),
     ];
     console.log('closed loop (each connection sends as fast as it is answered: throughput; latency includes queueing)');
     if (saturated.length > 0) console.log(table(rows(saturated)));
@@ -234,10 +226,11 @@ async function main() {
     console.log(table(streamRows));
     console.log(
       `floor: a bare Node proxy (bench/router/bare-proxy.js) at the same rate adds p50 ${ms(bareFloor.addedP50)}, p99 ${ms(bareFloor.addedP99)}, ttfb p50 ${ms(bareFloor.addedTtfbP50)} ms ` +
-        `(added p99 per trial: ${bareFloor.trials.map((t) => ms(t.addedP99)).join(' ')}); the router adds ${ms(streams.addedP50 - bareFloor.addedP50)} ms at p50 above it`,
+        `(added p99 per trial: ${bareFloor.trials.map((t) => ms(t.addedP99)).join(' ')}); the router adds ${ms(streams.addedP50 - bareFloor.addedP50)} ms at p50 above it\n` +
+        `CPU per stream (user + system, all threads, from /proc; the steadier figure on a shared machine): router ${ms(streams.router.cpuMsPerRequest)} ms, bare proxy ${ms(bareFloor.cpuMsPerRequest)} ms`,
     );
     console.log(`(CPU time stolen by the hypervisor during the fixed-rate runs: ${Number.isFinite(steal) ? `${steal.toFixed(0)} ms` : 'n/a'})`);
-    console.log('(latencies in ms, measured by the client)\n');
+    console.log('(latencies in ms, measured by the client; CPU per request in ms of the router process, warm-up requests included in the count and the time)\n');
     console.log(`router's own time per request (x-ai-stack-overhead-ms, ${overhead.count} requests): p50 ${ms(overhead.p50)} ms, p99 ${ms(overhead.p99)} ms\n`);
     console.log(
       table([

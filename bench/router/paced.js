@@ -15,7 +15,7 @@ const { percentile } = require('./stats');
 /**
  * Sends `rate` requests per second for `seconds` (after `warmupSeconds`) over at most `connections`
  * sockets. Records each request's total time and its time to first byte of the body (`ttfb`: for a
- * stream, the first event).
+ * stream, the first event). `sent` counts every request, the warm-up's included.
  */
 function paced(url, { connections, seconds, rate, body, headers, warmupSeconds = 1 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
@@ -36,7 +36,7 @@ function paced(url, { connections, seconds, rate, body, headers, warmupSeconds =
       agent.destroy();
       const sorted = Float64Array.from(samples).sort();
       const ttfb = Float64Array.from(firstBytes).sort();
-      resolve({ connections, requests: samples.length, rps: samples.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), ttfbP50: percentile(ttfb, 50), ttfbP99: percentile(ttfb, 99), non2xx: failed, errors: 0 });
+      resolve({ connections, requests: samples.length, sent: total, rps: samples.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), ttfbP50: percentile(ttfb, 50), ttfbP99: percentile(ttfb, 99), non2xx: failed, errors: 0 });
     };
     const send = () => {
       const recorded = sent >= warmup;

@@ -137,3 +137,28 @@ describe('the CloudWatch Embedded Metric Format record', () => {
     expect(embeddedMetricRecord(refused, 0)).toMatchObject({ Fallbacks: 0, Retries: 0 });
   });
 });
+
+describe("the record's fields come in one order, whatever builds it", () => {
+  // People read these lines: the time first, then who and where, then what it cost. (The record is
+  // built by assignment rather than spreads for speed; this pins that the order survived.)
+  const head = ['time', 'requestId', 'tenant', 'route', 'target', 'attempts', 'fallbacks', 'retries', 'budgetUsedPercent'];
+  const figures = ['promptTokens', 'completionTokens', 'costUsd', 'latencyMs', 'overheadMs', 'outcome', 'status'];
+
+  test('an answer: the figures, then stream: false', async () => {
+    const { factory } = fakeFactory({});
+    const { engine, logs } = engineWith(config(threeTargets, [ordered]), factory);
+    await chat(engine, { model: 'r' });
+    expect(Object.keys(logs[0])).toEqual([...head, ...figures, 'stream']);
+    expect(logs[0].stream).toBe(false);
+  });
+
+  test('a stream: stream: true, then the figures', async () => {
+    const { factory } = fakeFactory({});
+    const { engine, logs } = engineWith(config(threeTargets, [ordered]), factory);
+    const result = await chat(engine, { model: 'r', stream: true });
+    if (result.kind !== 'stream') throw new Error('expected a stream');
+    await drain(result.events);
+    expect(Object.keys(logs[0])).toEqual([...head, 'stream', ...figures]);
+    expect(logs[0].stream).toBe(true);
+  });
+});
