@@ -74,7 +74,7 @@ export const HEADER = {
 } as const;
 
 function json(status: number, value: unknown, headers: Record<string, string> = {}): RouterResponse {
-  // Object.assign: `{ ...JSON_TYPE, ...headers }` measured 6 µs for these headers on Node 20 against 0.15 µs.
+  // Object.assign: the literal with a second spread, `{ 'content-type': …, ...headers }`, measured 6 µs for these headers on Node 20 against 0.15 µs.
   return { status, headers: Object.assign({ 'content-type': 'application/json' }, headers), body: JSON.stringify(value) };
 }
 
