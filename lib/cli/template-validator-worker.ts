@@ -27,7 +27,8 @@ function serve(plugin: IPolicyValidationPlugin): void {
   channel.port.on('message', (request: TemplateValidationRequest) => {
     let answer: TemplateValidatorAnswer;
     try {
-      answer = { report: plugin.validate(asContext(request)) };
+      const report = plugin.validate(asContext(request));
+      answer = { report, engine: { version: plugin.version, ruleIds: plugin.ruleIds && [...plugin.ruleIds] } };
     } catch (error) {
       answer = { error: error instanceof Error ? error.message : String(error) };
     }

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { App, CfnResource, Stack, Validations, type IPolicyValidationPlugin } from 'aws-cdk-lib';
+import { App, CfnResource, CloudFormationValidatePlugin, Stack, Validations, type IPolicyValidationPlugin } from 'aws-cdk-lib';
 import type { TemplateValidatorChannel } from '../../lib/synth/template-validation';
 
 const COMPILED = join(__dirname, '../../dist/lib');
@@ -54,6 +54,20 @@ describe("CDK's template validation in the validator thread", () => {
     }
   }, 60_000);
 
+  test("the thread's answer names its engine (version and rule ids, as CDK's plugin in this thread names it)", () => {
+    const validator = startTemplateValidator()!;
+    try {
+      validator.channel.port.postMessage({ templatePaths: [], stackTemplates: [] });
+      expect(Atomics.wait(new Int32Array(validator.channel.answered), 0, 0, 60_000)).not.toBe('timed-out');
+      const answer = receiveMessageOnPort(validator.channel.port)?.message as { engine?: { version?: string; ruleIds?: string[] } };
+      const here = new CloudFormationValidatePlugin();
+      expect(here.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(answer.engine).toEqual({ version: here.version, ruleIds: here.ruleIds });
+    } finally {
+      validator.stop();
+    }
+  }, 60_000);
+
   test('a validator that never answers: after the timeout the synth validates in its own thread, with the same result', () => {
     const { port1 } = new MessageChannel();
     const silent: TemplateValidatorChannel = { port: port1, answered: new SharedArrayBuffer(4) };
@@ -81,7 +95,7 @@ describe("CDK's switch CDK_VALIDATION=false", () => {
 });
 
 describe('the validation starts beside the plugin before it (cdk-nag)', () => {
-  test('the request is posted when that plugin starts, once, and its answer is the validation report', () => {
+  test('the request is posted when that plugin starts, once, and its answer is the validation report and names the engine', () => {
     const { port1, port2 } = new MessageChannel();
     const channel: TemplateValidatorChannel = { port: port1, answered: new SharedArrayBuffer(4) };
     const moved = validatedInAnotherThread(channel, 10_000)!;
@@ -94,7 +108,7 @@ describe('the validation starts beside the plugin before it (cdk-nag)', () => {
         const request = receiveMessageOnPort(port2)?.message as { templatePaths: string[] } | undefined;
         seenByBeside.push(request?.templatePaths.map((p) => p.split('/').pop()));
         const violatingResources = [{ resourceLogicalId: 'Topic', templatePath: request?.templatePaths[0], locations: [] }];
-        port2.postMessage({ report: { success: false, violations: [{ ruleName: 'R1', description: 'played', severity: 'error', violatingResources }] } });
+        port2.postMessage({ report: { success: false, violations: [{ ruleName: 'R1', description: 'played', severity: 'error', violatingResources }] }, engine: { version: 'played-1.2.3', ruleIds: ['played-rules'] } });
         Atomics.add(new Int32Array(channel.answered), 0, 1);
         return { success: true, violations: [] };
       },
@@ -108,6 +122,8 @@ describe('the validation starts beside the plugin before it (cdk-nag)', () => {
     expect(() => app.synth()).toThrow(/ERROR played \(CloudFormation Validate\)[\s\S]*CloudFormation-Validate::R1/);
     expect(seenByBeside).toEqual([['Fine.template.json']]);
     expect(receiveMessageOnPort(port2)).toBeUndefined();
+    // CDK names the plugin in the report after validate: from the answer, so this thread never loads the engine to name it.
+    expect({ version: moved.version, ruleIds: moved.ruleIds }).toEqual({ version: 'played-1.2.3', ruleIds: ['played-rules'] });
     port1.close();
     port2.close();
   });
