@@ -1,11 +1,12 @@
 // aws-cdk-lib's CloudFormation template validation in a thread of its own (see
-// lib/synth/template-validation.ts). Its engine's first start costs seconds and a restart in the same
-// thread a fraction of that, so the thread validates nothing at once, to start the engine while the
-// synth builds the stack, then answers the synth's one request. Compiled package only.
+// lib/synth/template-validation.ts). Its engine's first start costs seconds, so the thread starts it
+// at once (validator-warm-up.ts), while the synth builds the stack, then answers the synth's one
+// request. Compiled package only.
 import { setFlagsFromString } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import type { IPolicyValidationContext, IPolicyValidationPlugin } from 'aws-cdk-lib';
 import type { TemplateValidationRequest, TemplateValidatorAnswer, TemplateValidatorChannel } from '../synth/template-validation';
+import { warmUp } from './validator-warm-up';
 
 // The engine is 9 MB of WebAssembly. V8's optimizing tier would recompile it in background threads,
 // seconds of CPU on the cores the synth needs, for a validation that runs once. Only wasm code is
@@ -19,11 +20,7 @@ const { CloudFormationValidatePlugin } = require('aws-cdk-lib') as { CloudFormat
 if (CloudFormationValidatePlugin) serve(new CloudFormationValidatePlugin());
 
 function serve(plugin: IPolicyValidationPlugin): void {
-  try {
-    plugin.validate(asContext({ templatePaths: [], stackTemplates: [] }));
-  } catch {
-    // The request's own validation starts the engine again and reports what is wrong.
-  }
+  warmUp(plugin);
   channel.port.on('message', (request: TemplateValidationRequest) => {
     let answer: TemplateValidatorAnswer;
     try {

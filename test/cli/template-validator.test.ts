@@ -2,9 +2,9 @@
 // (lib/cli/template-validator-worker.ts, lib/synth/template-validation.ts): its findings, strict mode
 // and report must be exactly those of CDK's in-thread validation, and a validator that never answers
 // must not lose the validation. Needs `npm run build` (npm test builds first).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { App, CfnResource, CloudFormationValidatePlugin, Stack, Validations, type IPolicyValidationPlugin } from 'aws-cdk-lib';
 import type { TemplateValidatorChannel } from '../../lib/synth/template-validation';
@@ -14,6 +14,7 @@ const COMPILED = join(__dirname, '../../dist/lib');
 const { startTemplateValidator } = require(join(COMPILED, 'cli/parallel-synth.js')) as typeof import('../../lib/cli/parallel-synth');
 const { validatedInAnotherThread } = require(join(COMPILED, 'synth/template-validation.js')) as typeof import('../../lib/synth/template-validation');
 const { STRICT_CONTEXT } = require(join(COMPILED, 'synth/aws.js')) as typeof import('../../lib/synth/aws');
+const { AI_STACK_RESOURCE_TYPES, warmUp } = require(join(COMPILED, 'cli/validator-warm-up.js')) as typeof import('../../lib/cli/validator-warm-up');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Synthesizes a stack whose bucket has an unknown property (an error) and an invalid enum value (a warning). */
@@ -77,6 +78,52 @@ describe("CDK's template validation in the validator thread", () => {
     expect(answers(silent)).toBe(0);
     port1.close();
   }, 60_000);
+});
+
+describe("the validator thread's warm-up", () => {
+  /** Counts the engines CDK's plugin starts (it starts one with `new CompositeEngine`). */
+  function countingEngines(): { readonly made: () => number; restore(): void } {
+    const engineModule = require(require.resolve('@aws/cloudformation-validate', { paths: [dirname(require.resolve('aws-cdk-lib'))] })) as { CompositeEngine: new (config: object) => object };
+    const Original = engineModule.CompositeEngine;
+    let made = 0;
+    engineModule.CompositeEngine = class extends Original {
+      constructor(config: object) {
+        super(config);
+        made++;
+      }
+    };
+    return { made: () => made, restore: () => void (engineModule.CompositeEngine = Original) };
+  }
+
+  function templateOf(types: readonly string[]): { templatePaths: string[]; stackTemplates: { stackConstructPath: string; templatePath: string }[] } {
+    const templatePath = join(mkdtempSync(join(tmpdir(), 'ai-stack-validator-')), 'S.template.json');
+    writeFileSync(templatePath, JSON.stringify({ Resources: Object.fromEntries(types.map((Type, i) => [`R${i}`, { Type }])) }));
+    return { templatePaths: [templatePath], stackTemplates: [{ stackConstructPath: 'S', templatePath }] };
+  }
+
+  test("starts CDK's engine once, for the listed types: a template of listed types reuses it, one with another type starts a new one", () => {
+    const engines = countingEngines();
+    try {
+      const plugin = new CloudFormationValidatePlugin();
+      const tempBefore = readdirSync(tmpdir()).filter((f) => f.startsWith('ai-stack-warm-up-')).length;
+      warmUp(plugin);
+      expect(engines.made()).toBe(1);
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith('ai-stack-warm-up-'))).toHaveLength(tempBefore); // its template is gone
+      plugin.validate(templateOf(['AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::EC2::VPC']) as never);
+      expect(engines.made()).toBe(1);
+      plugin.validate(templateOf(['AWS::S3::Bucket', 'AWS::Kinesis::Stream']) as never);
+      expect(engines.made()).toBe(2); // what the warm-up spares the synth's request
+    } finally {
+      engines.restore();
+    }
+  }, 60_000);
+
+  test('lists no type with rules of its own in CDK (the engine it starts is the one any listed template gets)', () => {
+    const index = require(join(dirname(require.resolve('aws-cdk-lib')), 'core/lib/validation/rules/index.generated.json')) as { rules: { types: string[] | null }[] };
+    const ruled = new Set(index.rules.flatMap((r) => r.types ?? []));
+    expect(ruled.size).toBeGreaterThan(0);
+    expect(AI_STACK_RESOURCE_TYPES.filter((t) => ruled.has(t))).toEqual([]);
+  });
 });
 
 describe("CDK's switch CDK_VALIDATION=false", () => {
