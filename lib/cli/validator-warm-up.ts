@@ -38,18 +38,25 @@ export const AI_STACK_RESOURCE_TYPES: readonly string[] = [
  * warm-up validates a template of one bare resource of each type (its findings are dropped) in a
  * temporary folder, removed at once. The engine's configuration is the same for every type but
  * GameLift's (CDK's only type-specific rules), which is not listed: the engine started here is the
- * one CDK would start for the synth's template.
+ * one CDK would start for the synth's template. `tempRoot` is where the temporary folder goes; when
+ * it cannot be written the engine is started for no type, as before.
  */
-export function warmUp(plugin: IPolicyValidationPlugin, types: readonly string[] = AI_STACK_RESOURCE_TYPES): void {
-  const dir = mkdtempSync(join(tmpdir(), 'ai-stack-warm-up-'));
+export function warmUp(plugin: IPolicyValidationPlugin, types: readonly string[] = AI_STACK_RESOURCE_TYPES, tempRoot: string = tmpdir()): void {
+  let dir: string | undefined;
+  let context: object = { templatePaths: [], stackTemplates: [] };
   try {
+    dir = mkdtempSync(join(tempRoot, 'ai-stack-warm-up-'));
     const templatePath = join(dir, 'warm-up.template.json');
     writeFileSync(templatePath, JSON.stringify({ Resources: Object.fromEntries(types.map((type, i) => [`R${i}`, { Type: type }])) }));
-    const context = { templatePaths: [templatePath], stackTemplates: [{ stackConstructPath: 'warm-up', templatePath }] };
-    plugin.validate(context as unknown as IPolicyValidationContext);
+    context = { templatePaths: [templatePath], stackTemplates: [{ stackConstructPath: 'warm-up', templatePath }] };
+  } catch {
+    // No writable temporary folder: the engine still starts, for no type (the request restarts it).
+  }
+  try {
+    plugin.validate(context as IPolicyValidationContext);
   } catch {
     // The request's own validation starts the engine again and reports what is wrong.
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -118,6 +118,17 @@ describe("the validator thread's warm-up", () => {
     }
   }, 60_000);
 
+  test('without a writable temporary folder it throws nothing and still starts the engine (for no type)', () => {
+    const engines = countingEngines();
+    const missing = join(mkdtempSync(join(tmpdir(), 'ai-stack-validator-')), 'missing', 'folder');
+    try {
+      expect(() => warmUp(new CloudFormationValidatePlugin(), AI_STACK_RESOURCE_TYPES, missing)).not.toThrow();
+      expect(engines.made()).toBe(1);
+    } finally {
+      engines.restore();
+    }
+  }, 60_000);
+
   test('lists no type with rules of its own in CDK (the engine it starts is the one any listed template gets)', () => {
     const index = require(join(dirname(require.resolve('aws-cdk-lib')), 'core/lib/validation/rules/index.generated.json')) as { rules: { types: string[] | null }[] };
     const ruled = new Set(index.rules.flatMap((r) => r.types ?? []));
