@@ -6,7 +6,7 @@ import type { IPolicyValidationContext, IPolicyValidationPlugin } from 'aws-cdk-
 /**
  * The CloudFormation resource types `AiStack` emits on AWS: those of the example design, which uses
  * every capability, and of 71 generated variants of it (test/property/generator.ts). A type missing
- * here costs time, never a finding (see `warmUp`); test/cli/template-validator.test.ts fails when
+ * here costs time, never a finding (see `warmUp`); test/examples/examples.test.ts fails when
  * the example's template has one that is not listed.
  */
 export const AI_STACK_RESOURCE_TYPES: readonly string[] = [
